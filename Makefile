@@ -1,0 +1,35 @@
+# Thin verbs: each recipe is one command; the logic lives in Python (loadtest/, service/).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install lock test lint loadtest ui bench report serve system-deps
+
+help: ## list the verbs
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv from the pinned lock (idempotent)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV) && $(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt && touch $@
+
+lock: ## re-resolve pyproject's pinned dependencies into requirements.txt
+	scripts/lock.sh
+
+system-deps: ## Debian packages the tests use (headless Chromium)
+	scripts/ensure-debian-packages.sh chromium
+
+test: install system-deps ## every test (unit, service, end-to-end, browser)
+	$(PY) -m pytest $(ARGS)
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+
+loadtest: install ## the default matrix (QUICK=1 for the short profile); ARGS passes more flags
+	$(PY) -m loadtest run $(if $(QUICK),--quick) $(ARGS)
+
+report: install ## rebuild the dashboard of a run: make report RUN=results/latest
+	$(PY) -m loadtest report $(or $(RUN),results/latest)

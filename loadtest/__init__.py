@@ -1,0 +1,1 @@
+"""The harness: matrix -> servers -> swarms -> results -> dashboard."""

@@ -1,0 +1,109 @@
+"""matrix.toml -> validated, frozen models: the single source of setups, scenarios, profiles."""
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from service.variants import Variant
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX_PATH = ROOT / "matrix.toml"
+
+
+class MatrixError(ValueError):
+    """A matrix.toml that cannot be used; the message is one line for the user."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Setup(_Frozen):
+    """One way of serving the app: which server, how many worker processes, which port."""
+
+    description: str
+    server: Literal["uvicorn", "gunicorn"]
+    workers: int = Field(ge=1, le=64)
+    port: int = Field(ge=1024, le=65535)
+
+
+class Scenario(_Frozen):
+    """One traffic pattern: a locustfile and the size of its work."""
+
+    description: str
+    locustfile: str
+    users: int = Field(ge=1, le=10_000)
+    work_ms: int | None = Field(default=None, ge=0, le=60_000)
+    work_n: int | None = Field(default=None, ge=1)
+
+    @property
+    def path(self) -> Path:
+        return ROOT / self.locustfile
+
+
+class Profile(_Frozen):
+    """Which cells to run and for how long each."""
+
+    description: str
+    setups: tuple[str, ...] = Field(min_length=1)
+    scenarios: tuple[str, ...] = Field(min_length=1)
+    variants: tuple[Variant, ...] = Field(min_length=1)
+    duration_s: float = Field(gt=0, le=3600)
+    warmup_s: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _warmup_inside_duration(self) -> "Profile":
+        if self.warmup_s >= self.duration_s:
+            raise ValueError(f"warmup_s ({self.warmup_s}) must be below duration_s ({self.duration_s})")
+        return self
+
+
+class Matrix(_Frozen):
+    upstream: Setup
+    setups: dict[str, Setup] = Field(min_length=1)
+    scenarios: dict[str, Scenario] = Field(min_length=1)
+    profiles: dict[str, Profile] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Matrix":
+        ports = [self.upstream.port] + [s.port for s in self.setups.values()]
+        if len(set(ports)) != len(ports):
+            raise ValueError(f"ports must be distinct, got {ports}")
+        for name, scenario in self.scenarios.items():
+            if not scenario.path.is_file():
+                raise ValueError(f"scenario {name!r}: no locustfile at {scenario.locustfile}")
+        for name, profile in self.profiles.items():
+            _known(f"profile {name!r} setup", profile.setups, self.setups)
+            _known(f"profile {name!r} scenario", profile.scenarios, self.scenarios)
+        return self
+
+    def setup(self, name: str) -> Setup:
+        """The setup called `name`, the upstream included (it is served the same way)."""
+        if name == "upstream":
+            return self.upstream
+        _known("setup", [name], self.setups)
+        return self.setups[name]
+
+
+def _known(what: str, names, choices) -> None:
+    for name in names:
+        if name not in choices:
+            raise MatrixError(f"unknown {what} {name!r}; choose from: {', '.join(choices)}")
+
+
+def load(path: Path = MATRIX_PATH) -> Matrix:
+    """Parse and validate; every failure becomes a one-line MatrixError."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise MatrixError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MatrixError(f"{path.name} is not valid TOML: {exc}") from None
+    try:
+        return Matrix.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise MatrixError(f"{path.name}: {where}: {first['msg']}") from None

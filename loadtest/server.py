@@ -1,0 +1,144 @@
+"""Start one setup (or the upstream) in its own process group, wait for /healthz, stop the group."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from loadtest.matrix import ROOT
+
+HOST = "127.0.0.1"
+READY_TIMEOUT_S = 30.0
+STOP_GRACE_S = 5.0
+
+
+class ServerError(RuntimeError):
+    """A server that would not start; the message carries the tail of its log."""
+
+
+@dataclass
+class RunningServer:
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pids(self) -> list[int]:
+        """The server's processes: the master and, under several workers, its children."""
+        import psutil
+
+        try:
+            master = psutil.Process(self.process.pid)
+            return [master.pid] + [c.pid for c in master.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """SIGTERM the whole process group, SIGKILL what is left after the grace period."""
+        _signal_group(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(self.process.pid, signal.SIGKILL)  # stragglers: workers, pool children
+        self.process.wait()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def free_port() -> int:
+    """An unused loopback port (for tests and side-by-side runs)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def ensure_port_free(port: int) -> None:
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            raise ServerError(f"port {port} on {HOST} is already in use; stop what holds it") from None
+
+
+def start(
+    name: str,
+    *,
+    port: int,
+    log_path: Path,
+    cpus: set[int] | None = None,
+    env: Mapping[str, str] | None = None,
+    ready_timeout: float = READY_TIMEOUT_S,
+) -> RunningServer:
+    """Start `python -m service.serve NAME` in a new session; return once /healthz answers 200."""
+    ensure_port_free(port)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "service.serve", name, "--host", HOST, "--port", str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
+    server = RunningServer(name, port, process, log_path)
+    try:
+        _wait_healthy(server, ready_timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_healthy(server: RunningServer, timeout: float) -> None:
+    """Poll /healthz until it answers 200; fail early if the process dies."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                raise ServerError(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+            try:
+                if client.get(f"{server.url}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)  # poll interval, not a readiness guess
+    raise ServerError(f"{server.name} not healthy after {timeout:.0f} s:\n{server.log_tail()}")
+
+
+@contextmanager
+def serving(name: str, **kwargs) -> Iterator[RunningServer]:
+    """A started server that is always stopped, whatever happens inside the block."""
+    server = start(name, **kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""The demo FastAPI service under test, and the fake upstream API it calls."""

@@ -1,0 +1,76 @@
+"""`python -m service.serve SETUP`: build a setup's server argv from matrix.toml and exec it.
+
+The harness, `make ui` and docker-compose.yml all start servers through this one
+command, so a setup is defined in exactly one place.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from loadtest.matrix import MatrixError, Setup, load
+
+APPS = {"upstream": "service.upstream:app"}
+DEFAULT_APP = "service.app:app"
+GRACEFUL_S = 3  # a blocked loop must not hold a shutdown for long
+
+
+def server_argv(name: str, setup: Setup, host: str, port: int | None = None) -> list[str]:
+    """The server command for one setup: access log off, graceful shutdown bounded."""
+    app = APPS.get(name, DEFAULT_APP)
+    port = port or setup.port
+    if setup.server == "gunicorn":
+        return [
+            sys.executable, "-m", "gunicorn", app,
+            "--worker-class", "uvicorn_worker.UvicornWorker",
+            "--workers", str(setup.workers),
+            "--bind", f"{host}:{port}",
+            "--graceful-timeout", str(GRACEFUL_S),
+            "--config", "python:service.gunicorn_conf",
+        ]
+    return [
+        sys.executable, "-m", "uvicorn", app,
+        "--host", host, "--port", str(port),
+        "--workers", str(setup.workers),
+        "--no-access-log",
+        "--timeout-graceful-shutdown", str(GRACEFUL_S),
+    ]
+
+
+def server_env(name: str) -> dict[str, str]:
+    """Environment for the server: a fresh Prometheus multiprocess folder for its workers."""
+    env = dict(os.environ)
+    if name not in APPS:
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"asyncgap-metrics-{name}-")
+        env["ASYNCGAP_CREATE_SCHEMA"] = "false"  # created once below, before workers start
+    return env
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m service.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("setup", help="a setup from matrix.toml, or 'upstream'")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    parser.add_argument("--port", type=int, help="listen port (default: the setup's port in matrix.toml)")
+    parser.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    args = parser.parse_args(argv)
+    try:
+        setup = load().setup(args.setup)
+    except MatrixError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    command = server_argv(args.setup, setup, args.host, args.port)
+    if args.dry_run:
+        print(" ".join(command))
+        return
+    env = server_env(args.setup)
+    if args.setup not in APPS:
+        from service.prestart import prepare
+
+        prepare()
+    os.chdir(Path(__file__).resolve().parent.parent)
+    os.execvpe(command[0], command, env)
+
+
+if __name__ == "__main__":
+    main()
