@@ -90,6 +90,7 @@ def start(
     *,
     port: int,
     log_path: Path,
+    workers: int | None = None,
     cpus: set[int] | None = None,
     env: Mapping[str, str] | None = None,
     ready_timeout: float = READY_TIMEOUT_S,
@@ -98,6 +99,8 @@ def start(
     ensure_port_free(port)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "service.serve", name, "--host", HOST, "--port", str(port)]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv,

@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from loadtest.matrix import MatrixError, Setup, load
 
 APPS = {"upstream": "service.upstream:app"}
@@ -53,12 +55,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("setup", help="a setup from matrix.toml, or 'upstream'")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     parser.add_argument("--port", type=int, help="listen port (default: the setup's port in matrix.toml)")
+    parser.add_argument("--workers", type=int, help="worker processes (default: the setup's count)")
     parser.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     args = parser.parse_args(argv)
     try:
         setup = load().setup(args.setup)
-    except MatrixError as exc:
-        parser.exit(2, f"error: {exc}\n")
+        if args.workers is not None:
+            setup = Setup.model_validate({**setup.model_dump(), "workers": args.workers})
+    except (MatrixError, ValidationError) as exc:
+        parser.exit(2, f"error: {str(exc).splitlines()[0]}\n")
     command = server_argv(args.setup, setup, args.host, args.port)
     if args.dry_run:
         print(" ".join(command))
