@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,19 +55,15 @@ class RunningServer:
     def stop(self) -> None:
         """SIGTERM the whole process group, SIGKILL what is left after the grace period."""
         _signal_group(self.process.pid, signal.SIGTERM)
-        try:
+        with suppress(subprocess.TimeoutExpired):
             self.process.wait(STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
         _signal_group(self.process.pid, signal.SIGKILL)  # stragglers: workers, pool children
         self.process.wait()
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def free_port() -> int:
@@ -127,7 +123,9 @@ def _wait_healthy(server: RunningServer, timeout: float) -> None:
     with httpx.Client(timeout=1.0) as client:
         while time.monotonic() < deadline:
             if server.process.poll() is not None:
-                raise ServerError(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+                raise ServerError(
+                    f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}"
+                )
             try:
                 if client.get(f"{server.url}/healthz").status_code == 200:
                     return

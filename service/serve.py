@@ -25,19 +25,35 @@ def server_argv(name: str, setup: Setup, host: str, port: int | None = None) -> 
     port = port or setup.port
     if setup.server == "gunicorn":
         return [
-            sys.executable, "-m", "gunicorn", app,
-            "--worker-class", "uvicorn_worker.UvicornWorker",
-            "--workers", str(setup.workers),
-            "--bind", f"{host}:{port}",
-            "--graceful-timeout", str(GRACEFUL_S),
-            "--config", "python:service.gunicorn_conf",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--worker-class",
+            "uvicorn_worker.UvicornWorker",
+            "--workers",
+            str(setup.workers),
+            "--bind",
+            f"{host}:{port}",
+            "--graceful-timeout",
+            str(GRACEFUL_S),
+            "--config",
+            "python:service.gunicorn_conf",
         ]
     return [
-        sys.executable, "-m", "uvicorn", app,
-        "--host", host, "--port", str(port),
-        "--workers", str(setup.workers),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(setup.workers),
         "--no-access-log",
-        "--timeout-graceful-shutdown", str(GRACEFUL_S),
+        "--timeout-graceful-shutdown",
+        str(GRACEFUL_S),
     ]
 
 
