@@ -37,6 +37,7 @@ class Scenario(_Frozen):
     users: int = Field(ge=1, le=10_000)
     work_ms: int | None = Field(default=None, ge=0, le=60_000)
     work_n: int | None = Field(default=None, ge=1)
+    variants: tuple[Variant, ...] | None = Field(default=None, min_length=1)  # None: all of them
 
     @property
     def path(self) -> Path:

@@ -61,7 +61,8 @@ def server_env(name: str) -> dict[str, str]:
     """Environment for the server: a fresh Prometheus multiprocess folder for its workers."""
     env = dict(os.environ)
     if name not in APPS:
-        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"asyncgap-metrics-{name}-")
+        # The harness passes its own folder so it can read the workers' metrics from outside.
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix=f"asyncgap-metrics-{name}-"))
         env["ASYNCGAP_CREATE_SCHEMA"] = "false"  # created once below, before workers start
     return env
 

@@ -1,0 +1,159 @@
+"""`python -m loadtest run|list|report`: the harness's command line.
+
+Every mistake the user can make is answered with one line on stderr and exit status 2;
+an interrupted run keeps the cells it finished and exits 130 (Ctrl-C) or 143 (SIGTERM).
+"""
+
+import argparse
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loadtest import console, matrix, meta, plan, report, results, run
+from loadtest.matrix import ROOT
+from service.variants import VARIANTS
+
+RESULTS = ROOT / "results"
+EXIT_USAGE = 2
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM during a run; carries the exit status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _raise_interrupted(signum, _frame) -> None:
+    raise Interrupted(128 + signum)
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m loadtest", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    go = verbs.add_parser("run", help="run the matrix and write a dashboard")
+    go.add_argument("--profile", default="default", help="quick, default or full (see matrix.toml)")
+    go.add_argument("--quick", action="store_const", dest="profile", const="quick", help="= --profile quick")
+    go.add_argument("--setups", type=_names, help="comma-separated setups (default: the profile's)")
+    go.add_argument("--scenarios", type=_names, help="comma-separated scenarios")
+    go.add_argument("--variants", type=_names, help=f"comma-separated, of: {', '.join(VARIANTS)}")
+    go.add_argument("--users", type=int, help="concurrent users (default: the scenario's)")
+    go.add_argument("--duration", type=float, help="seconds of load per cell (default: the profile's)")
+    go.add_argument("--out", type=Path, help="run folder (default: results/<UTC timestamp>)")
+
+    verbs.add_parser("list", help="setups, scenarios, variants and profiles, with descriptions")
+
+    rebuild = verbs.add_parser("report", help="rebuild the dashboard of a run folder")
+    rebuild.add_argument("run_dir", type=Path)
+    return parser
+
+
+def _prepare_out(out: Path | None) -> Path:
+    """A new, empty run folder; nothing is created when it cannot be used."""
+    if out is None:
+        out = RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise plan.PlanError(f"--out {out} exists and is not an empty folder")
+    parent = out.parent if out.parent.exists() else out.parent.parent
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise plan.PlanError(f"cannot write under {parent}")
+    return out
+
+
+def _check_ports(the_matrix: matrix.Matrix, cells: list[plan.Cell]) -> None:
+    """Fail before writing anything if a port the run needs is taken."""
+    ports = [the_matrix.upstream.port] + [the_matrix.setups[s].port for s in {c.setup for c in cells}]
+    for port in ports:
+        try:
+            run.server.ensure_port_free(port)
+        except run.server.ServerError as exc:
+            raise plan.PlanError(str(exc)) from None
+
+
+def _link_latest(out: Path) -> None:
+    """results/latest -> the newest run, replaced atomically."""
+    if out.resolve().parent != RESULTS.resolve():
+        return
+    tmp = RESULTS / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(out.name)
+    os.replace(tmp, RESULTS / "latest")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    the_matrix = matrix.load()
+    cells = plan.resolve(
+        the_matrix,
+        args.profile,
+        setups=args.setups,
+        scenarios=args.scenarios,
+        variants=args.variants,
+        users=args.users,
+        duration_s=args.duration,
+    )
+    _check_ports(the_matrix, cells)
+    out = _prepare_out(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    results.write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
+    status = 0
+    done: list[dict] = []
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        with console.Progress(cells) as progress:
+            done = run.run(cells, the_matrix, out, on_cell_start=progress.start, on_cell_done=progress.done)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        status = exc.status if isinstance(exc, Interrupted) else 130
+        console.err(f"interrupted: keeping the {len(_finished(out))} finished cell(s) in {out}")
+        done = _finished(out)
+    summary = {"complete": status == 0, "cells": done}
+    results.write_json(out / "summary.json", summary)
+    report.write(out)
+    _link_latest(out)
+    console.summary_table(done, out)
+    if status == 0 and any(c["status"] != "ok" for c in done):
+        status = 1
+    return status
+
+
+def _finished(out: Path) -> list[dict]:
+    try:
+        return results.load_summary(out)["cells"]
+    except results.ResultsError:
+        return []
+
+
+def cmd_list(_args: argparse.Namespace) -> int:
+    console.describe(matrix.load())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    results.load_summary(args.run_dir)  # fail early and clearly on a foreign folder
+    print(report.write(args.run_dir))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    verb = {"run": cmd_run, "list": cmd_list, "report": cmd_report}[args.verb]
+    try:
+        return verb(args)
+    except (matrix.MatrixError, plan.PlanError, results.ResultsError) as exc:
+        console.err(f"error: {exc}")
+        return EXIT_USAGE
+    except run.server.ServerError as exc:  # the upstream could not start: nothing can run
+        console.err(f"error: {str(exc).splitlines()[0]}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Everything the harness shows on the terminal: progress, the summary table, listings, errors."""
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from loadtest.matrix import Matrix
+from loadtest.plan import Cell
+from service.variants import DESCRIPTIONS
+
+out = Console()
+_err = Console(stderr=True, highlight=False)
+CELL_OVERHEAD_S = 4.0  # start, URL check and stop around each cell's load, for the ETA
+
+
+def err(message: str) -> None:
+    """One plain line on stderr (no markup: a message may contain brackets)."""
+    _err.print(message, markup=False)
+
+
+class Progress:
+    """A bar over the run's seconds: cell name, cells done, elapsed, time left."""
+
+    def __init__(self, cells: list[Cell]) -> None:
+        self._bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[cells]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=out,
+            transient=False,
+        )
+        self._total = len(cells)
+        self._done = 0
+        seconds = sum(c.duration_s + CELL_OVERHEAD_S for c in cells)
+        self._task = self._bar.add_task("starting", total=seconds, cells=f"0/{self._total} cells")
+
+    def __enter__(self) -> "Progress":
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(*exc)
+
+    def start(self, cell: Cell) -> None:
+        self._bar.update(self._task, description=cell.key)
+
+    def done(self, cell: Cell, result: dict) -> None:
+        self._done += 1
+        self._bar.advance(self._task, cell.duration_s + CELL_OVERHEAD_S)
+        self._bar.update(self._task, cells=f"{self._done}/{self._total} cells")
+        if result["status"] != "ok":
+            self._bar.console.print(f"[red]failed[/] {cell.key}: {result['reason'].splitlines()[0]}")
+
+
+def _fmt(value, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def summary_table(cells: list[dict], run_dir: Path) -> None:
+    table = Table(title=f"asyncgap: {run_dir}", title_justify="left")
+    for column in ("setup", "scenario", "variant", "note"):
+        table.add_column(column)
+    for column in ("rps", "predicted", "meas/pred", "p50 ms", "p95 ms", "/fast p95 ms", "failures"):
+        table.add_column(column, justify="right")
+    for c in cells:
+        if c["status"] != "ok":
+            table.add_row(c["setup"], c["scenario"], c["variant"], "[red]failed[/]", *["-"] * 7)
+            continue
+        fast = c["endpoints"].get("/fast", {})
+        table.add_row(
+            c["setup"],
+            c["scenario"],
+            c["variant"],
+            "[yellow]generator-bound[/]" if c["generator_bound"] else "",
+            _fmt(c["rps"], 1),
+            _fmt(c["predicted_rps"], 1),
+            _fmt(c["measured_over_predicted"], 2),
+            _fmt(c["p50_ms"]),
+            _fmt(c["p95_ms"]),
+            _fmt(fast.get("p95_ms")),
+            _fmt(c["failures"]),
+        )
+    out.print(table)
+    out.print(f"dashboard: {run_dir / 'report.html'}")
+
+
+def describe(matrix: Matrix) -> None:
+    """`loadtest list`: what can be chosen, each with its one-line description."""
+    for title, entries in (
+        ("setups", {n: s.description for n, s in matrix.setups.items()}),
+        ("scenarios", {n: s.description for n, s in matrix.scenarios.items()}),
+        ("variants", DESCRIPTIONS),
+        ("profiles", {n: p.description for n, p in matrix.profiles.items()}),
+    ):
+        table = Table(title=title, title_justify="left", show_header=False)
+        for name, text in entries.items():
+            table.add_row(name, text)
+        out.print(table)

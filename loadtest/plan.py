@@ -1,0 +1,75 @@
+"""A profile plus command-line overrides -> the list of cells to run, validated up front."""
+
+from dataclasses import dataclass
+
+from loadtest.matrix import Matrix
+from service.variants import VARIANTS
+
+
+class PlanError(ValueError):
+    """An impossible request (unknown name, bad number); the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    setup: str
+    scenario: str
+    variant: str
+    users: int
+    duration_s: float
+    warmup_s: float
+
+    @property
+    def key(self) -> str:
+        """The cell's folder name and identity across runs."""
+        return f"{self.setup}__{self.scenario}__{self.variant}"
+
+    def fields(self) -> dict:
+        return {
+            "setup": self.setup,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "users": self.users,
+            "duration_s": self.duration_s,
+            "warmup_s": self.warmup_s,
+        }
+
+
+def _pick(kind: str, asked: list[str] | None, default: tuple[str, ...], choices) -> tuple[str, ...]:
+    names = tuple(asked) if asked else default
+    for name in names:
+        if name not in choices:
+            raise PlanError(f"unknown {kind} {name!r}; choose from: {', '.join(choices)}")
+    return names
+
+
+def resolve(
+    matrix: Matrix,
+    profile: str,
+    *,
+    setups: list[str] | None = None,
+    scenarios: list[str] | None = None,
+    variants: list[str] | None = None,
+    users: int | None = None,
+    duration_s: float | None = None,
+) -> list[Cell]:
+    """Cells of the profile, narrowed or reshaped; scenarios keep only the variants they have."""
+    if profile not in matrix.profiles:
+        raise PlanError(f"unknown profile {profile!r}; choose from: {', '.join(matrix.profiles)}")
+    chosen = matrix.profiles[profile]
+    if users is not None and users <= 0:
+        raise PlanError(f"--users must be a positive number, got {users}")
+    if duration_s is not None and duration_s <= 0:
+        raise PlanError(f"--duration must be a positive number of seconds, got {duration_s:g}")
+    duration = duration_s or chosen.duration_s
+    warmup = min(chosen.warmup_s, duration / 4)  # a shortened run keeps most of its time steady
+    cells = [
+        Cell(setup, scenario, variant, users or matrix.scenarios[scenario].users, duration, warmup)
+        for setup in _pick("setup", setups, chosen.setups, matrix.setups)
+        for scenario in _pick("scenario", scenarios, chosen.scenarios, matrix.scenarios)
+        for variant in _pick("variant", variants, chosen.variants, VARIANTS)
+        if variant in (matrix.scenarios[scenario].variants or VARIANTS)
+    ]
+    if not cells:
+        raise PlanError("that selection has no cells (does the scenario offer those variants?)")
+    return cells

@@ -1,0 +1,247 @@
+"""summary.json + each cell's history and samples -> report.html, one self-contained file.
+
+Plotly's JavaScript is embedded once, so the dashboard opens offline from disk.
+"""
+
+import html
+import json
+import os
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from loadtest import results
+from service.variants import VARIANTS
+
+COLORS = {"sync": "#4C78A8", "async": "#54A24B", "async-blocking": "#E45756"}
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem} .meta{color:#666;font-size:.9rem} .warn{background:#fff3cd;padding:.6rem 1rem}
+table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}
+td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right}
+td:nth-child(-n+3),th:nth-child(-n+3){text-align:left} .verdict{font-size:1.05rem;line-height:1.5}
+.chart{margin:1rem 0}
+"""
+
+
+def _ok(cells: list[dict]) -> list[dict]:
+    return [c for c in cells if c["status"] == "ok"]
+
+
+def _fast(cell: dict, key: str) -> float | None:
+    return cell["endpoints"].get("/fast", {}).get(key)
+
+
+def _ratio(a: float, b: float) -> str:
+    if not a or not b:
+        return "n/a"
+    return f"{a / b:,.0f}x" if a / b >= 10 else f"{a / b:,.1f}x"
+
+
+def verdicts(cells: list[dict]) -> list[str]:
+    """Plain words per scenario and setup, computed from the numbers."""
+    lines = []
+    for scenario in dict.fromkeys(c["scenario"] for c in cells):
+        for setup in dict.fromkeys(c["setup"] for c in cells if c["scenario"] == scenario):
+            by = {c["variant"]: c for c in _ok(cells) if c["scenario"] == scenario and c["setup"] == setup}
+            if len(by) < 2:
+                continue
+            best = max(by.values(), key=lambda c: c["rps"])
+            worst = min(by.values(), key=lambda c: c["rps"])
+            text = (
+                f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {worst['variant']} served "
+                f"{worst['rps']:,.1f} rps where {best['variant']} served {best['rps']:,.1f} "
+                f"({_ratio(best['rps'], worst['rps'])} more)"
+            )
+            fast_best, fast_worst = _fast(best, "p95_ms"), _fast(worst, "p95_ms")
+            if fast_best is not None and fast_worst is not None:
+                text += (
+                    f"; /fast p95 was {fast_best:,.0f} ms under {best['variant']}"
+                    f" and {fast_worst:,.0f} ms under {worst['variant']}"
+                )
+            lines.append(text + ".")
+    return lines
+
+
+def _layout(fig: go.Figure, title: str, yaxis: str, log: bool = False) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        yaxis_title=yaxis,
+        barmode="group",
+        template="plotly_white",
+        height=380,
+        margin={"t": 50, "b": 40, "l": 60, "r": 20},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    if log:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def throughput_chart(cells: list[dict], scenario: str) -> go.Figure:
+    """Measured rps per setup x variant, with theory's prediction marked on each bar."""
+    fig = go.Figure()
+    for variant in VARIANTS:
+        vc = [c for c in _ok(cells) if c["scenario"] == scenario and c["variant"] == variant]
+        if not vc:
+            continue
+        x = [c["setup"] for c in vc]
+        fig.add_bar(
+            name=f"{variant} measured",
+            x=x,
+            y=[c["rps"] for c in vc],
+            marker_color=COLORS[variant],
+            offsetgroup=variant,
+        )
+        fig.add_scatter(
+            name=f"{variant} predicted",
+            x=x,
+            y=[c["predicted_rps"] for c in vc],
+            mode="markers",
+            marker={"symbol": "line-ew-open", "size": 28, "color": "#000", "line": {"width": 3}},
+            offsetgroup=variant,
+            showlegend=variant == VARIANTS[0],
+            legendgroup="predicted",
+        )
+    fig.update_layout(scattermode="group")
+    return _layout(fig, f"{scenario}: throughput (bars) and theory (black ticks)", "requests/s", log=True)
+
+
+def latency_chart(cells: list[dict], scenario: str, endpoint: str | None, title: str) -> go.Figure:
+    """p50/p95/p99 per cell, all requests or one endpoint's (log scale: the gap spans decades)."""
+    fig = go.Figure()
+    for variant in VARIANTS:
+        vc = [c for c in _ok(cells) if c["scenario"] == scenario and c["variant"] == variant]
+        figures = [c["endpoints"].get(endpoint, {}) if endpoint else c for c in vc]
+        for pct, opacity in (("p50_ms", 1.0), ("p95_ms", 0.7), ("p99_ms", 0.45)):
+            fig.add_bar(
+                name=f"{variant} {pct[:3]}",
+                x=[c["setup"] for c in vc],
+                y=[f.get(pct) for f in figures],
+                marker_color=COLORS[variant],
+                opacity=opacity,
+            )
+    return _layout(fig, title, "milliseconds", log=True)
+
+
+def timeline_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
+    """Requests/s over time per cell (Locust's history) and the worst event-loop lag (samples)."""
+    fig = go.Figure()
+    for c in _ok(cells):
+        if c["scenario"] != scenario:
+            continue
+        label = f"{c['setup']} {c['variant']}"
+        history = results.read_history(run_dir / f"{c['setup']}__{c['scenario']}__{c['variant']}")
+        fig.add_scatter(
+            x=[h["t"] for h in history],
+            y=[h["rps"] for h in history],
+            name=label,
+            mode="lines",
+            line={"color": COLORS[c["variant"]]},
+            legendgroup=label,
+        )
+    return _layout(fig, f"{scenario}: requests/s over time (Locust's rolling figure)", "requests/s", log=True)
+
+
+def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
+    fig = go.Figure()
+    for c in _ok(cells):
+        if c["scenario"] != scenario:
+            continue
+        path = run_dir / f"{c['setup']}__{c['scenario']}__{c['variant']}" / "samples.json"
+        samples = json.loads(path.read_text()) if path.exists() else []
+        fig.add_scatter(
+            x=[s["t"] for s in samples],
+            y=[max(s["lag_s"].values(), default=0) * 1000 for s in samples],
+            name=f"{c['setup']} {c['variant']}",
+            mode="lines",
+            line={"color": COLORS[c["variant"]]},
+        )
+    return _layout(fig, f"{scenario}: event-loop lag, worst worker (ms)", "milliseconds", log=True)
+
+
+def _table(cells: list[dict]) -> str:
+    head = (
+        "setup scenario variant users rps predicted meas/pred even-split p50 p95 p99 "
+        "/fast&nbsp;p95 failures connections generator report"
+    ).split()
+    rows = []
+    for c in cells:
+        if c["status"] != "ok":
+            cols = [c["setup"], c["scenario"], c["variant"], c["users"]]
+            reason = html.escape(c.get("reason", "").splitlines()[0] if c.get("reason") else "")
+            rows.append(
+                "".join(f"<td>{html.escape(str(v))}</td>" for v in cols)
+                + f"<td colspan=12 style='text-align:left;color:#b00'>failed: {reason}</td>"
+            )
+            continue
+        gen = f"{c['generator_cores_busy']:.2f} core" + (" ⚠ bound" if c["generator_bound"] else "")
+        cols = [
+            c["setup"],
+            c["scenario"],
+            c["variant"],
+            c["users"],
+            f"{c['rps']:,.1f}",
+            f"{c['predicted_rps']:,.1f}",
+            f"{c['measured_over_predicted']:.2f}" if c["measured_over_predicted"] else "-",
+            f"{c['predicted_rps_even_split']:,.1f}",
+            *(f"{c[k]:,.0f}" if c[k] is not None else "-" for k in ("p50_ms", "p95_ms", "p99_ms")),
+            f"{_fast(c, 'p95_ms') or 0:,.0f}",
+            c["failures"],
+            "/".join(map(str, c["connections_per_worker"])),
+            gen,
+        ]
+        link = f"<td><a href='{html.escape(c['locust_report'])}'>Locust</a></td>"
+        rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
+    header = "".join(f"<th>{h}</th>" for h in head)
+    return f"<table><tr>{header}</tr>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
+
+
+def render(run_dir: Path) -> str:
+    summary = results.load_summary(run_dir)
+    meta_path = run_dir / "meta.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    cells = summary["cells"]
+    charts, first = [], True
+    for scenario in dict.fromkeys(c["scenario"] for c in cells):
+        for fig in (
+            throughput_chart(cells, scenario),
+            latency_chart(cells, scenario, None, f"{scenario}: latency of all requests (p50, p95, p99)"),
+            latency_chart(cells, scenario, "/fast", f"{scenario}: the /fast probe's latency (starvation)"),
+            timeline_chart(run_dir, cells, scenario),
+            lag_chart(run_dir, cells, scenario),
+        ):
+            charts.append(fig.to_html(full_html=False, include_plotlyjs=first, div_id=None))
+            first = False
+    warn = (
+        ""
+        if summary.get("complete", True)
+        else "<p class=warn>This run is incomplete: it was interrupted.</p>"
+    )
+    facts = (
+        f"profile {meta.get('profile', '?')} · started {meta.get('started_utc', '?')} · "
+        f"{meta.get('cpu_count', '?')} CPUs · Python {meta.get('python', '?')} · "
+        + " · ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
+    )
+    verdict = "".join(f"<li>{line}</li>" for line in verdicts(cells))
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>asyncgap report</title>
+<style>{CSS}</style></head><body>
+<h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(facts)}</p>{warn}
+<h2>Verdict</h2><ul class=verdict>{verdict}</ul>
+<h2>Measured vs predicted</h2>
+<p>Predicted: Little's law for a closed loop of N users bounded by the bottleneck (thread tokens for
+<code>sync</code>, the one event loop for <code>async-blocking</code>, CPU for <code>async</code>), using
+each worker's measured share of the connections; <i>even-split</i> assumes the kernel spread them
+evenly. See the README's methodology.</p>
+{_table(cells)}
+<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in charts)}
+</body></html>"""
+
+
+def write(run_dir: Path) -> Path:
+    """Render and write report.html atomically; returns its path."""
+    path = run_dir / "report.html"
+    tmp = run_dir / ".report.html.tmp"
+    tmp.write_text(render(run_dir), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

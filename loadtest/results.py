@@ -1,0 +1,153 @@
+"""Locust's CSV + the harness's samples + the model -> one cell's figures; summary.json I/O."""
+
+import csv
+import json
+import os
+import statistics
+from pathlib import Path
+
+from loadtest import model
+from loadtest.swarm import CSV_PREFIX
+
+AGGREGATED = "Aggregated"
+GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
+FIGURES = ("requests", "failures", "rps", "p50_ms", "p95_ms", "p99_ms")
+
+
+class ResultsError(ValueError):
+    """A results folder or file that cannot be used; the message is one line."""
+
+
+def _number(text: str) -> float | None:
+    return None if text in ("", "N/A") else float(text)
+
+
+def read_stats(cell_dir: Path) -> dict[str, dict[str, float | None]]:
+    """Locust's final stats per endpoint name (and 'Aggregated'), from <prefix>_stats.csv."""
+    path = cell_dir / f"{CSV_PREFIX}_stats.csv"
+    try:
+        with path.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror}") from None
+    return {
+        row["Name"]: {
+            "method": row["Type"],
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "rps": float(row["Requests/s"]),
+            "p50_ms": _number(row["50%"]),
+            "p95_ms": _number(row["95%"]),
+            "p99_ms": _number(row["99%"]),
+        }
+        for row in rows
+    }
+
+
+def read_history(cell_dir: Path) -> list[dict[str, float]]:
+    """Per-second Aggregated rows: time, users, current rps and p95 (for the over-time charts)."""
+    path = cell_dir / f"{CSV_PREFIX}_stats_history.csv"
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["Name"] == AGGREGATED]
+    if not rows:
+        return []
+    t0 = int(rows[0]["Timestamp"])
+    return [
+        {
+            "t": int(r["Timestamp"]) - t0,
+            "users": int(r["User Count"]),
+            "rps": float(r["Requests/s"]),
+            "p95_ms": _number(r["95%"]),
+        }
+        for r in rows
+    ]
+
+
+def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
+    """Rate of a cumulative counter (CPU seconds) over the samples taken after `since_s`."""
+    steady = [s for s in samples if s["t"] >= since_s] or samples
+    if len(steady) < 2 or steady[-1]["t"] <= steady[0]["t"]:
+        return 0.0
+    return (steady[-1][key] - steady[0][key]) / (steady[-1]["t"] - steady[0]["t"])
+
+
+def connection_split(samples: list[dict], since_s: float) -> list[int]:
+    """Connections per worker in steady state (the sample holding the most), busiest first."""
+    steady = [s["connections"] for s in samples if s["t"] >= since_s and s["connections"]]
+    if not steady:
+        return []
+    return sorted(max(steady, key=lambda c: sum(c.values())).values(), reverse=True)
+
+
+def worst_per_sample(samples: list[dict], key: str) -> list[float]:
+    return [max(s[key].values(), default=0.0) for s in samples]
+
+
+def cell_figures(
+    *,
+    cell_dir: Path,
+    samples: list[dict],
+    calibration: dict[str, dict],
+    users: int,
+    warmup_s: float,
+    server: model.Server,
+) -> dict:
+    """Measured figures, the model's prediction and the generator check, for one cell."""
+    stats = read_stats(cell_dir)
+    total = stats.pop(AGGREGATED)
+    counts = {name: s["requests"] for name, s in stats.items()}
+    shares = model.shares(counts)
+    endpoints = [
+        model.Endpoint(name, shares[name], calibration[name]["median_ms"] / 1000)
+        for name in stats
+        if name in calibration
+    ]
+    since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
+    server_cores_busy = steady_rate(samples, "server_cpu_s", since)
+    generator_cores_busy = steady_rate(samples, "generator_cpu_s", since)
+    split = connection_split(samples, since)
+    cpu_per_request = server_cores_busy / total["rps"] if total["rps"] else 0.0
+    predicted = model.predict_rps(
+        endpoints, users, server, cpu_s_per_request=cpu_per_request, connections=split or None
+    )
+    predicted_even = model.predict_rps(endpoints, users, server, cpu_s_per_request=cpu_per_request)
+    lags = worst_per_sample(samples, "lag_s")
+    for name, figures in stats.items():
+        figures["predicted_rps"] = round(predicted * shares.get(name, 0.0), 2)
+        figures["service_ms"] = calibration.get(name, {}).get("median_ms")
+    return {
+        **{k: total[k] for k in FIGURES},
+        "predicted_rps": round(predicted, 2),
+        "predicted_rps_even_split": round(predicted_even, 2),
+        "measured_over_predicted": round(total["rps"] / predicted, 3) if predicted else None,
+        "connections_per_worker": split,
+        "server_cores_busy": round(server_cores_busy, 3),
+        "generator_cores_busy": round(generator_cores_busy, 3),
+        "generator_bound": generator_cores_busy >= GENERATOR_BOUND_CORES,
+        "loop_lag_max_ms": round(max(lags, default=0.0) * 1000, 1),
+        "loop_lag_median_ms": round(statistics.median(lags) * 1000, 1) if lags else None,
+        "tokens_busy_max": max(worst_per_sample(samples, "tokens_busy"), default=0.0),
+        "endpoints": stats,
+    }
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def load_summary(run_dir: Path) -> dict:
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        raise ResultsError(f"{run_dir} is not a run folder: no summary.json in it")
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path} is unreadable: {exc}") from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("cells"), list):
+        raise ResultsError(f"{path} has no 'cells' list")
+    return summary

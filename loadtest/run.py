@@ -1,0 +1,135 @@
+"""One run of the matrix: the upstream once, then for each cell a fresh server, a URL check,
+a swarm and its figures; results written as they come, so an interrupted run keeps its cells."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtest import model, results, server, swarm
+from loadtest.matrix import ROOT, Matrix
+from loadtest.plan import Cell
+from loadtest.sampler import Sampler
+from service.settings import Settings
+
+VERIFY_TIMEOUT_S = 60.0
+
+
+class CellError(RuntimeError):
+    """A cell that could not be measured; the message says why."""
+
+
+@dataclass(frozen=True)
+class Cores:
+    """Which CPUs the load generator and the server may use: separate ones when there are two."""
+
+    generator: set[int] | None
+    server: set[int] | None
+    server_count: int
+
+    @classmethod
+    def split(cls) -> "Cores":
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            return cls(None, None, len(cpus))
+        return cls({cpus[0]}, set(cpus[1:]), len(cpus) - 1)
+
+
+def verify(cell_dir: Path, spec: swarm.SwarmSpec) -> dict[str, dict]:
+    """Call every endpoint of the scenario a few times on the idle server; fail on any error."""
+    argv = [sys.executable, "-m", "loadtest.verify", spec.scenario.locustfile, "--host", spec.host]
+    try:
+        done = subprocess.run(
+            argv + spec.scenario_options(), cwd=ROOT, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise CellError(f"checking the scenario's URLs took over {VERIFY_TIMEOUT_S:g} s") from None
+    if done.returncode != 0:
+        raise CellError(f"checking the scenario's URLs failed:\n{done.stderr.strip()[-800:]}")
+    calibration = json.loads(done.stdout)
+    (cell_dir / "verify.json").write_text(json.dumps(calibration, indent=2))
+    broken = {name: e["error"] for name, e in calibration.items() if e["error"]}
+    if broken:
+        raise CellError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
+    return calibration
+
+
+def run_cell(
+    cell: Cell, matrix: Matrix, *, out_dir: Path, scratch: Path, upstream_url: str, cores: Cores
+) -> dict:
+    """Measure one cell on a freshly started server; a failure becomes a 'failed' cell, not a crash."""
+    cell_dir = out_dir / cell.key
+    cell_dir.mkdir(parents=True)
+    setup = matrix.setups[cell.setup]
+    metrics_dir = scratch / "metrics" / cell.key
+    metrics_dir.mkdir(parents=True)
+    env = {
+        "ASYNCGAP_DATABASE_URL": f"sqlite:///{scratch / 'asyncgap.db'}",
+        "ASYNCGAP_UPSTREAM_URL": upstream_url,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    try:
+        with server.serving(
+            cell.setup, port=setup.port, log_path=cell_dir / "server.log", cpus=cores.server, env=env
+        ) as running:
+            spec = swarm.SwarmSpec(
+                scenario=matrix.scenarios[cell.scenario],
+                variant=cell.variant,
+                host=running.url,
+                users=cell.users,
+                duration_s=cell.duration_s,
+                warmup_s=cell.warmup_s,
+                out_dir=cell_dir,
+            )
+            calibration = verify(cell_dir, spec)
+
+            def sampler(pid: int) -> Callable[[], dict]:
+                watch = Sampler(metrics_dir=metrics_dir, server_pid=running.process.pid,
+                                port=running.port, generator_pid=pid)  # fmt: skip
+                return lambda: watch.sample().to_json()
+
+            samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
+            thread_tokens = Settings().thread_tokens
+        results.write_json(cell_dir / "samples.json", samples)
+        figures = results.cell_figures(
+            cell_dir=cell_dir,
+            samples=samples,
+            calibration=calibration,
+            users=cell.users,
+            warmup_s=cell.warmup_s,
+            server=model.Server(workers=setup.workers, thread_tokens=thread_tokens, cores=cores.server_count),
+        )
+    except (server.ServerError, swarm.SwarmError, CellError, results.ResultsError) as exc:
+        return {**cell.fields(), "status": "failed", "reason": str(exc)}
+    return {**cell.fields(), "status": "ok", **figures, "locust_report": f"{cell.key}/{swarm.HTML_NAME}"}
+
+
+def run(
+    cells: list[Cell],
+    matrix: Matrix,
+    out_dir: Path,
+    *,
+    on_cell_start: Callable[[Cell], None] = lambda cell: None,
+    on_cell_done: Callable[[Cell, dict], None] = lambda cell, result: None,
+) -> list[dict]:
+    """Run every cell in order; summary.json is rewritten after each so nothing done is lost."""
+    cores = Cores.split()
+    done: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="asyncgap-run-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        with server.serving(
+            "upstream", port=matrix.upstream.port, log_path=out_dir / "upstream.log", cpus=cores.generator
+        ) as upstream:
+            for cell in cells:
+                on_cell_start(cell)
+                result = run_cell(
+                    cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
+                )
+                done.append(result)
+                results.write_json(out_dir / "summary.json", {"complete": False, "cells": done})
+                on_cell_done(cell, result)
+    return done

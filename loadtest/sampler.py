@@ -1,0 +1,89 @@
+"""Watch a cell from outside while Locust runs, so watching costs the server nothing.
+
+Worker metrics come from the Prometheus multiprocess folder (files the workers write), not
+from /metrics: a blocked event loop would answer a scrape only seconds late. CPU time and
+connections per worker come from the kernel through psutil.
+"""
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+from prometheus_client.multiprocess import MultiProcessCollector
+
+
+@dataclass(frozen=True)
+class Sample:
+    t: float  # seconds since the swarm started
+    generator_cpu_s: float
+    server_cpu_s: float
+    lag_s: dict[str, float] = field(default_factory=dict)  # worker pid -> worst recent lag
+    tokens_busy: dict[str, float] = field(default_factory=dict)  # worker pid -> busy tokens
+    connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def read_worker_gauges(metrics_dir: Path) -> dict[str, dict[str, float]]:
+    """metric name -> {worker pid: value} for the per-worker gauges the service writes."""
+    gauges: dict[str, dict[str, float]] = {}
+    for family in MultiProcessCollector(None, path=str(metrics_dir)).collect():
+        for sample in family.samples:
+            worker = sample.labels.get("worker")
+            if worker is not None:
+                gauges.setdefault(sample.name, {})[worker] = sample.value
+    return gauges
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its live descendants."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def connections(pids: list[str], port: int) -> dict[str, int]:
+    """Established client connections each worker holds on the server's port."""
+    counts = {}
+    for pid in pids:
+        try:
+            conns = psutil.Process(int(pid)).net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        counts[pid] = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
+    return counts
+
+
+class Sampler:
+    """Takes one Sample of a server (its process tree and metrics folder) and its load generator."""
+
+    def __init__(self, *, metrics_dir: Path, server_pid: int, port: int, generator_pid: int) -> None:
+        self.metrics_dir = metrics_dir
+        self.server_pid = server_pid
+        self.port = port
+        self.generator_pid = generator_pid
+        self.started = time.monotonic()
+
+    def sample(self) -> Sample:
+        gauges = read_worker_gauges(self.metrics_dir)
+        lag = gauges.get("asyncgap_event_loop_lag_seconds", {})
+        return Sample(
+            t=round(time.monotonic() - self.started, 3),
+            generator_cpu_s=cpu_seconds(self.generator_pid),
+            server_cpu_s=cpu_seconds(self.server_pid),
+            lag_s=lag,
+            tokens_busy=gauges.get("asyncgap_thread_tokens_busy", {}),
+            connections=connections(list(lag), self.port),
+        )

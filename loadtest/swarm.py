@@ -1,0 +1,98 @@
+"""Run one headless Locust swarm against a started server and watch it until it ends."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtest.matrix import ROOT, Scenario
+
+CSV_PREFIX = "locust"
+HTML_NAME = "locust.html"
+SAMPLE_EVERY_S = 0.5
+OVERRUN_MARGIN_S = 15.0  # Locust normally exits within a second or two of --run-time
+
+
+class SwarmError(RuntimeError):
+    """Locust failed to run (not: requests failed, which is data)."""
+
+
+@dataclass(frozen=True)
+class SwarmSpec:
+    """Everything one swarm needs; argv() is the only place Locust's command line is built."""
+
+    scenario: Scenario
+    variant: str
+    host: str
+    users: int
+    duration_s: float
+    warmup_s: float
+    out_dir: Path
+
+    def scenario_options(self) -> list[str]:
+        """The scenario's own options (declared in locustfiles/common.py)."""
+        options = ["--variant", self.variant]
+        if self.scenario.work_ms is not None:
+            options += ["--work-ms", str(self.scenario.work_ms)]
+        if self.scenario.work_n is not None:
+            options += ["--work-n", str(self.scenario.work_n)]
+        return options
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "locust",
+            "-f", self.scenario.locustfile,
+            "--headless", "--host", self.host,
+            "--users", str(self.users), "--spawn-rate", str(self.users),
+            "--run-time", f"{self.duration_s:g}s", "--stop-timeout", "0",
+            "--warmup", f"{self.warmup_s:g}",
+            "--csv", str(self.out_dir / CSV_PREFIX), "--csv-full-history",
+            "--html", str(self.out_dir / HTML_NAME),
+            "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
+            *self.scenario_options(),
+        ]  # fmt: skip
+
+
+def run(
+    spec: SwarmSpec,
+    *,
+    cpus: set[int] | None,
+    on_start: Callable[[int], Callable[[], object]],
+) -> list[object]:
+    """Run Locust to completion; `on_start(pid)` returns a sampler called every SAMPLE_EVERY_S.
+
+    Returns the samples. Locust is killed (its whole process group) if it overruns.
+    """
+    spec.out_dir.mkdir(parents=True, exist_ok=True)
+    log_path = spec.out_dir / "locust.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            spec.argv(),
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
+    sample = on_start(process.pid)
+    deadline = time.monotonic() + spec.duration_s + OVERRUN_MARGIN_S
+    samples = []
+    try:
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                raise SwarmError(f"Locust overran its {spec.duration_s:g} s run time; killed")
+            samples.append(sample())
+            time.sleep(SAMPLE_EVERY_S)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if process.returncode != 0:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-10:])
+        raise SwarmError(f"Locust exited with {process.returncode}:\n{tail}")
+    return samples

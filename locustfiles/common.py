@@ -1,0 +1,84 @@
+"""The base user every scenario shares: the variant option, response checks and the /fast probe.
+
+The /fast probe (an `async def` with no I/O) is mixed into every scenario and reported
+under its own name: its latency is how a reader sees the event loop starve.
+"""
+
+import gevent
+from locust import FastHttpUser, events, task
+from locust.runners import WorkerRunner
+
+from service.variants import VARIANTS
+
+FAST = "/fast"
+
+
+@events.init_command_line_parser.add_listener
+def _add_options(parser) -> None:
+    group = parser.add_argument_group("asyncgap", "what the scenario's endpoints do")
+    group.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default="async",
+        env_var="LOCUST_VARIANT",
+        help="how the service calls the work: sync (def), async, async-blocking",
+    )
+    group.add_argument(
+        "--work-ms", type=int, default=100, env_var="LOCUST_WORK_MS", help="length of a slow call, in ms"
+    )
+    group.add_argument(
+        "--work-n", type=int, default=20_000, env_var="LOCUST_WORK_N", help="size of a query or CPU job"
+    )
+    group.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        env_var="LOCUST_WARMUP",
+        help="seconds after spawning to discard from the stats (steady state only)",
+    )
+
+
+@events.init.add_listener
+def _reset_after_warmup(environment, **_kwargs) -> None:
+    """Reset the stats once warm-up is over, so every figure Locust writes is steady-state."""
+    warmup = getattr(environment.parsed_options, "warmup", 0)
+    if warmup <= 0 or isinstance(environment.runner, WorkerRunner):
+        return
+
+    def schedule(**_kw) -> None:
+        gevent.spawn_later(warmup, environment.runner.stats.reset_all)
+
+    environment.events.spawning_complete.add_listener(schedule)
+
+
+class AsyncGapUser(FastHttpUser):
+    """A closed-loop user (no think time): the next request leaves when the last one returns."""
+
+    abstract = True
+
+    @property
+    def variant(self) -> str:
+        return self.environment.parsed_options.variant
+
+    @property
+    def work_ms(self) -> int:
+        return self.environment.parsed_options.work_ms
+
+    @property
+    def work_n(self) -> int:
+        return self.environment.parsed_options.work_n
+
+    def call(self, method: str, path: str, *, name: str | None = None, expect: int = 200, **kwargs) -> None:
+        """One request, grouped under `name` (the path without its query), checked for `expect`."""
+        with self.client.request(method, path, name=name or path, catch_response=True, **kwargs) as resp:
+            if resp.status_code != expect:
+                resp.failure(f"HTTP {resp.status_code}, expected {expect}: {(resp.text or '')[:120]}")
+
+    def call_variant(self, method: str, work: str, query: str = "", **kwargs) -> None:
+        """A request to this user's variant of a kind of work, e.g. GET /sync/sleep?ms=100."""
+        path = f"/{self.variant}/{work}"
+        self.call(method, f"{path}?{query}" if query else path, name=path, **kwargs)
+
+    @task(1)
+    def fast(self) -> None:
+        self.call("GET", FAST)
