@@ -105,6 +105,11 @@ def load(path: Path = MATRIX_PATH) -> Matrix:
     try:
         return Matrix.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "top level"
-        raise MatrixError(f"{path.name}: {where}: {first['msg']}") from None
+        raise MatrixError(f"{path.name}: {one_line(exc)}") from None
+
+
+def one_line(exc: ValidationError) -> str:
+    """The first validation error as 'where: what' (pydantic's own text spans many lines)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "top level"
+    return f"{where}: {first['msg']}"

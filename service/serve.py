@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from loadtest.matrix import MatrixError, Setup, load
+from loadtest.matrix import MatrixError, Setup, load, one_line
 
 APPS = {"upstream": "service.upstream:app"}
 DEFAULT_APP = "service.app:app"
@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> None:
         setup = load().setup(args.setup)
         if args.workers is not None:
             setup = Setup.model_validate({**setup.model_dump(), "workers": args.workers})
-    except (MatrixError, ValidationError) as exc:
-        parser.exit(2, f"error: {str(exc).splitlines()[0]}\n")
+    except MatrixError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    except ValidationError as exc:
+        parser.exit(2, f"error: --{one_line(exc)}\n")
     command = server_argv(args.setup, setup, args.host, args.port)
     if args.dry_run:
         print(" ".join(command))
