@@ -27,6 +27,13 @@ class Interrupted(Exception):
         self.status = status
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage text is one --help away)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _raise_interrupted(signum, _frame) -> None:
     raise Interrupted(128 + signum)
 
@@ -36,7 +43,7 @@ def _names(text: str) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m loadtest", description=__doc__.splitlines()[0])
+    parser = _OneLineParser(prog="python -m loadtest", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     go = verbs.add_parser("run", help="run the matrix and write a dashboard")

@@ -1,5 +1,6 @@
 """Everything the harness shows on the terminal: progress, the summary table, listings, errors."""
 
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -12,13 +13,12 @@ from loadtest.plan import Cell
 from service.variants import DESCRIPTIONS
 
 out = Console()
-_err = Console(stderr=True, highlight=False)
 CELL_OVERHEAD_S = 4.0  # start, URL check and stop around each cell's load, for the ETA
 
 
 def err(message: str) -> None:
-    """One plain line on stderr (no markup: a message may contain brackets)."""
-    _err.print(message, markup=False)
+    """One plain line on stderr: not rich, which would wrap it to the terminal's width."""
+    print(message, file=sys.stderr)
 
 
 class Progress:

@@ -1,0 +1,65 @@
+"""`python -m loadtest`: bad input is one line on stderr, exit 2, and no results folder."""
+
+import subprocess
+import sys
+
+import pytest
+
+from loadtest.matrix import ROOT
+
+
+def loadtest(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loadtest", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--setups", "nginx"], "unknown setup 'nginx'; choose from: uvicorn-1w, uvicorn-2w, gunicorn-2w"),
+        (["--scenarios", "sleep,video"], "unknown scenario 'video'; choose from: sleep, db"),
+        (["--variants", "threads"], "unknown variant 'threads'; choose from: sync, async, async-blocking"),
+        (["--profile", "huge"], "unknown profile 'huge'; choose from: quick, default, full"),
+        (["--users", "0"], "--users must be a positive number, got 0"),
+        (["--users", "-5"], "--users must be a positive number, got -5"),
+        (["--duration", "0"], "--duration must be a positive number of seconds"),
+        (["--users", "many"], "argument --users: invalid int value: 'many'"),
+        (["--duration", "soon"], "argument --duration: invalid float value: 'soon'"),
+    ],
+)
+def test_bad_run_arguments(tmp_path, args, message):
+    out = tmp_path / "run"
+    done = loadtest("run", *args, "--out", str(out))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not out.exists()
+
+
+def test_out_that_is_a_file(tmp_path):
+    out = tmp_path / "file"
+    out.write_text("x")
+    done = loadtest("run", "--quick", "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: --out {out} exists and is not an empty folder"
+
+
+def test_report_of_a_missing_folder(tmp_path):
+    done = loadtest("report", str(tmp_path / "nope"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {tmp_path / 'nope'} is not a run folder: no summary.json in it"
+
+
+def test_report_of_a_corrupt_summary(tmp_path):
+    (tmp_path / "summary.json").write_text("{not json")
+    done = loadtest("report", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {tmp_path / 'summary.json'} is unreadable")
+
+
+def test_list_describes_every_choice():
+    done = loadtest("list")
+    assert done.returncode == 0
+    for name in ("uvicorn-1w", "gunicorn-2w", "sleep", "tutorial", "async-blocking", "quick"):
+        assert name in done.stdout
