@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,19 @@ def verify(cell_dir: Path, spec: swarm.SwarmSpec) -> dict[str, dict]:
     return calibration
 
 
+class Stopwatch:
+    """Seconds spent in each phase of a cell, for the time-to-result benchmark."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = round(now - self._last, 3)
+        self._last = now
+
+
 def run_cell(
     cell: Cell, matrix: Matrix, *, out_dir: Path, scratch: Path, upstream_url: str, cores: Cores
 ) -> dict:
@@ -72,10 +86,12 @@ def run_cell(
         "ASYNCGAP_UPSTREAM_URL": upstream_url,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
+    clock = Stopwatch()
     try:
         with server.serving(
             cell.setup, port=setup.port, log_path=cell_dir / "server.log", cpus=cores.server, env=env
         ) as running:
+            clock.lap("server_start_s")
             spec = swarm.SwarmSpec(
                 scenario=matrix.scenarios[cell.scenario],
                 variant=cell.variant,
@@ -86,6 +102,7 @@ def run_cell(
                 out_dir=cell_dir,
             )
             calibration = verify(cell_dir, spec)
+            clock.lap("verify_s")
 
             def sampler(pid: int) -> Callable[[], dict]:
                 watch = Sampler(metrics_dir=metrics_dir, server_pid=running.process.pid,
@@ -93,19 +110,32 @@ def run_cell(
                 return lambda: watch.sample().to_json()
 
             samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
-            thread_tokens = Settings().thread_tokens
+            clock.lap("load_s")
+        clock.lap("server_stop_s")
         results.write_json(cell_dir / "samples.json", samples)
+        settings = Settings()
         figures = results.cell_figures(
             cell_dir=cell_dir,
             samples=samples,
             calibration=calibration,
             users=cell.users,
             warmup_s=cell.warmup_s,
-            server=model.Server(workers=setup.workers, thread_tokens=thread_tokens, cores=cores.server_count),
+            server=model.Server(
+                workers=setup.workers,
+                thread_tokens=settings.thread_tokens,
+                pool_processes=settings.cpu_processes,
+                cores=cores.server_count,
+            ),
         )
     except (server.ServerError, swarm.SwarmError, CellError, results.ResultsError) as exc:
-        return {**cell.fields(), "status": "failed", "reason": str(exc)}
-    return {**cell.fields(), "status": "ok", **figures, "locust_report": f"{cell.key}/{swarm.HTML_NAME}"}
+        return {**cell.fields(), "status": "failed", "reason": str(exc), "timings": clock.phases}
+    return {
+        **cell.fields(),
+        "status": "ok",
+        **figures,
+        "locust_report": f"{cell.key}/{swarm.HTML_NAME}",
+        "timings": clock.phases,
+    }
 
 
 def run(
