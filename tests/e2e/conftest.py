@@ -1,0 +1,25 @@
+"""One real, tiny run of the harness, shared by the end-to-end and browser tests."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loadtest.matrix import ROOT
+
+TINY = ["--setups", "uvicorn-1w,uvicorn-2w", "--scenarios", "sleep", "--duration", "4"]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """`python -m loadtest run` on 2 setups x 3 variants, 4 s a cell."""
+    out = tmp_path_factory.mktemp("results") / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", *TINY, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    return done, out
