@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock test lint loadtest ui bench report serve system-deps
+.PHONY: help install lock test lint loadtest ui bench report system-deps
 
 help: ## list the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,3 +33,6 @@ loadtest: install ## the default matrix (QUICK=1 for the short profile); ARGS pa
 
 report: install ## rebuild the dashboard of a run: make report RUN=results/latest
 	$(PY) -m loadtest report $(or $(RUN),results/latest)
+
+ui: install ## the setups and Locust's web UI on 127.0.0.1 (ARGS=--side-by-side); Ctrl-C stops all
+	$(PY) -m loadtest ui $(ARGS)

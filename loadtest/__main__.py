@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest import console, matrix, meta, plan, report, results, run
+from loadtest import console, matrix, meta, plan, report, results, run, ui
 from loadtest.matrix import ROOT
 from service.variants import VARIANTS
 
@@ -38,6 +38,10 @@ def _raise_interrupted(signum, _frame) -> None:
     raise Interrupted(128 + signum)
 
 
+def _interrupt_status(exc: BaseException) -> int:
+    return exc.status if isinstance(exc, Interrupted) else 128 + signal.SIGINT
+
+
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
@@ -55,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--users", type=int, help="concurrent users (default: the scenario's)")
     go.add_argument("--duration", type=float, help="seconds of load per cell (default: the profile's)")
     go.add_argument("--out", type=Path, help="run folder (default: results/<UTC timestamp>)")
+
+    ui_verb = verbs.add_parser("ui", help="the setups and Locust's web UI on loopback, until Ctrl-C")
+    ui_verb.add_argument("--setups", type=_names, help="comma-separated setups (default: all)")
+    ui_verb.add_argument(
+        "--side-by-side", action="store_true", help="one web UI per setup, ports 8089, 8090..."
+    )
 
     verbs.add_parser("list", help="setups, scenarios, variants and profiles, with descriptions")
 
@@ -113,12 +123,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     results.write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
     status = 0
     done: list[dict] = []
-    signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         with console.Progress(cells) as progress:
             done = run.run(cells, the_matrix, out, on_cell_start=progress.start, on_cell_done=progress.done)
     except (Interrupted, KeyboardInterrupt) as exc:
-        status = exc.status if isinstance(exc, Interrupted) else 130
+        status = _interrupt_status(exc)
         console.err(f"interrupted: keeping the {len(_finished(out))} finished cell(s) in {out}")
         done = _finished(out)
     summary = {"complete": status == 0, "cells": done}
@@ -138,6 +147,14 @@ def _finished(out: Path) -> list[dict]:
         return []
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    the_matrix = matrix.load()
+    setups = args.setups or list(the_matrix.setups)
+    for name in setups:
+        the_matrix.setup(name)  # unknown names fail here, before anything starts
+    return ui.serve(the_matrix, setups, side_by_side=args.side_by_side)
+
+
 def cmd_list(_args: argparse.Namespace) -> int:
     console.describe(matrix.load())
     return 0
@@ -151,14 +168,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    verb = {"run": cmd_run, "list": cmd_list, "report": cmd_report}[args.verb]
+    verb = {"run": cmd_run, "ui": cmd_ui, "list": cmd_list, "report": cmd_report}[args.verb]
+    signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         return verb(args)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        return _interrupt_status(exc)
     except (matrix.MatrixError, plan.PlanError, results.ResultsError) as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
-    except run.server.ServerError as exc:  # the upstream could not start: nothing can run
-        console.err(f"error: {str(exc).splitlines()[0]}")
+    except run.server.ServerError as exc:  # a server that the whole command needs did not start
+        console.err(f"error: {exc}")
         return 1
 
 

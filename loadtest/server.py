@@ -53,12 +53,16 @@ class RunningServer:
             return ""
 
     def stop(self) -> None:
-        """SIGTERM the whole process group, SIGKILL what is left after the grace period."""
-        _signal_group(self.process.pid, signal.SIGTERM)
-        with suppress(subprocess.TimeoutExpired):
-            self.process.wait(STOP_GRACE_S)
-        _signal_group(self.process.pid, signal.SIGKILL)  # stragglers: workers, pool children
-        self.process.wait()
+        stop_group(self.process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM a process group we started, SIGKILL what is left after the grace period."""
+    _signal_group(process.pid, signal.SIGTERM)
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(STOP_GRACE_S)
+    _signal_group(process.pid, signal.SIGKILL)  # stragglers: workers, pool children
+    process.wait()
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -1,7 +1,6 @@
 """Run one headless Locust swarm against a started server and watch it until it ends."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest.matrix import ROOT, Scenario
+from loadtest.server import stop_group
 
 CSV_PREFIX = "locust"
 HTML_NAME = "locust.html"
@@ -57,6 +57,16 @@ class SwarmSpec:
         ]  # fmt: skip
 
 
+def web_ui_argv(locustfiles: list[str], host: str, web_port: int) -> list[str]:
+    """Locust's web UI on loopback, every scenario (and the step ramp) in its class picker."""
+    return [
+        sys.executable, "-m", "locust",
+        "-f", ",".join(locustfiles),
+        "--class-picker", "--host", host,
+        "--web-host", "127.0.0.1", "--web-port", str(web_port),
+    ]  # fmt: skip
+
+
 def run(
     spec: SwarmSpec,
     *,
@@ -90,8 +100,7 @@ def run(
             time.sleep(SAMPLE_EVERY_S)
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            stop_group(process)
     if process.returncode != 0:
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-10:])
         raise SwarmError(f"Locust exited with {process.returncode}:\n{tail}")

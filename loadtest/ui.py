@@ -1,0 +1,94 @@
+"""`python -m loadtest ui`: the upstream, the setups and Locust's web UI on loopback, until Ctrl-C.
+
+Everything is started in its own process group and stopped through an ExitStack, so
+Ctrl-C, SIGTERM or a crashed Locust all leave nothing running.
+"""
+
+import subprocess
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+from rich.table import Table
+
+from loadtest import console, server, swarm
+from loadtest.matrix import ROOT, Matrix
+
+WEB_PORT = 8089
+LOG_DIR = ROOT / "var" / "ui-logs"
+SHAPES = "locustfiles/shapes.py"
+
+
+def _wait_for_web_ui(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise server.ServerError(f"Locust's web UI exited with {process.returncode}")
+            try:
+                if client.get(f"http://127.0.0.1:{port}/").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # poll interval, not a readiness guess
+    raise server.ServerError(f"Locust's web UI did not answer on port {port} within {timeout:.0f} s")
+
+
+def _start_locust(stack: ExitStack, argv: list[str], log_path: Path) -> subprocess.Popen:
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    stack.callback(server.stop_group, process)
+    return process
+
+
+def serve(matrix: Matrix, setups: list[str], *, side_by_side: bool, web_port: int = WEB_PORT) -> int:
+    """Run until interrupted; returns 1 if a Locust UI dies on its own."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    locustfiles = [*dict.fromkeys(s.locustfile for s in matrix.scenarios.values()), SHAPES]
+    with ExitStack() as stack:
+        upstream = stack.enter_context(
+            server.serving("upstream", port=matrix.upstream.port, log_path=LOG_DIR / "upstream.log")
+        )
+        env = {"ASYNCGAP_UPSTREAM_URL": upstream.url}
+        running = [
+            stack.enter_context(
+                server.serving(name, port=matrix.setups[name].port, log_path=LOG_DIR / f"{name}.log", env=env)
+            )
+            for name in setups
+        ]
+        targets = running if side_by_side else running[:1]
+        uis = []
+        for offset, target in enumerate(targets):
+            port = web_port + offset
+            server.ensure_port_free(port)
+            log = LOG_DIR / f"locust-{port}.log"
+            process = _start_locust(stack, swarm.web_ui_argv(locustfiles, target.url, port), log)
+            _wait_for_web_ui(port, process)
+            uis.append((target, port, process))
+        _print_urls(running, uis, side_by_side)
+        while all(process.poll() is None for _, _, process in uis):
+            time.sleep(0.5)
+        console.err("a Locust web UI exited; stopping everything")
+        return 1
+
+
+def _print_urls(running: list[server.RunningServer], uis: list, side_by_side: bool) -> None:
+    table = Table(title="asyncgap ui: Ctrl-C stops everything", title_justify="left")
+    for column in ("setup", "service", "Locust web UI", "live loop lag and thread tokens"):
+        table.add_column(column)
+    ui_of = {target.name: port for target, port, _ in uis}
+    for srv in running:
+        port = ui_of.get(srv.name)
+        web = f"http://127.0.0.1:{port}" if port else "(type this service URL as the host)"
+        live = f"http://127.0.0.1:{port}/asyncgap/live" if port else ""
+        table.add_row(srv.name, srv.url, web, live)
+    console.out.print(table)
+    if side_by_side:
+        console.out.print(
+            "[yellow]Side by side: swarms you start at the same time share this machine's CPUs, "
+            "so their numbers are not comparable. Run one at a time to compare.[/]"
+        )
