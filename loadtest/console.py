@@ -12,7 +12,7 @@ from loadtest.matrix import Matrix
 from loadtest.plan import Cell
 from service.variants import DESCRIPTIONS
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI: no cramped columns
 CELL_OVERHEAD_S = 4.0  # start, URL check and stop around each cell's load, for the ETA
 
 

@@ -39,27 +39,35 @@ def _ratio(a: float, b: float) -> str:
 
 
 def verdicts(cells: list[dict]) -> list[str]:
-    """Plain words per scenario and setup, computed from the numbers."""
+    """Plain words per scenario and setup, computed from the numbers: best variant first."""
     lines = []
     for scenario in dict.fromkeys(c["scenario"] for c in cells):
         for setup in dict.fromkeys(c["setup"] for c in cells if c["scenario"] == scenario):
-            by = {c["variant"]: c for c in _ok(cells) if c["scenario"] == scenario and c["setup"] == setup}
-            if len(by) < 2:
-                continue
-            best = max(by.values(), key=lambda c: c["rps"])
-            worst = min(by.values(), key=lambda c: c["rps"])
-            text = (
-                f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {worst['variant']} served "
-                f"{worst['rps']:,.1f} rps where {best['variant']} served {best['rps']:,.1f} "
-                f"({_ratio(best['rps'], worst['rps'])} more)"
+            ranked = sorted(
+                (c for c in _ok(cells) if c["scenario"] == scenario and c["setup"] == setup),
+                key=lambda c: c["rps"],
+                reverse=True,
             )
-            fast_best, fast_worst = _fast(best, "p95_ms"), _fast(worst, "p95_ms")
-            if fast_best is not None and fast_worst is not None:
-                text += (
-                    f"; /fast p95 was {fast_best:,.0f} ms under {best['variant']}"
-                    f" and {fast_worst:,.0f} ms under {worst['variant']}"
-                )
-            lines.append(text + ".")
+            if len(ranked) < 2:
+                continue
+            best = ranked[0]
+            served = ", ".join(
+                f"{c['variant']} {c['rps']:,.1f} rps"
+                + ("" if c is best else f" ({_ratio(best['rps'], c['rps'])} less)")
+                for c in ranked
+            )
+            probe = ", ".join(
+                f"{_fast(c, 'p95_ms'):,.0f} ms under {c['variant']}"
+                for c in ranked
+                if _fast(c, "p95_ms") is not None
+            )
+            theory = ", ".join(
+                f"{c['measured_over_predicted']:.2f}" for c in ranked if c["measured_over_predicted"]
+            )
+            lines.append(
+                f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {served}. "
+                f"The /fast probe's p95 was {probe}. Measured/predicted: {theory}."
+            )
     return lines
 
 
@@ -74,7 +82,7 @@ def _layout(fig: go.Figure, title: str, yaxis: str, log: bool = False) -> go.Fig
         legend={"orientation": "h", "y": -0.15},
     )
     if log:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick=1)  # ticks at powers of ten only
     return fig
 
 
@@ -94,14 +102,14 @@ def throughput_chart(cells: list[dict], scenario: str) -> go.Figure:
             offsetgroup=variant,
         )
         fig.add_scatter(
-            name=f"{variant} predicted",
+            name="predicted (theory)",
             x=x,
             y=[c["predicted_rps"] for c in vc],
             mode="markers",
             marker={"symbol": "line-ew-open", "size": 28, "color": "#000", "line": {"width": 3}},
             offsetgroup=variant,
-            showlegend=variant == VARIANTS[0],
             legendgroup="predicted",
+            showlegend=not any(t.legendgroup == "predicted" for t in fig.data),
         )
     fig.update_layout(scattermode="group")
     return _layout(fig, f"{scenario}: throughput (bars) and theory (black ticks)", "requests/s", log=True)
@@ -140,7 +148,7 @@ def timeline_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure
             line={"color": COLORS[c["variant"]]},
             legendgroup=label,
         )
-    return _layout(fig, f"{scenario}: requests/s over time (Locust's rolling figure)", "requests/s", log=True)
+    return _layout(fig, f"{scenario}: requests/s over time, each second's count", "requests/s", log=True)
 
 
 def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:

@@ -1,6 +1,7 @@
 """Locust's CSV + the harness's samples + the model -> one cell's figures; summary.json I/O."""
 
 import csv
+import itertools
 import json
 import os
 import statistics
@@ -45,24 +46,25 @@ def read_stats(cell_dir: Path) -> dict[str, dict[str, float | None]]:
 
 
 def read_history(cell_dir: Path) -> list[dict[str, float]]:
-    """Per-second Aggregated rows: time, users, current rps and p95 (for the over-time charts)."""
+    """Per-second users and requests/s of the whole swarm, for the over-time charts.
+
+    The rate comes from differences of the total request count: Locust's own per-row
+    Requests/s is a trailing-window figure that lags (and reads 0 in short runs). A count
+    that falls is the stats reset at the end of warm-up: that second is left out.
+    """
     path = cell_dir / f"{CSV_PREFIX}_stats_history.csv"
     if not path.exists():
         return []
     with path.open(newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["Name"] == AGGREGATED]
-    if not rows:
-        return []
-    t0 = int(rows[0]["Timestamp"])
-    return [
-        {
-            "t": int(r["Timestamp"]) - t0,
-            "users": int(r["User Count"]),
-            "rps": float(r["Requests/s"]),
-            "p95_ms": _number(r["95%"]),
-        }
-        for r in rows
-    ]
+    points = []
+    for before, now in itertools.pairwise(rows):
+        dt = int(now["Timestamp"]) - int(before["Timestamp"])
+        done = int(now["Total Request Count"]) - int(before["Total Request Count"])
+        if dt > 0 and done >= 0:
+            points.append({"t": int(now["Timestamp"]) - int(rows[0]["Timestamp"]),
+                           "users": int(now["User Count"]), "rps": done / dt})  # fmt: skip
+    return points
 
 
 def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
@@ -100,7 +102,7 @@ def cell_figures(
     counts = {name: s["requests"] for name, s in stats.items()}
     shares = model.shares(counts)
     endpoints = [
-        model.Endpoint(name, shares[name], calibration[name]["median_ms"] / 1000)
+        model.Endpoint(name, shares[name], calibration[name]["min_ms"] / 1000)
         for name in stats
         if name in calibration
     ]
@@ -116,7 +118,7 @@ def cell_figures(
     lags = worst_per_sample(samples, "lag_s")
     for name, figures in stats.items():
         figures["predicted_rps"] = round(predicted * shares.get(name, 0.0), 2)
-        figures["service_ms"] = calibration.get(name, {}).get("median_ms")
+        figures["service_ms"] = calibration.get(name, {}).get("min_ms")
     return {
         **{k: total[k] for k in FIGURES},
         "predicted_rps": round(predicted, 2),
