@@ -36,3 +36,6 @@ report: install ## rebuild the dashboard of a run: make report RUN=results/lates
 
 ui: install ## the setups and Locust's web UI on 127.0.0.1 (ARGS=--side-by-side); Ctrl-C stops all
 	$(PY) -m loadtest ui $(ARGS)
+
+bench: install ## the pack measures itself: fidelity to theory, generator headroom, overhead, time
+	scripts/ensure-debian-packages.sh wrk && $(PY) -m loadtest bench $(ARGS)

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest import console, matrix, meta, plan, report, results, run, ui
+from loadtest import bench, console, matrix, meta, plan, report, results, run, ui
 from loadtest.matrix import ROOT
 from service.variants import VARIANTS
 
@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         "--side-by-side", action="store_true", help="one web UI per setup, ports 8089, 8090..."
     )
 
+    bench_verb = verbs.add_parser("bench", help="the pack measures itself (fidelity, headroom, overhead)")
+    bench_verb.add_argument("--out", type=Path, help="folder (default: results/bench-<UTC timestamp>)")
+
     verbs.add_parser("list", help="setups, scenarios, variants and profiles, with descriptions")
 
     rebuild = verbs.add_parser("report", help="rebuild the dashboard of a run folder")
@@ -73,10 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def _prepare_out(out: Path | None) -> Path:
     """A new, empty run folder; nothing is created when it cannot be used."""
     if out is None:
-        out = RESULTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = RESULTS / _timestamp()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise plan.PlanError(f"--out {out} exists and is not an empty folder")
     parent = out.parent if out.parent.exists() else out.parent.parent
@@ -155,6 +162,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return ui.serve(the_matrix, setups, side_by_side=args.side_by_side)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    the_matrix = matrix.load()
+    _check_ports(the_matrix, plan.resolve(the_matrix, "full"))
+    out = _prepare_out(args.out or RESULTS / f"bench-{_timestamp()}")
+    report = bench.run_all(the_matrix, out)
+    text = bench.markdown(report)
+    (out / "bench.md").write_text(text)
+    print(text)
+    return 0
+
+
 def cmd_list(_args: argparse.Namespace) -> int:
     console.describe(matrix.load())
     return 0
@@ -168,7 +186,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    verb = {"run": cmd_run, "ui": cmd_ui, "list": cmd_list, "report": cmd_report}[args.verb]
+    verbs = {"run": cmd_run, "ui": cmd_ui, "bench": cmd_bench, "list": cmd_list, "report": cmd_report}
+    verb = verbs[args.verb]
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         return verb(args)

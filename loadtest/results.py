@@ -12,7 +12,7 @@ from loadtest.swarm import CSV_PREFIX
 
 AGGREGATED = "Aggregated"
 GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
-FIGURES = ("requests", "failures", "rps", "p50_ms", "p95_ms", "p99_ms")
+FIGURES = ("requests", "failures", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
 
 
 class ResultsError(ValueError):
@@ -37,6 +37,7 @@ def read_stats(cell_dir: Path) -> dict[str, dict[str, float | None]]:
             "requests": int(row["Request Count"]),
             "failures": int(row["Failure Count"]),
             "rps": float(row["Requests/s"]),
+            "mean_ms": float(row["Average Response Time"]),
             "p50_ms": _number(row["50%"]),
             "p95_ms": _number(row["95%"]),
             "p99_ms": _number(row["99%"]),

@@ -32,6 +32,7 @@ class SwarmSpec:
     duration_s: float
     warmup_s: float
     out_dir: Path
+    processes: int = 1  # Locust --processes: more than one core of load generation
 
     def scenario_options(self) -> list[str]:
         """The scenario's own options (declared in locustfiles/common.py)."""
@@ -53,6 +54,7 @@ class SwarmSpec:
             "--csv", str(self.out_dir / CSV_PREFIX), "--csv-full-history",
             "--html", str(self.out_dir / HTML_NAME),
             "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
+            *(["--processes", str(self.processes)] if self.processes > 1 else []),
             *self.scenario_options(),
         ]  # fmt: skip
 

@@ -1,0 +1,259 @@
+"""`python -m loadtest bench`: the pack measures itself.
+
+Each figure is a ratio of two things measured side by side in the same run: absolute
+figures drift on a shared machine, ratios much less. Four questions:
+
+1. fidelity: do 1- and 2-worker sleep cells match theory, by Locust and by wrk?
+2. generator headroom: what does the pack's user cost per request against a bare
+   FastHttpUser and wrk, and what does Locust --processes 2 add?
+3. instrumentation cost: /fast throughput with metrics and the lag probe on vs off;
+4. time to result: the quick profile's wall time, split into its phases.
+"""
+
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from loadtest import model, results, run, server, swarm
+from loadtest.matrix import ROOT, Matrix, Scenario
+from loadtest.plan import Cell
+from loadtest.sampler import cpu_seconds
+from service.variants import VARIANTS
+
+SLEEP_USERS, SLEEP_MS = 100, 100
+FIDELITY_S, FIDELITY_WARMUP_S = 10.0, 2.0
+PROBE_S, PROBE_USERS = 6.0, 20
+OVERHEAD_ROUNDS = 3
+BARE = Scenario(
+    description="bare FastHttpUser", locustfile="loadtest/bench_locustfiles/bare_fast.py", users=20
+)
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def wrk(url: str, *, connections: int, duration_s: float, cpus: set[int] | None) -> dict:
+    """One wrk run (one thread): rps, p50 and the CPU seconds wrk used (read by psutil)."""
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s:g}s", "--timeout", "30s", "--latency", url]
+    if cpus:
+        argv = ["taskset", "-c", ",".join(map(str, sorted(cpus))), *argv]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    used = 0.0
+    while proc.poll() is None:
+        used = max(used, cpu_seconds(proc.pid))
+        time.sleep(0.25)
+    out = proc.stdout.read()
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    if proc.returncode != 0 or not rps or not p50:
+        raise server.ServerError(f"wrk failed ({proc.returncode}): {out[-300:]}")
+    to_ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
+    return {"rps": float(rps.group(1)), "p50_ms": round(float(p50.group(1)) * to_ms, 2), "cpu_s": used}
+
+
+class Bench:
+    """The four measurements; each starts its own fresh servers, pinned apart from the load."""
+
+    def __init__(self, matrix: Matrix, out: Path, scratch: Path) -> None:
+        self.matrix, self.out, self.scratch = matrix, out, scratch
+        self.cores = run.Cores.split()
+
+    def serve(self, setup: str, label: str, env: dict | None = None) -> AbstractContextManager:
+        metrics = self.scratch / f"metrics-{label}"
+        metrics.mkdir()
+        env = {"ASYNCGAP_DATABASE_URL": f"sqlite:///{self.scratch / 'bench.db'}",
+               "PROMETHEUS_MULTIPROC_DIR": str(metrics), **(env or {})}  # fmt: skip
+        port = self.matrix.setups[setup].port
+        return server.serving(
+            setup, port=port, log_path=self.out / "logs" / f"{label}.log", cpus=self.cores.server, env=env
+        )
+
+    def fidelity(self, upstream_url: str) -> list[dict]:
+        rows = []
+        for setup in ("uvicorn-1w", "uvicorn-2w"):
+            for variant in VARIANTS:
+                cell = Cell(setup, "sleep", variant, SLEEP_USERS, FIDELITY_S, FIDELITY_WARMUP_S)
+                got = run.run_cell(cell, self.matrix, out_dir=self.out / "fidelity", scratch=self.scratch,
+                                   upstream_url=upstream_url, cores=self.cores)  # fmt: skip
+                if got["status"] != "ok":
+                    rows.append(
+                        {"setup": setup, "variant": variant, "generator": "locust", "error": got["reason"]}
+                    )
+                    continue
+                little_ms = 1000 * SLEEP_USERS / got["predicted_rps"]  # Little's law: R = N / X
+                rows.append({
+                    "setup": setup, "variant": variant, "generator": "locust", "rps": round(got["rps"], 1),
+                    "predicted_rps": got["predicted_rps"], "rps_ratio": got["measured_over_predicted"],
+                    "split": got["connections_per_worker"], "mean_ms": got["mean_ms"],
+                    "predicted_mean_ms": round(little_ms, 1),
+                })  # fmt: skip
+                if setup == "uvicorn-1w" and shutil.which("wrk"):
+                    rows.append(self._wrk_fidelity(setup, variant, got))
+        return rows
+
+    def _wrk_fidelity(self, setup: str, variant: str, locust_cell: dict) -> dict:
+        """The same setup and slow endpoint under wrk: every request slow, no /fast mix."""
+        name = f"/{variant}/sleep"
+        service_s = locust_cell["endpoints"][name]["service_ms"] / 1000
+        workers = self.matrix.setups[setup].workers
+        predicted = model.predict_rps(
+            [model.Endpoint(name, 1.0, service_s)], SLEEP_USERS, model.Server(workers)
+        )
+        with self.serve(setup, f"wrk-{variant}") as srv:
+            got = wrk(f"{srv.url}{name}?ms={SLEEP_MS}", connections=SLEEP_USERS, duration_s=FIDELITY_S,
+                      cpus=self.cores.generator)  # fmt: skip
+        return {"setup": setup, "variant": variant, "generator": "wrk", "rps": got["rps"],
+                "predicted_rps": round(predicted, 2), "rps_ratio": ratio(got["rps"], predicted),
+                "p50_ms": got["p50_ms"],
+                "predicted_mean_ms": round(1000 * SLEEP_USERS / predicted, 1)}  # fmt: skip
+
+    def _locust_on_fast(self, scenario: Scenario, label: str, processes: int = 1) -> dict:
+        """Locust on /fast: its rps and the cores it burned (all its processes, read by psutil)."""
+        out_dir = self.out / "headroom" / label
+        with self.serve("uvicorn-1w", f"headroom-{label}") as srv:
+            spec = swarm.SwarmSpec(scenario=scenario, variant="async", host=srv.url, users=PROBE_USERS,
+                                   duration_s=PROBE_S, warmup_s=1.0, out_dir=out_dir,
+                                   processes=processes)  # fmt: skip
+
+            def sampler(pid: int):
+                return lambda: {"t": time.monotonic(), "generator_cpu_s": cpu_seconds(pid)}
+
+            samples = swarm.run(spec, cpus=self.cores.generator if processes == 1 else None, on_start=sampler)
+        t0 = samples[0]["t"]
+        cores = results.steady_rate([{**s, "t": s["t"] - t0} for s in samples], "generator_cpu_s", 2.0)
+        rps = results.read_stats(out_dir)["Aggregated"]["rps"]
+        return {"generator": label, "rps": round(rps, 1), "cores": round(cores, 3),
+                "requests_per_cpu_s": round(rps / cores) if cores else None}  # fmt: skip
+
+    def headroom(self) -> list[dict]:
+        ours = self._locust_on_fast(self.matrix.scenarios["fast"], "asyncgap-user")
+        bare = self._locust_on_fast(BARE, "bare-fasthttpuser")
+        two = self._locust_on_fast(self.matrix.scenarios["fast"], "asyncgap-user-2-processes", processes=2)
+        ours["cost_vs_bare"] = ratio(bare["requests_per_cpu_s"], ours["requests_per_cpu_s"])
+        two["rps_vs_1_process"] = ratio(two["rps"], ours["rps"])
+        rows = [ours, bare, two]
+        if shutil.which("wrk"):
+            with self.serve("uvicorn-1w", "headroom-wrk") as srv:
+                got = wrk(
+                    f"{srv.url}/fast", connections=PROBE_USERS, duration_s=PROBE_S, cpus=self.cores.generator
+                )
+            cores = got["cpu_s"] / PROBE_S
+            rows.append({"generator": "wrk", "rps": got["rps"], "cores": round(cores, 3),
+                         "requests_per_cpu_s": round(got["rps"] / cores) if cores else None})  # fmt: skip
+        return rows
+
+    def instrumentation(self) -> dict:
+        """/fast under wrk with instrumentation on and off, alternated so drift hits both alike."""
+        if not shutil.which("wrk"):
+            return {"skipped": "wrk is not installed (make bench installs it)"}
+        rps: dict[str, list[float]] = {"on": [], "off": []}
+        for round_ in range(OVERHEAD_ROUNDS):
+            for state in ("on", "off"):
+                env = {"ASYNCGAP_INSTRUMENT": str(state == "on").lower()}
+                with self.serve("uvicorn-1w", f"instrument-{state}-{round_}", env) as srv:
+                    got = wrk(
+                        f"{srv.url}/fast", connections=PROBE_USERS, duration_s=5, cpus=self.cores.generator
+                    )
+                rps[state].append(got["rps"])
+        on, off = statistics.median(rps["on"]), statistics.median(rps["off"])
+        return {"rps_on": rps["on"], "rps_off": rps["off"], "ratio_on_over_off": ratio(on, off)}
+
+    def time_to_result(self) -> dict:
+        """`loadtest run --quick` as a user runs it, timed from outside, phases from its cells."""
+        out = self.out / "quick-run"
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "loadtest", "run", "--quick", "--out", str(out)],
+                              cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        wall = time.monotonic() - started
+        cells = results.load_summary(out)["cells"] if (out / "summary.json").exists() else []
+        phases: dict[str, float] = {}
+        for cell in cells:
+            for phase, seconds in cell.get("timings", {}).items():
+                phases[phase] = round(phases.get(phase, 0.0) + seconds, 1)
+        return {"exit": done.returncode, "wall_s": round(wall, 1), "cells": len(cells), "phases_s": phases,
+                "rest_s": round(wall - sum(phases.values()), 1)}  # fmt: skip
+
+
+def run_all(matrix: Matrix, out: Path) -> dict:
+    out.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="asyncgap-bench-") as scratch:
+        bench = Bench(matrix, out, Path(scratch))
+        pinned = bench.cores.generator is not None
+        report: dict = {"pinned": pinned, "cores": {"generator": sorted(bench.cores.generator or []),
+                                                    "server": sorted(bench.cores.server or [])}}  # fmt: skip
+        with server.serving("upstream", port=matrix.upstream.port, log_path=out / "logs" / "upstream.log",
+                            cpus=bench.cores.generator) as upstream:  # fmt: skip
+            report["fidelity"] = bench.fidelity(upstream.url)
+        report["headroom"] = bench.headroom()
+        report["instrumentation"] = bench.instrumentation()
+        report["time_to_result"] = bench.time_to_result()
+    results.write_json(out / "bench.json", report)
+    return report
+
+
+def _md_table(rows: list[dict], columns: list[str]) -> str:
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+        return "" if value is None else str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rps_ratio", "split", "mean_ms",
+                    "p50_ms", "predicted_mean_ms", "error"]  # fmt: skip
+HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"]
+
+
+def markdown(report: dict) -> str:
+    """The bench's figures as Markdown, with the goal beside each ratio."""
+    pinning = (
+        f"server on CPU {report['cores']['server']}, load generators on CPU {report['cores']['generator']}"
+        if report["pinned"]
+        else "NOT pinned: this machine has one CPU, so server and generator share it"
+    )
+    instr = report["instrumentation"]
+    ttr = report["time_to_result"]
+    parts = [
+        f"# asyncgap bench\n\n{pinning}.",
+        "## 1. Fidelity (goal: rps_ratio within 1 +- 0.03 for 1 worker, +- 0.10 for 2 workers)",
+        _md_table(
+            report["fidelity"],
+            [
+                "setup",
+                "variant",
+                "generator",
+                "rps",
+                "predicted_rps",
+                "rps_ratio",
+                "split",
+                "mean_ms",
+                "p50_ms",
+                "predicted_mean_ms",
+                "error",
+            ],
+        ),  # fmt: skip
+        "## 2. Generator headroom on /fast (goal: cost_vs_bare <= 1.05)",
+        _md_table(
+            report["headroom"],
+            ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"],
+        ),  # fmt: skip
+        "## 3. Instrumentation cost (goal: ratio_on_over_off >= 0.95)",
+        instr.get("skipped")
+        or f"/fast rps with metrics and lag probe on {instr['rps_on']}, off {instr['rps_off']}: "
+        f"median ratio **{instr['ratio_on_over_off']}**.",
+        "## 4. Time to result (goal: quick profile <= 90 s)",
+        f"`loadtest run --quick`: exit {ttr['exit']}, **{ttr['wall_s']} s** wall for {ttr['cells']} cells; "
+        f"phases summed over cells: {ttr['phases_s']}; the rest (Python and Locust start-up, upstream, "
+        f"report): {ttr['rest_s']} s.",
+    ]
+    return "\n\n".join(parts) + "\n"
