@@ -214,6 +214,11 @@ FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rp
 HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"]
 
 
+FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rps_ratio", "split", "mean_ms",
+                    "p50_ms", "predicted_mean_ms", "error"]  # fmt: skip
+HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"]
+
+
 def markdown(report: dict) -> str:
     """The bench's figures as Markdown, with the goal beside each ratio."""
     pinning = (
@@ -226,27 +231,9 @@ def markdown(report: dict) -> str:
     parts = [
         f"# asyncgap bench\n\n{pinning}.",
         "## 1. Fidelity (goal: rps_ratio within 1 +- 0.03 for 1 worker, +- 0.10 for 2 workers)",
-        _md_table(
-            report["fidelity"],
-            [
-                "setup",
-                "variant",
-                "generator",
-                "rps",
-                "predicted_rps",
-                "rps_ratio",
-                "split",
-                "mean_ms",
-                "p50_ms",
-                "predicted_mean_ms",
-                "error",
-            ],
-        ),  # fmt: skip
+        _md_table(report["fidelity"], FIDELITY_COLUMNS),
         "## 2. Generator headroom on /fast (goal: cost_vs_bare <= 1.05)",
-        _md_table(
-            report["headroom"],
-            ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"],
-        ),  # fmt: skip
+        _md_table(report["headroom"], HEADROOM_COLUMNS),
         "## 3. Instrumentation cost (goal: ratio_on_over_off >= 0.95)",
         instr.get("skipped")
         or f"/fast rps with metrics and lag probe on {instr['rps_on']}, off {instr['rps_off']}: "
