@@ -214,11 +214,6 @@ FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rp
 HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"]
 
 
-FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rps_ratio", "split", "mean_ms",
-                    "p50_ms", "predicted_mean_ms", "error"]  # fmt: skip
-HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"]
-
-
 def markdown(report: dict) -> str:
     """The bench's figures as Markdown, with the goal beside each ratio."""
     pinning = (
