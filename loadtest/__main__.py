@@ -1,4 +1,4 @@
-"""`python -m loadtest run|list|report`: the harness's command line.
+"""`python -m loadtest VERB`: the harness's command line (run, ui, bench, compare, list, report).
 
 Every mistake the user can make is answered with one line on stderr and exit status 2;
 an interrupted run keeps the cells it finished and exits 130 (Ctrl-C) or 143 (SIGTERM).
@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest import bench, console, matrix, meta, plan, report, results, run, ui
+from loadtest import bench, check, compare, console, matrix, meta, plan, report, results, run, ui
 from loadtest.matrix import ROOT
 from service.variants import VARIANTS
 
@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument("--users", type=int, help="concurrent users (default: the scenario's)")
     go.add_argument("--duration", type=float, help="seconds of load per cell (default: the profile's)")
     go.add_argument("--out", type=Path, help="run folder (default: results/<UTC timestamp>)")
+    go.add_argument(
+        "--repeat", type=int, default=1, help="run each cell K times, interleaved, to measure noise"
+    )
+    go.add_argument("--check", action="store_true", help="exit 1 unless the scenarios' expected gaps show")
 
     ui_verb = verbs.add_parser("ui", help="the setups and Locust's web UI on loopback, until Ctrl-C")
     ui_verb.add_argument("--setups", type=_names, help="comma-separated setups (default: all)")
@@ -70,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     bench_verb.add_argument("--out", type=Path, help="folder (default: results/bench-<UTC timestamp>)")
 
     verbs.add_parser("list", help="setups, scenarios, variants and profiles, with descriptions")
+
+    versus = verbs.add_parser("compare", help="two runs side by side, with significance")
+    versus.add_argument("run_a", type=Path, help="the baseline run folder")
+    versus.add_argument("run_b", type=Path, help="the run to judge against it")
+    versus.add_argument("--fail-on-regression", type=float, metavar="PCT",
+                        help="exit 1 when a significant throughput drop exceeds PCT percent")  # fmt: skip
 
     rebuild = verbs.add_parser("report", help="rebuild the dashboard of a run folder")
     rebuild.add_argument("run_dir", type=Path)
@@ -122,6 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         variants=args.variants,
         users=args.users,
         duration_s=args.duration,
+        repeats=args.repeat,
     )
     _check_ports(the_matrix, cells)
     out = _prepare_out(args.out)
@@ -144,6 +155,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.summary_table(done, out)
     if status == 0 and any(c["status"] != "ok" for c in done):
         status = 1
+    if status == 0 and args.check:
+        for reason in check.broken_expectations(done, the_matrix):
+            console.err(f"check failed: {reason}")
+            status = 1
     return status
 
 
@@ -173,6 +188,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    rows = compare.compare(args.run_a, args.run_b)
+    console.compare_table(rows)
+    print(report.write_compare(rows, args.run_a, args.run_b, args.run_b / "compare.html"))
+    if args.fail_on_regression is not None:
+        worse = compare.regressions(rows, args.fail_on_regression)
+        for row in worse:
+            console.err(
+                f"regression: {row['setup']} {row['scenario']} {row['variant']}: {row['rps_change']:+.1%} rps"
+            )
+        return 1 if worse else 0
+    return 0
+
+
 def cmd_list(_args: argparse.Namespace) -> int:
     console.describe(matrix.load())
     return 0
@@ -186,14 +215,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    verbs = {"run": cmd_run, "ui": cmd_ui, "bench": cmd_bench, "list": cmd_list, "report": cmd_report}
+    verbs = {
+        "run": cmd_run,
+        "ui": cmd_ui,
+        "bench": cmd_bench,
+        "compare": cmd_compare,
+        "list": cmd_list,
+        "report": cmd_report,
+    }
     verb = verbs[args.verb]
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         return verb(args)
     except (Interrupted, KeyboardInterrupt) as exc:
         return _interrupt_status(exc)
-    except (matrix.MatrixError, plan.PlanError, results.ResultsError) as exc:
+    except (matrix.MatrixError, plan.PlanError, results.ResultsError, compare.CompareError) as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
     except run.server.ServerError as exc:  # a server that the whole command needs did not start

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from loadtest.matrix import Matrix
 from loadtest.plan import Cell
+from loadtest.report import percent
+from loadtest.results import merge_repeats
 from service.variants import DESCRIPTIONS
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI: no cramped columns
@@ -67,7 +69,7 @@ def summary_table(cells: list[dict], run_dir: Path) -> None:
         table.add_column(column)
     for column in ("rps", "predicted", "meas/pred", "p50 ms", "p95 ms", "/fast p95 ms", "failures"):
         table.add_column(column, justify="right")
-    for c in cells:
+    for c in merge_repeats(cells):
         if c["status"] != "ok":
             table.add_row(c["setup"], c["scenario"], c["variant"], "[red]failed[/]", *["-"] * 7)
             continue
@@ -101,3 +103,21 @@ def describe(matrix: Matrix) -> None:
         for name, text in entries.items():
             table.add_row(name, text)
         out.print(table)
+
+
+def compare_table(rows: list[dict]) -> None:
+    table = Table(title="asyncgap compare: B against A", title_justify="left")
+    for column in ("setup", "scenario", "variant"):
+        table.add_column(column)
+    for column in ("rps A", "rps B", "change", "95% interval", "p50", "p95", "samples", "verdict"):
+        table.add_column(column, justify="right")
+    colors = {"faster": "green", "slower": "red"}
+    for r in rows:
+        interval = f"{percent(r['ci_low'])} to {percent(r['ci_high'])}" if "ci_low" in r else "-"
+        color = colors.get(r["verdict"], "white")
+        table.add_row(
+            r["setup"], r["scenario"], r["variant"], _fmt(r.get("rps_a"), 1), _fmt(r.get("rps_b"), 1),
+            percent(r.get("rps_change")), interval, percent(r.get("p50_change")),
+            percent(r.get("p95_change")), r.get("basis", "-"), f"[{color}]{r['verdict']}[/]",
+        )  # fmt: skip
+    out.print(table)

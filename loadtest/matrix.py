@@ -29,6 +29,14 @@ class Setup(_Frozen):
     port: int = Field(ge=1024, le=65535)
 
 
+class Expectation(_Frozen):
+    """A gap the scenario must show at its default load, checked by `loadtest run --check`."""
+
+    faster: Variant
+    slower: Variant
+    factor: float = Field(gt=0)
+
+
 class Scenario(_Frozen):
     """One traffic pattern: a locustfile and the size of its work."""
 
@@ -38,6 +46,7 @@ class Scenario(_Frozen):
     work_ms: int | None = Field(default=None, ge=0, le=60_000)
     work_n: int | None = Field(default=None, ge=1)
     variants: tuple[Variant, ...] | None = Field(default=None, min_length=1)  # None: all of them
+    expect: tuple[Expectation, ...] = ()
 
     @property
     def path(self) -> Path:

@@ -18,11 +18,14 @@ class Cell:
     users: int
     duration_s: float
     warmup_s: float
+    repeat: int = 1  # which of `repeats` runs of the same cell this is
+    repeats: int = 1
 
     @property
     def key(self) -> str:
-        """The cell's folder name and identity across runs."""
-        return f"{self.setup}__{self.scenario}__{self.variant}"
+        """The cell's folder name: its identity across runs, plus the repeat when there are several."""
+        base = f"{self.setup}__{self.scenario}__{self.variant}"
+        return f"{base}__r{self.repeat}" if self.repeats > 1 else base
 
     def fields(self) -> dict:
         return {
@@ -32,6 +35,8 @@ class Cell:
             "users": self.users,
             "duration_s": self.duration_s,
             "warmup_s": self.warmup_s,
+            "repeat": self.repeat,
+            "dir": self.key,
         }
 
 
@@ -52,8 +57,13 @@ def resolve(
     variants: list[str] | None = None,
     users: int | None = None,
     duration_s: float | None = None,
+    repeats: int = 1,
 ) -> list[Cell]:
-    """Cells of the profile, narrowed or reshaped; scenarios keep only the variants they have."""
+    """Cells of the profile, narrowed or reshaped; scenarios keep only the variants they have.
+
+    With repeats, the whole list is run that many times over, interleaved (a, b, a, b rather
+    than a, a, b, b) so that a slow drift of the machine does not fall on one cell.
+    """
     if profile not in matrix.profiles:
         raise PlanError(f"unknown profile {profile!r}; choose from: {', '.join(matrix.profiles)}")
     chosen = matrix.profiles[profile]
@@ -61,10 +71,22 @@ def resolve(
         raise PlanError(f"--users must be a positive number, got {users}")
     if duration_s is not None and duration_s <= 0:
         raise PlanError(f"--duration must be a positive number of seconds, got {duration_s:g}")
+    if repeats < 1:
+        raise PlanError(f"--repeat must be 1 or more, got {repeats}")
     duration = duration_s or chosen.duration_s
     warmup = min(chosen.warmup_s, duration / 4)  # a shortened run keeps most of its time steady
     cells = [
-        Cell(setup, scenario, variant, users or matrix.scenarios[scenario].users, duration, warmup)
+        Cell(
+            setup,
+            scenario,
+            variant,
+            users or matrix.scenarios[scenario].users,
+            duration,
+            warmup,
+            repeat,
+            repeats,
+        )
+        for repeat in range(1, repeats + 1)
         for setup in _pick("setup", setups, chosen.setups, matrix.setups)
         for scenario in _pick("scenario", scenarios, chosen.scenarios, matrix.scenarios)
         for variant in _pick("variant", variants, chosen.variants, VARIANTS)

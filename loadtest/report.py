@@ -139,7 +139,7 @@ def timeline_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure
         if c["scenario"] != scenario:
             continue
         label = f"{c['setup']} {c['variant']}"
-        history = results.read_history(run_dir / f"{c['setup']}__{c['scenario']}__{c['variant']}")
+        history = results.read_history(run_dir / c["dir"])
         fig.add_scatter(
             x=[h["t"] for h in history],
             y=[h["rps"] for h in history],
@@ -156,7 +156,7 @@ def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
     for c in _ok(cells):
         if c["scenario"] != scenario:
             continue
-        path = run_dir / f"{c['setup']}__{c['scenario']}__{c['variant']}" / "samples.json"
+        path = run_dir / c["dir"] / "samples.json"
         samples = json.loads(path.read_text()) if path.exists() else []
         fig.add_scatter(
             x=[s["t"] for s in samples],
@@ -209,7 +209,7 @@ def render(run_dir: Path) -> str:
     summary = results.load_summary(run_dir)
     meta_path = run_dir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    cells = summary["cells"]
+    cells = results.merge_repeats(summary["cells"])
     charts, first = [], True
     for scenario in dict.fromkeys(c["scenario"] for c in cells):
         for fig in (
@@ -251,5 +251,54 @@ def write(run_dir: Path) -> Path:
     path = run_dir / "report.html"
     tmp = run_dir / ".report.html.tmp"
     tmp.write_text(render(run_dir), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+VERDICT_COLORS = {"faster": "#54A24B", "slower": "#E45756", "not significant": "#9D9D9D"}
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1%}"
+
+
+def write_compare(rows: list[dict], run_a: Path, run_b: Path, path: Path) -> Path:
+    """compare.html: each cell's throughput change with its 95% interval, and the table."""
+    measured = [r for r in rows if "rps_change" in r]
+    labels = [f"{r['setup']} {r['scenario']} {r['variant']}" for r in measured]
+    fig = go.Figure(
+        go.Bar(
+            x=[r["rps_change"] * 100 for r in measured], y=labels, orientation="h",
+            marker_color=[VERDICT_COLORS[r["verdict"]] for r in measured],
+            error_x={"type": "data", "symmetric": False,
+                     "array": [(r["ci_high"] - r["rps_change"]) * 100 for r in measured],
+                     "arrayminus": [(r["rps_change"] - r["ci_low"]) * 100 for r in measured]},
+            text=[r["verdict"] for r in measured], hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(title="Throughput change from A to B, with 95% intervals (grey: not significant)",
+                      xaxis_title="% change in requests/s", template="plotly_white",
+                      height=140 + 28 * len(measured), margin={"l": 260})  # fmt: skip
+    head = ["setup", "scenario", "variant", "users", "rps A", "rps B", "change", "95% interval", "p50", "p95",
+            "samples", "verdict"]  # fmt: skip
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            r["setup"], r["scenario"], r["variant"], r["users"], f"{r.get('rps_a', 0):,.1f}",
+            f"{r.get('rps_b', 0):,.1f}", percent(r.get("rps_change")),
+            f"{percent(r['ci_low'])} to {percent(r['ci_high'])}" if "ci_low" in r else "-",
+            percent(r.get("p50_change")), percent(r.get("p95_change")), r.get("basis", "-"),
+            r["verdict"])) + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>asyncgap compare</title>
+<style>{CSS}</style></head><body><h1>asyncgap: compare two runs</h1>
+<p class=meta>A = {html.escape(str(run_a))} · B = {html.escape(str(run_b))}</p>
+<p>A change is called faster or slower only when its 95% interval excludes zero. Intervals come from
+the repeats (<code>--repeat K</code>) or, with one repeat, from the steady seconds of each cell,
+which understates the noise between runs.</p>
+<div class=chart>{fig.to_html(full_html=False, include_plotlyjs=True)}</div>
+<table><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr>{body}</table></body></html>"""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
     os.replace(tmp, path)
     return path

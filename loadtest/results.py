@@ -154,3 +154,37 @@ def load_summary(run_dir: Path) -> dict:
     if not isinstance(summary, dict) or not isinstance(summary.get("cells"), list):
         raise ResultsError(f"{path} has no 'cells' list")
     return summary
+
+
+def identity(cell: dict) -> tuple:
+    """What makes two cells the same measurement, across repeats and across runs."""
+    return cell["setup"], cell["scenario"], cell["variant"], cell["users"]
+
+
+def merge_repeats(cells: list[dict]) -> list[dict]:
+    """One cell per identity: figures averaged over its successful repeats, the spread kept.
+
+    Endpoint figures come from the repeat whose rps is the median: percentiles do not average.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for cell in cells:
+        groups.setdefault(identity(cell), []).append(cell)
+    merged = []
+    for group in groups.values():
+        ok = [c for c in group if c["status"] == "ok"]
+        if not ok:
+            merged.append(group[0])
+            continue
+        middle = sorted(ok, key=lambda c: c["rps"])[len(ok) // 2]
+        cell = {**middle, "repeats": len(ok), "rps_repeats": [c["rps"] for c in ok]}
+        for key in ("rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "measured_over_predicted"):
+            values = [c[key] for c in ok if c.get(key) is not None]
+            cell[key] = statistics.fmean(values) if values else None
+        merged.append(cell)
+    return merged
+
+
+def steady_rps_samples(run_dir: Path, cell: dict) -> list[float]:
+    """Requests/s of each steady second of a cell (after warm-up), from Locust's history."""
+    since = cell["warmup_s"] + 1.0
+    return [p["rps"] for p in read_history(run_dir / cell["dir"]) if p["t"] > since]

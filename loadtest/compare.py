@@ -1,0 +1,89 @@
+"""`loadtest compare RUN_A RUN_B`: the same cells in two runs, with a verdict that admits noise.
+
+For each cell both runs have, the change in throughput gets a 95% confidence interval from
+a bootstrap of the difference of means. The samples are the repeats' rps when the runs
+were made with --repeat K >= 2, otherwise each steady second's rps (an optimistic interval:
+neighbouring seconds are not independent). A change whose interval spans zero is "not
+significant", however large it looks. Latency changes are shown as measured; they get an
+interval only from repeats, since Locust keeps no per-second percentiles worth trusting.
+"""
+
+import random
+import statistics
+from pathlib import Path
+
+from loadtest import results
+
+RESAMPLES = 5000
+SEED = 20261124  # fixed: the same two runs always get the same verdicts
+
+
+class CompareError(ValueError):
+    """Two runs that cannot be compared; one line for the user."""
+
+
+def bootstrap_change(a: list[float], b: list[float]) -> tuple[float, float, float] | None:
+    """Relative change of the mean from a to b, with a 95% percentile-bootstrap interval."""
+    if len(a) < 2 or len(b) < 2 or statistics.fmean(a) == 0:
+        return None
+    rng = random.Random(SEED)
+    base = statistics.fmean(a)
+    changes = sorted(
+        (statistics.fmean(rng.choices(b, k=len(b))) - statistics.fmean(rng.choices(a, k=len(a)))) / base
+        for _ in range(RESAMPLES)
+    )
+    point = (statistics.fmean(b) - base) / base
+    return point, changes[int(0.025 * RESAMPLES)], changes[int(0.975 * RESAMPLES) - 1]
+
+
+def _samples(run_dir: Path, group: list[dict]) -> tuple[list[float], str]:
+    ok = [c for c in group if c["status"] == "ok"]
+    if len(ok) >= 2:
+        return [c["rps"] for c in ok], f"{len(ok)} repeats"
+    return (results.steady_rps_samples(run_dir, ok[0]), "per-second") if ok else ([], "failed")
+
+
+def _relative(a: float | None, b: float | None) -> float | None:
+    return (b - a) / a if a and b is not None else None
+
+
+def compare(run_a: Path, run_b: Path) -> list[dict]:
+    """One row per cell common to both runs, in run A's order."""
+    cells_a, cells_b = results.load_summary(run_a)["cells"], results.load_summary(run_b)["cells"]
+    groups_a: dict[tuple, list[dict]] = {}
+    groups_b: dict[tuple, list[dict]] = {}
+    for cells, groups in ((cells_a, groups_a), (cells_b, groups_b)):
+        for cell in cells:
+            groups.setdefault(results.identity(cell), []).append(cell)
+    common = [key for key in groups_a if key in groups_b]
+    if not common:
+        raise CompareError(
+            f"{run_a} and {run_b} have no cell in common (same setup, scenario, variant, users)"
+        )
+    merged_a = {results.identity(c): c for c in results.merge_repeats(cells_a)}
+    merged_b = {results.identity(c): c for c in results.merge_repeats(cells_b)}
+    rows = []
+    for key in common:
+        a, b = merged_a[key], merged_b[key]
+        row = dict(zip(("setup", "scenario", "variant", "users"), key, strict=True))
+        if a["status"] != "ok" or b["status"] != "ok":
+            rows.append({**row, "verdict": "failed in one run"})
+            continue
+        samples_a, basis = _samples(run_a, groups_a[key])
+        samples_b, _ = _samples(run_b, groups_b[key])
+        change = bootstrap_change(samples_a, samples_b)
+        row |= {"rps_a": a["rps"], "rps_b": b["rps"], "basis": basis,
+                "p50_change": _relative(a["p50_ms"], b["p50_ms"]),
+                "p95_change": _relative(a["p95_ms"], b["p95_ms"])}  # fmt: skip
+        if change is None:
+            rows.append({**row, "verdict": "too few samples"})
+            continue
+        point, low, high = change
+        verdict = "not significant" if low <= 0 <= high else ("faster" if point > 0 else "slower")
+        rows.append({**row, "rps_change": point, "ci_low": low, "ci_high": high, "verdict": verdict})
+    return rows
+
+
+def regressions(rows: list[dict], percent: float) -> list[dict]:
+    """Significantly slower cells whose throughput fell by more than `percent`."""
+    return [r for r in rows if r["verdict"] == "slower" and -r["rps_change"] * 100 > percent]
