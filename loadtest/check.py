@@ -14,6 +14,8 @@ def broken_expectations(cells: list[dict], matrix: Matrix) -> list[str]:
     reasons = []
     for setup, scenario in dict.fromkeys((s, sc) for s, sc, _ in rps):
         for expect in matrix.scenarios[scenario].expect:
+            if expect.workers is not None and matrix.setups[setup].workers != expect.workers:
+                continue
             faster = rps.get((setup, scenario, expect.faster))
             slower = rps.get((setup, scenario, expect.slower))
             if faster is None or slower is None:

@@ -35,6 +35,7 @@ class Expectation(_Frozen):
     faster: Variant
     slower: Variant
     factor: float = Field(gt=0)
+    workers: int | None = Field(default=None, ge=1)  # only on setups with this many workers
 
 
 class Scenario(_Frozen):

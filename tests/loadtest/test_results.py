@@ -1,0 +1,74 @@
+"""Parsing Locust's CSV (real files from a run, checked in), merging repeats, the gap check."""
+
+from pathlib import Path
+
+import pytest
+
+from loadtest import check, matrix, results
+
+LOCUST = Path(__file__).resolve().parent.parent / "fixtures" / "locust"
+SYNC = LOCUST / "uvicorn-1w__sleep__sync"
+
+
+def test_read_stats_gives_every_endpoint_and_the_aggregate():
+    stats = results.read_stats(SYNC)
+    assert set(stats) == {"/fast", "/sync/sleep", "Aggregated"}
+    total = stats["Aggregated"]
+    assert total["requests"] == stats["/fast"]["requests"] + stats["/sync/sleep"]["requests"] == 888
+    assert total["failures"] == 0
+    assert total["rps"] == pytest.approx(305.05, abs=0.01)
+    assert total["p50_ms"] == 340 and total["p95_ms"] == 660 and total["p99_ms"] == 980
+    assert stats["/sync/sleep"]["method"] == "GET"
+
+
+def test_read_history_rates_come_from_count_differences():
+    points = results.read_history(SYNC)
+    assert points, "the fixture has several seconds of history"
+    assert all(p["rps"] >= 0 and p["users"] == 100 for p in points)
+    assert [p["t"] for p in points] == sorted(p["t"] for p in points)
+
+
+def test_missing_stats_is_a_results_error(tmp_path):
+    with pytest.raises(results.ResultsError, match="cannot read"):
+        results.read_stats(tmp_path)
+
+
+def test_steady_rate_and_split():
+    samples = [
+        {"t": 0.0, "server_cpu_s": 0.0, "connections": {"1": 60, "2": 40}},
+        {"t": 2.0, "server_cpu_s": 1.0, "connections": {"1": 88, "2": 12}},
+        {"t": 4.0, "server_cpu_s": 2.5, "connections": {"1": 87, "2": 12}},
+    ]
+    assert results.steady_rate(samples, "server_cpu_s", since_s=1.0) == pytest.approx(0.75)
+    assert results.connection_split(samples, since_s=1.0) == [88, 12]
+
+
+def cell(variant: str, rps: float, setup: str = "uvicorn-1w", repeat: int = 1) -> dict:
+    return {"setup": setup, "scenario": "sleep", "variant": variant, "users": 100, "status": "ok",
+            "rps": rps, "mean_ms": 1.0, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0,
+            "measured_over_predicted": 1.0, "repeat": repeat}  # fmt: skip
+
+
+def test_merge_repeats_averages_and_keeps_the_spread():
+    merged = results.merge_repeats([cell("sync", 390, repeat=1), cell("sync", 400, repeat=2),
+                                    cell("sync", 410, repeat=3)])  # fmt: skip
+    assert len(merged) == 1
+    assert merged[0]["rps"] == pytest.approx(400)
+    assert merged[0]["rps_repeats"] == [390, 400, 410]
+
+
+def test_check_passes_the_textbook_gap_and_names_a_missing_one():
+    good = [cell("async", 1000), cell("sync", 400), cell("async-blocking", 10)]
+    assert check.broken_expectations(good, matrix.load()) == []
+    bad = [cell("async", 500), cell("sync", 400), cell("async-blocking", 100)]
+    reasons = check.broken_expectations(bad, matrix.load())
+    assert reasons == [
+        "sleep on uvicorn-1w: async served 500.0 rps, which is not 2x sync's 400.0 rps (only 1.25x)",
+        "sleep on uvicorn-1w: sync served 400.0 rps, which is not 10x async-blocking's 100.0 rps"
+        " (only 4.00x)",
+    ]
+
+
+def test_check_skips_expectations_for_other_worker_counts():
+    two_workers = [cell("async", 1000, "uvicorn-2w"), cell("sync", 800, "uvicorn-2w")]
+    assert check.broken_expectations(two_workers, matrix.load()) == []
