@@ -1,0 +1,43 @@
+"""One settings singleton, read from `ASYNCGAP_*` environment variables.
+
+The harness configures the service only through these variables, so every knob a
+setup or a test turns is listed here, with its default.
+"""
+
+import os
+from pathlib import Path
+
+from databases import DatabaseURL
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'asyncgap.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASYNCGAP_", frozen=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="sqlite:///relative or sqlite:////absolute")
+    busy_timeout_s: float = Field(5.0, gt=0, description="how long a writer waits for the SQLite lock")
+    upstream_url: str = "http://127.0.0.1:8001"
+    upstream_timeout_s: float = Field(70.0, gt=0, description="above the longest /delay (60 s)")
+    upstream_connect_timeout_s: float = Field(2.0, gt=0)
+    thread_tokens: int = Field(40, ge=1, le=10_000, description="anyio's thread limiter, per worker")
+    cpu_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    create_schema: bool = Field(True, description="false when a prestart step created it already")
+    instrument: bool = Field(True, description="metrics middleware and lag probe (off: measure their cost)")
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_only(cls, url: str) -> str:
+        if DatabaseURL(url).scheme != "sqlite" or not DatabaseURL(url).database:
+            raise ValueError("only sqlite:///PATH URLs are supported")
+        return url
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(DatabaseURL(self.database_url).database)
+
+
+settings = Settings()

@@ -1,0 +1,48 @@
+"""One piece of work, three endpoints: the variant decides only how the work is called.
+
+- `sync`: the blocking form as a plain `def`; FastAPI runs it in the thread pool;
+- `async`: the non-blocking form, an `async def` awaited on the event loop;
+- `async-blocking`: an `async def` calling the *same* blocking form inline, stalling the loop.
+
+Routes are registered explicitly per variant (`/sync/sleep`, ...), so an unknown variant is
+a 404 rather than a 422 from a path parameter.
+"""
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter
+
+from service.variants import VARIANTS, Variant
+
+Blocking = Callable[..., Any]
+NonBlocking = Callable[..., Awaitable[Any]]
+
+
+def endpoint(variant: Variant, blocking: Blocking, non_blocking: NonBlocking) -> Callable[..., Any]:
+    if variant == "sync":
+        return blocking
+    if variant == "async":
+        return non_blocking
+
+    async def inline(**params: Any) -> Any:
+        return blocking(**params)
+
+    # FastAPI reads the parameters, dependencies and response model from this signature.
+    inline.__signature__ = inspect.signature(blocking)  # type: ignore[attr-defined]
+    inline.__name__ = f"{blocking.__name__}_inline"
+    return inline
+
+
+def add_variant_routes(
+    router: APIRouter, path: str, blocking: Blocking, non_blocking: NonBlocking, **route_options: Any
+) -> None:
+    """Register `/{variant}{path}` for every variant."""
+    for variant in VARIANTS:
+        router.add_api_route(
+            f"/{variant}{path}",
+            endpoint(variant, blocking, non_blocking),
+            name=f"{variant}{path}",
+            **route_options,
+        )
