@@ -39,3 +39,23 @@ ui: install ## the setups and Locust's web UI on 127.0.0.1 (ARGS=--side-by-side)
 
 bench: install ## the pack measures itself: fidelity to theory, generator headroom, overhead, time
 	scripts/ensure-debian-packages.sh wrk && $(PY) -m loadtest bench $(ARGS)
+
+# Docker Compose: the same setups, the upstream and Locust (a master per setup, workers) in containers.
+COMPOSE  := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+SETUP    ?= uvicorn-1w
+WORKERS  ?= 2
+DURATION ?= 30s
+COMPOSE_ENV = SETUP=$(SETUP) WORKERS=$(WORKERS) HOST_UID=$$(id -u) HOST_GID=$$(id -g)
+.PHONY: compose-up compose-loadtest compose-down
+
+compose-up: | results/compose ## setups + upstream + Locust in containers; UIs on 127.0.0.1:8191-8193; workers join SETUP
+	$(COMPOSE_ENV) $(COMPOSE) up --build
+
+compose-loadtest: | results/compose ## headless Locust in containers on SETUP for DURATION; CSV/HTML in results/compose/SETUP
+	$(COMPOSE_ENV) LOCUST_HEADLESS=true LOCUST_RUN_TIME=$(DURATION) $(COMPOSE) up --build --abort-on-container-exit --exit-code-from locust-$(SETUP) locust-$(SETUP)
+
+compose-down: ## stop and remove the Compose containers, network and volume
+	$(COMPOSE_ENV) $(COMPOSE) down -v --remove-orphans
+
+results/compose:
+	mkdir -p $@
