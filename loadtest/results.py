@@ -46,6 +46,19 @@ def read_stats(cell_dir: Path) -> dict[str, dict[str, float | None]]:
     }
 
 
+def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
+    """Locust's failure reasons, most frequent first: what the dashboard shows beside a count."""
+    path = cell_dir / f"{CSV_PREFIX}_failures.csv"
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        rows = [
+            {"name": r["Name"], "error": r["Error"], "count": int(r["Occurrences"])}
+            for r in csv.DictReader(f)
+        ]
+    return sorted(rows, key=lambda r: r["count"], reverse=True)[:most]
+
+
 def read_history(cell_dir: Path) -> list[dict[str, float]]:
     """Per-second users and requests/s of the whole swarm, for the over-time charts.
 
@@ -132,6 +145,7 @@ def cell_figures(
         "loop_lag_max_ms": round(max(lags, default=0.0) * 1000, 1),
         "loop_lag_median_ms": round(statistics.median(lags) * 1000, 1) if lags else None,
         "tokens_busy_max": max(worst_per_sample(samples, "tokens_busy"), default=0.0),
+        "failure_reasons": read_failures(cell_dir),
         "endpoints": stats,
     }
 

@@ -111,6 +111,9 @@ def run_cell(
 
             samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
             clock.lap("load_s")
+            if running.process.poll() is not None:
+                code = running.process.returncode
+                raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
         clock.lap("server_stop_s")
         results.write_json(cell_dir / "samples.json", samples)
         settings = Settings()

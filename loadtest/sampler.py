@@ -37,21 +37,30 @@ def read_worker_gauges(metrics_dir: Path) -> dict[str, dict[str, float]]:
     return gauges
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and all its live descendants."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for proc in procs:
+class CpuMeter:
+    """CPU seconds (user + system) used by a process tree since it started, never going down.
+
+    Each process's last reading is kept, so a child that exits (a forked Locust process, a
+    restarted gunicorn worker) still counts for what it used while it lived.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._last: dict[int, float] = {}
+
+    def read(self) -> float:
         try:
-            times = proc.cpu_times()
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
+            procs = []
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            self._last[proc.pid] = times.user + times.system
+        return sum(self._last.values())
 
 
 def connections(pids: list[str], port: int) -> dict[str, int]:
@@ -71,9 +80,9 @@ class Sampler:
 
     def __init__(self, *, metrics_dir: Path, server_pid: int, port: int, generator_pid: int) -> None:
         self.metrics_dir = metrics_dir
-        self.server_pid = server_pid
         self.port = port
-        self.generator_pid = generator_pid
+        self.generator_cpu = CpuMeter(generator_pid)
+        self.server_cpu = CpuMeter(server_pid)
         self.started = time.monotonic()
 
     def sample(self) -> Sample:
@@ -81,8 +90,8 @@ class Sampler:
         lag = gauges.get("asyncgap_event_loop_lag_seconds", {})
         return Sample(
             t=round(time.monotonic() - self.started, 3),
-            generator_cpu_s=cpu_seconds(self.generator_pid),
-            server_cpu_s=cpu_seconds(self.server_pid),
+            generator_cpu_s=self.generator_cpu.read(),
+            server_cpu_s=self.server_cpu.read(),
             lag_s=lag,
             tokens_busy=gauges.get("asyncgap_thread_tokens_busy", {}),
             connections=connections(list(lag), self.port),

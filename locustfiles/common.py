@@ -8,6 +8,7 @@ import gevent
 from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
+import locustfiles.live  # noqa: F401  (adds the live page to Locust's web UI)
 from service.variants import VARIANTS
 
 FAST = "/fast"

@@ -1,5 +1,7 @@
 """`python -m loadtest`: bad input is one line on stderr, exit 2, and no results folder."""
 
+import os
+import socket
 import subprocess
 import sys
 
@@ -63,3 +65,49 @@ def test_list_describes_every_choice():
     assert done.returncode == 0
     for name in ("uvicorn-1w", "gunicorn-2w", "sleep", "tutorial", "async-blocking", "quick"):
         assert name in done.stdout
+
+
+MATRIX = (ROOT / "matrix.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("matrix_text", "message"),
+    [
+        (MATRIX + "\n[[broken\n", "matrix.toml is not valid TOML"),
+        (MATRIX + "\n[setups.uvicorn-1w]\n", "matrix.toml is not valid TOML"),  # a duplicate setup
+        (MATRIX.replace("workers = 1\nport = 8101", "workers = 0\nport = 8101"), "setups.uvicorn-1w.workers"),
+        (MATRIX.replace("workers = 1\nport = 8101", "workers = 1"), "setups.uvicorn-1w.port: Field required"),
+        (MATRIX.replace("users = 100", 'users = "many"', 1), "scenarios.sleep.users"),
+        (MATRIX.replace('setups = ["uvicorn-1w", "uvicorn-2w"]', "setups = []", 1), "profiles.quick.setups"),
+        (MATRIX.replace("[setups.uvicorn-1w]", "[setups.uvicorn-1w]\nthreads = 4"), "Extra inputs"),
+    ],
+)
+def test_bad_matrix_files(tmp_path, matrix_text, message):
+    path = tmp_path / "matrix.toml"
+    path.write_text(matrix_text)
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", "--quick", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "ASYNCGAP_MATRIX": str(path)},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not out.exists()
+
+
+def test_repeat_must_be_positive(tmp_path):
+    done = loadtest("run", "--repeat", "0", "--out", str(tmp_path / "run"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: --repeat must be 1 or more, got 0"
+
+
+def test_a_port_in_use_is_refused_before_anything_is_written(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 8101))
+        holder.listen()
+        done = loadtest("run", "--quick", "--out", str(tmp_path / "run"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: port 8101 on 127.0.0.1 is already in use; stop what holds it"
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,53 @@
+"""SIGTERM or Ctrl-C mid-run: finished cells kept, report marked incomplete, nothing left running."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from loadtest.matrix import ROOT, load
+
+pytestmark = pytest.mark.e2e
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, status):
+    out = tmp_path / "run"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
+         "--duration", "3", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    started: set[psutil.Process] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until the first cell is done and the second under load
+        started |= set(psutil.Process(run.pid).children(recursive=True))
+        second_under_load = (out / "uvicorn-1w__sleep__async" / "locust.log").exists()
+        if second_under_load and json.loads((out / "summary.json").read_text())["cells"]:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the run never reached its second cell")
+    time.sleep(1.0)
+    started |= set(psutil.Process(run.pid).children(recursive=True))
+    run.send_signal(sig)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == status, err
+    assert "interrupted: keeping the 1 finished cell(s)" in err
+    _, alive = psutil.wait_procs(list(started), timeout=10)
+    assert alive == []
+    assert all(port_free(p) for p in (load().upstream.port, load().setups["uvicorn-1w"].port))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] is False
+    assert [c["variant"] for c in summary["cells"]] == ["sync"]
+    assert "This run is incomplete" in (out / "report.html").read_text()

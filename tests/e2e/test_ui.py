@@ -1,0 +1,57 @@
+"""`loadtest ui`: the Locust web UI on loopback with the live page; Ctrl-C leaves nothing behind."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import psutil
+import pytest
+
+from loadtest.matrix import ROOT, load
+
+pytestmark = pytest.mark.e2e
+WEB = "http://127.0.0.1:8089"
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def wait_for(url: str, timeout: float = 60.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} never answered")
+
+
+def test_ui_serves_locust_and_the_live_page_then_stops_cleanly():
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "loadtest", "ui", "--setups", "uvicorn-1w"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert wait_for(f"{WEB}/").status_code == 200
+        live = wait_for(f"{WEB}/asyncgap/live.json").json()
+        assert live["error"] is None
+        assert live["host"] == f"http://127.0.0.1:{load().setups['uvicorn-1w'].port}"
+        (worker,) = live["workers"].values()
+        assert worker["tokens_total"] == 40
+        listening = {c.laddr.port: c.laddr.ip for c in psutil.net_connections("tcp") if c.status == "LISTEN"}
+        for port in (8089, load().upstream.port, load().setups["uvicorn-1w"].port):
+            assert listening[port] == "127.0.0.1", port
+        started = psutil.Process(ui.pid).children(recursive=True)
+        assert len(started) >= 3  # upstream, server, Locust (each in its own process group)
+    finally:
+        ui.send_signal(signal.SIGINT)
+        out, _ = ui.communicate(timeout=20)
+    assert ui.returncode == 130, out
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == []
+    assert all(port_free(p) for p in (8089, load().upstream.port, load().setups["uvicorn-1w"].port))
