@@ -4,6 +4,7 @@ Plotly's JavaScript is embedded once, so the dashboard opens offline from disk.
 """
 
 import html
+import itertools
 import json
 import os
 from pathlib import Path
@@ -132,23 +133,25 @@ def latency_chart(cells: list[dict], scenario: str, endpoint: str | None, title:
     return _layout(fig, title, "milliseconds", log=True)
 
 
+def _samples(run_dir: Path, cell: dict) -> list[dict]:
+    path = run_dir / cell["dir"] / "samples.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
 def timeline_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
-    """Requests/s over time per cell (Locust's history) and the worst event-loop lag (samples)."""
+    """Requests/s over the whole cell, warm-up included, as the server counted them (every 0.5 s)."""
     fig = go.Figure()
     for c in _ok(cells):
         if c["scenario"] != scenario:
             continue
-        label = f"{c['setup']} {c['variant']}"
-        history = results.read_history(run_dir / c["dir"])
+        pairs = list(itertools.pairwise(_samples(run_dir, c)))
         fig.add_scatter(
-            x=[h["t"] for h in history],
-            y=[h["rps"] for h in history],
-            name=label,
-            mode="lines",
-            line={"color": COLORS[c["variant"]]},
-            legendgroup=label,
-        )
-    return _layout(fig, f"{scenario}: requests/s over time, each second's count", "requests/s", log=True)
+            x=[b["t"] for _, b in pairs],
+            y=[(b.get("requests", 0) - a.get("requests", 0)) / (b["t"] - a["t"]) for a, b in pairs],
+            name=f"{c['setup']} {c['variant']}", mode="lines", line={"color": COLORS[c["variant"]]},
+        )  # fmt: skip
+    fig.update_xaxes(title="seconds since the swarm started")
+    return _layout(fig, f"{scenario}: requests/s over time, counted by the server", "requests/s", log=True)
 
 
 def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
@@ -156,8 +159,7 @@ def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
     for c in _ok(cells):
         if c["scenario"] != scenario:
             continue
-        path = run_dir / c["dir"] / "samples.json"
-        samples = json.loads(path.read_text()) if path.exists() else []
+        samples = _samples(run_dir, c)
         fig.add_scatter(
             x=[s["t"] for s in samples],
             y=[max(s["lag_s"].values(), default=0) * 1000 for s in samples],

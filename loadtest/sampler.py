@@ -21,20 +21,22 @@ class Sample:
     lag_s: dict[str, float] = field(default_factory=dict)  # worker pid -> worst recent lag
     tokens_busy: dict[str, float] = field(default_factory=dict)  # worker pid -> busy tokens
     connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
+    requests: float = 0.0  # requests the server has finished, all workers (stale by up to 50 ms)
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def read_worker_gauges(metrics_dir: Path) -> dict[str, dict[str, float]]:
-    """metric name -> {worker pid: value} for the per-worker gauges the service writes."""
-    gauges: dict[str, dict[str, float]] = {}
+def read_worker_metrics(metrics_dir: Path) -> dict[str, dict[str, float]]:
+    """metric name -> {worker pid: value}, summed over other labels (a counter's routes)."""
+    metrics: dict[str, dict[str, float]] = {}
     for family in MultiProcessCollector(None, path=str(metrics_dir)).collect():
         for sample in family.samples:
             worker = sample.labels.get("worker")
             if worker is not None:
-                gauges.setdefault(sample.name, {})[worker] = sample.value
-    return gauges
+                per_worker = metrics.setdefault(sample.name, {})
+                per_worker[worker] = per_worker.get(worker, 0.0) + sample.value
+    return metrics
 
 
 class CpuMeter:
@@ -86,7 +88,7 @@ class Sampler:
         self.started = time.monotonic()
 
     def sample(self) -> Sample:
-        gauges = read_worker_gauges(self.metrics_dir)
+        gauges = read_worker_metrics(self.metrics_dir)
         lag = gauges.get("asyncgap_event_loop_lag_seconds", {})
         return Sample(
             t=round(time.monotonic() - self.started, 3),
@@ -95,4 +97,5 @@ class Sampler:
             lag_s=lag,
             tokens_busy=gauges.get("asyncgap_thread_tokens_busy", {}),
             connections=connections(list(lag), self.port),
+            requests=sum(gauges.get("asyncgap_requests_total", {}).values()),
         )
