@@ -1,14 +1,14 @@
-"""Locust's CSV + the harness's samples + the model -> one cell's figures; summary.json I/O."""
+"""Locust's final stats + the harness's samples + the model -> one cell's figures; summary.json I/O."""
 
 import csv
-import itertools
 import json
 import os
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from loadtest import model
-from loadtest.swarm import CSV_PREFIX
+from loadtest.swarm import CSV_PREFIX, JSON_NAME
 
 AGGREGATED = "Aggregated"
 GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
@@ -19,31 +19,66 @@ class ResultsError(ValueError):
     """A results folder or file that cannot be used; the message is one line."""
 
 
-def _number(text: str) -> float | None:
-    return None if text in ("", "N/A") else float(text)
+def _percentile(times: Counter, count: int, percent: float) -> float | None:
+    """Locust's own percentile over its rounded response-time buckets (stats.py), for the same figures."""
+    if not count:
+        return None
+    wanted = int(count * percent)
+    seen = 0
+    for time_ms in sorted(times, reverse=True):
+        seen += times[time_ms]
+        if count - seen <= wanted:
+            return time_ms
+    return 0.0
 
 
-def read_stats(cell_dir: Path) -> dict[str, dict[str, float | None]]:
-    """Locust's final stats per endpoint name (and 'Aggregated'), from <prefix>_stats.csv."""
-    path = cell_dir / f"{CSV_PREFIX}_stats.csv"
-    try:
-        with path.open(newline="") as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise ResultsError(f"cannot read {path}: {exc.strerror}") from None
+def _figures(method: str, entries: list[dict]) -> dict:
+    count = sum(e["num_requests"] for e in entries)
+    times: Counter = Counter()
+    for e in entries:
+        times.update({float(ms): n for ms, n in e["response_times"].items()})
+    start = min(e["start_time"] for e in entries)
+    end = max((e["last_request_timestamp"] or 0) for e in entries)
     return {
-        row["Name"]: {
-            "method": row["Type"],
-            "requests": int(row["Request Count"]),
-            "failures": int(row["Failure Count"]),
-            "rps": float(row["Requests/s"]),
-            "mean_ms": float(row["Average Response Time"]),
-            "p50_ms": _number(row["50%"]),
-            "p95_ms": _number(row["95%"]),
-            "p99_ms": _number(row["99%"]),
-        }
-        for row in rows
+        "method": method,
+        "requests": count,
+        "failures": sum(e["num_failures"] for e in entries),
+        "rps": count / (end - start) if end > start else 0.0,
+        "mean_ms": sum(e["total_response_time"] for e in entries) / count if count else None,
+        "p50_ms": _percentile(times, count, 0.50),
+        "p95_ms": _percentile(times, count, 0.95),
+        "p99_ms": _percentile(times, count, 0.99),
     }
+
+
+def _entries(cell_dir: Path) -> list[dict]:
+    path = cell_dir / JSON_NAME
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"cannot read {path}: {exc}") from None
+
+
+def read_stats(cell_dir: Path) -> dict[str, dict]:
+    """Locust's final stats per endpoint name, and 'Aggregated', from its --json-file.
+
+    Not from <prefix>_stats.csv: Locust rewrites that file once a second and not at exit, so
+    it misses the run's last second (hundreds of requests in a short cell).
+    """
+    entries = _entries(cell_dir)
+    stats = {e["name"]: _figures(e["method"], [e]) for e in entries}
+    if entries:
+        stats[AGGREGATED] = _figures("", entries)
+    return stats
+
+
+def steady_seconds(cell_dir: Path) -> list[int]:
+    """Requests finished in each whole second after warm-up (first and last, partial, left out)."""
+    per_second: Counter = Counter()
+    for e in _entries(cell_dir):
+        per_second.update({int(t): n for t, n in e["num_reqs_per_sec"].items()})
+    seconds = sorted(per_second)[1:-1]
+    return [per_second[t] for t in seconds]
 
 
 def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
@@ -57,28 +92,6 @@ def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
             for r in csv.DictReader(f)
         ]
     return sorted(rows, key=lambda r: r["count"], reverse=True)[:most]
-
-
-def read_history(cell_dir: Path) -> list[dict[str, float]]:
-    """Per-second users and requests/s of the whole swarm, for the over-time charts.
-
-    The rate comes from differences of the total request count: Locust's own per-row
-    Requests/s is a trailing-window figure that lags (and reads 0 in short runs). A count
-    that falls is the stats reset at the end of warm-up: that second is left out.
-    """
-    path = cell_dir / f"{CSV_PREFIX}_stats_history.csv"
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["Name"] == AGGREGATED]
-    points = []
-    for before, now in itertools.pairwise(rows):
-        dt = int(now["Timestamp"]) - int(before["Timestamp"])
-        done = int(now["Total Request Count"]) - int(before["Total Request Count"])
-        if dt > 0 and done >= 0:
-            points.append({"t": int(now["Timestamp"]) - int(rows[0]["Timestamp"]),
-                           "users": int(now["User Count"]), "rps": done / dt})  # fmt: skip
-    return points
 
 
 def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
@@ -199,6 +212,5 @@ def merge_repeats(cells: list[dict]) -> list[dict]:
 
 
 def steady_rps_samples(run_dir: Path, cell: dict) -> list[float]:
-    """Requests/s of each steady second of a cell (after warm-up), from Locust's history."""
-    since = cell["warmup_s"] + 1.0
-    return [p["rps"] for p in read_history(run_dir / cell["dir"]) if p["t"] > since]
+    """Requests/s of each steady second of a cell: the per-second samples compare falls back on."""
+    return [float(n) for n in steady_seconds(run_dir / cell["dir"])]

@@ -121,22 +121,26 @@ def start(
     return server
 
 
-def _wait_healthy(server: RunningServer, timeout: float) -> None:
-    """Poll /healthz until it answers 200; fail early if the process dies."""
+def wait_until_ok(url: str, process: subprocess.Popen, timeout: float) -> bool:
+    """Poll `url` until it answers 200 (True); False on timeout or if the process exits first."""
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                raise ServerError(
-                    f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}"
-                )
+        while time.monotonic() < deadline and process.poll() is None:
             try:
-                if client.get(f"{server.url}/healthz").status_code == 200:
-                    return
+                if client.get(url).status_code == 200:
+                    return True
             except httpx.TransportError:
                 pass
             time.sleep(0.02)  # poll interval, not a readiness guess
-    raise ServerError(f"{server.name} not healthy after {timeout:.0f} s:\n{server.log_tail()}")
+    return False
+
+
+def _wait_healthy(server: RunningServer, timeout: float) -> None:
+    if wait_until_ok(f"{server.url}/healthz", server.process, timeout):
+        return
+    code = server.process.poll()
+    why = f"exited with {code}" if code is not None else f"not healthy after {timeout:.0f} s"
+    raise ServerError(f"{server.name} {why}:\n{server.log_tail()}")
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from loadtest.server import stop_group
 
 CSV_PREFIX = "locust"
 HTML_NAME = "locust.html"
+JSON_NAME = "locust.json"  # Locust appends .json to --json-file
 SAMPLE_EVERY_S = 0.5
 OVERRUN_MARGIN_S = 15.0  # Locust normally exits within a second or two of --run-time
 
@@ -53,6 +54,7 @@ class SwarmSpec:
             "--warmup", f"{self.warmup_s:g}",
             "--csv", str(self.out_dir / CSV_PREFIX), "--csv-full-history",
             "--html", str(self.out_dir / HTML_NAME),
+            "--json-file", str(self.out_dir / JSON_NAME.removesuffix(".json")),
             "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
             *(["--processes", str(self.processes)] if self.processes > 1 else []),
             *self.scenario_options(),

@@ -9,7 +9,6 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 from rich.table import Table
 
 from loadtest import console, server, swarm
@@ -21,18 +20,8 @@ SHAPES = "locustfiles/shapes.py"
 
 
 def _wait_for_web_ui(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1.0) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise server.ServerError(f"Locust's web UI exited with {process.returncode}")
-            try:
-                if client.get(f"http://127.0.0.1:{port}/").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # poll interval, not a readiness guess
-    raise server.ServerError(f"Locust's web UI did not answer on port {port} within {timeout:.0f} s")
+    if not server.wait_until_ok(f"http://127.0.0.1:{port}/", process, timeout):
+        raise server.ServerError(f"Locust's web UI did not answer on port {port} (see {LOG_DIR})")
 
 
 def _start_locust(stack: ExitStack, argv: list[str], log_path: Path) -> subprocess.Popen:

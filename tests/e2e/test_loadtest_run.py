@@ -33,7 +33,13 @@ def test_run_succeeds_and_writes_the_contract(tiny_run):
         )
         assert cell["failures"] == 0
         cell_dir = out / f"{cell['setup']}__sleep__{cell['variant']}"
-        for name in ("locust_stats.csv", "locust_stats_history.csv", "locust.html", "samples.json"):
+        for name in (
+            "locust.json",
+            "locust_stats.csv",
+            "locust_stats_history.csv",
+            "locust.html",
+            "samples.json",
+        ):
             assert (cell_dir / name).is_file(), name
     meta = json.loads((out / "meta.json").read_text())
     assert {"versions", "cpu_count", "argv", "matrix", "cells"} <= set(meta)

@@ -14,18 +14,28 @@ def test_read_stats_gives_every_endpoint_and_the_aggregate():
     stats = results.read_stats(SYNC)
     assert set(stats) == {"/fast", "/sync/sleep", "Aggregated"}
     total = stats["Aggregated"]
-    assert total["requests"] == stats["/fast"]["requests"] + stats["/sync/sleep"]["requests"] == 888
+    assert total["requests"] == stats["/fast"]["requests"] + stats["/sync/sleep"]["requests"] == 1025
     assert total["failures"] == 0
-    assert total["rps"] == pytest.approx(305.05, abs=0.01)
-    assert total["p50_ms"] == 340 and total["p95_ms"] == 660 and total["p99_ms"] == 980
+    assert total["rps"] == pytest.approx(408.66, abs=0.01)
+    assert (total["p50_ms"], total["p95_ms"], total["p99_ms"]) == (240, 330, 360)
+    assert stats["/sync/sleep"]["mean_ms"] == pytest.approx(262.39, abs=0.01)
     assert stats["/sync/sleep"]["method"] == "GET"
 
 
-def test_read_history_rates_come_from_count_differences():
-    points = results.read_history(SYNC)
-    assert points, "the fixture has several seconds of history"
-    assert all(p["rps"] >= 0 and p["users"] == 100 for p in points)
-    assert [p["t"] for p in points] == sorted(p["t"] for p in points)
+def test_steady_seconds_are_whole_seconds_after_warmup():
+    assert results.steady_seconds(SYNC) == [439, 388]
+
+
+def test_failure_reasons_are_read_most_frequent_first(tmp_path):
+    (tmp_path / "locust_failures.csv").write_text(
+        "Method,Name,Error,Occurrences,First Seen,Last Seen\n"
+        "GET,/fast,HTTP 503,2,1,2\nPOST,/sync/notes,HTTP 500,7,1,2\n"
+    )
+    assert results.read_failures(tmp_path) == [
+        {"name": "/sync/notes", "error": "HTTP 500", "count": 7},
+        {"name": "/fast", "error": "HTTP 503", "count": 2},
+    ]
+    assert results.read_failures(SYNC) == []
 
 
 def test_missing_stats_is_a_results_error(tmp_path):
