@@ -1,9 +1,11 @@
 """`loadtest compare RUN_A RUN_B`: the same cells in two runs, with a verdict that admits noise.
 
-For each cell both runs have, the change in throughput gets a 95% confidence interval from
-a bootstrap of the difference of means. The samples are the repeats' rps when the runs
-were made with --repeat K >= 2, otherwise each steady second's rps (an optimistic interval:
-neighbouring seconds are not independent). A change whose interval spans zero is "not
+For each cell both runs have, the change in throughput (the cells' rps, as the dashboard
+shows them) gets a 95% interval whose width comes from a bootstrap of the difference of
+means. The samples are the repeats' rps when the runs were made with --repeat K >= 2,
+otherwise each steady second's rps. Seconds of one run cannot see what drifts between runs
+(two runs of the same code differed by a few percent here), so with one repeat a change
+smaller than SINGLE_RUN_FLOOR is never called. A change whose interval spans zero is "not
 significant", however large it looks. Latency changes are shown as measured; they get an
 interval only from repeats, since Locust keeps no per-second percentiles worth trusting.
 """
@@ -16,6 +18,7 @@ from loadtest import results
 
 RESAMPLES = 5000
 SEED = 20261124  # fixed: the same two runs always get the same verdicts
+SINGLE_RUN_FLOOR = 0.05  # run-to-run drift that per-second samples cannot measure
 
 
 class CompareError(ValueError):
@@ -78,8 +81,12 @@ def compare(run_a: Path, run_b: Path) -> list[dict]:
         if change is None:
             rows.append({**row, "verdict": "too few samples"})
             continue
-        point, low, high = change
-        verdict = "not significant" if low <= 0 <= high else ("faster" if point > 0 else "slower")
+        sampled, low, high = change
+        point = (b["rps"] - a["rps"]) / a["rps"]
+        low, high = point + low - sampled, point + high - sampled  # the bootstrap's width, centred
+        too_small = basis == "per-second" and abs(point) < SINGLE_RUN_FLOOR
+        significant = not (low <= 0 <= high or too_small)
+        verdict = ("faster" if point > 0 else "slower") if significant else "not significant"
         rows.append({**row, "rps_change": point, "ci_low": low, "ci_high": high, "verdict": verdict})
     return rows
 
