@@ -96,15 +96,18 @@ def _prepare_out(out: Path | None) -> Path:
         out = RESULTS / _timestamp()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise plan.PlanError(f"--out {out} exists and is not an empty folder")
+    for ancestor in out.parents:
+        if ancestor.exists() and not ancestor.is_dir():
+            raise plan.PlanError(f"--out {out}: {ancestor} is a file, not a folder")
     parent = out.parent if out.parent.exists() else out.parent.parent
     if parent.exists() and not os.access(parent, os.W_OK):
         raise plan.PlanError(f"cannot write under {parent}")
     return out
 
 
-def _check_ports(the_matrix: matrix.Matrix, cells: list[plan.Cell]) -> None:
-    """Fail before writing anything if a port the run needs is taken."""
-    ports = [the_matrix.upstream.port] + [the_matrix.setups[s].port for s in {c.setup for c in cells}]
+def _check_ports(the_matrix: matrix.Matrix, setups: list[str]) -> None:
+    """Fail before writing or starting anything if a port the command needs is taken."""
+    ports = [the_matrix.upstream.port] + [the_matrix.setups[s].port for s in set(setups)]
     for port in ports:
         try:
             run.server.ensure_port_free(port)
@@ -134,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         repeats=args.repeat,
     )
-    _check_ports(the_matrix, cells)
+    _check_ports(the_matrix, [c.setup for c in cells])
     out = _prepare_out(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -148,6 +151,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         status = _interrupt_status(exc)
         console.err(f"interrupted: keeping the {len(_finished(out))} finished cell(s) in {out}")
         done = _finished(out)
+    except run.server.ServerError as exc:  # the upstream, which every cell needs, did not start
+        status = 1
+        console.err(f"error: {exc}")
     summary = {"complete": status == 0, "cells": done}
     results.write_json(out / "summary.json", summary)
     report.write(out)
@@ -172,14 +178,16 @@ def _finished(out: Path) -> list[dict]:
 def cmd_ui(args: argparse.Namespace) -> int:
     the_matrix = matrix.load()
     setups = args.setups or list(the_matrix.setups)
-    for name in setups:
-        the_matrix.setup(name)  # unknown names fail here, before anything starts
+    for name in setups:  # unknown names and taken ports fail here, before anything starts
+        if name not in the_matrix.setups:
+            raise plan.PlanError(f"unknown setup {name!r}; choose from: {', '.join(the_matrix.setups)}")
+    _check_ports(the_matrix, setups)
     return ui.serve(the_matrix, setups, side_by_side=args.side_by_side)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     the_matrix = matrix.load()
-    _check_ports(the_matrix, plan.resolve(the_matrix, "full"))
+    _check_ports(the_matrix, list(the_matrix.setups))
     out = _prepare_out(args.out or RESULTS / f"bench-{_timestamp()}")
     report = bench.run_all(the_matrix, out)
     text = bench.markdown(report)

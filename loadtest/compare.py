@@ -39,11 +39,12 @@ def bootstrap_change(a: list[float], b: list[float]) -> tuple[float, float, floa
     return point, changes[int(0.025 * RESAMPLES)], changes[int(0.975 * RESAMPLES) - 1]
 
 
-def _samples(run_dir: Path, group: list[dict]) -> tuple[list[float], str]:
+def _samples(run_dir: Path, group: list[dict], repeats: bool) -> list[float]:
+    """The repeats' rps, or the steady seconds of the (one) run when there are no repeats."""
     ok = [c for c in group if c["status"] == "ok"]
-    if len(ok) >= 2:
-        return [c["rps"] for c in ok], f"{len(ok)} repeats"
-    return (results.steady_rps_samples(run_dir, ok[0]), "per-second") if ok else ([], "failed")
+    if repeats:
+        return [c["rps"] for c in ok]
+    return results.steady_rps_samples(run_dir, ok[0]) if ok else []
 
 
 def _relative(a: float | None, b: float | None) -> float | None:
@@ -72,8 +73,11 @@ def compare(run_a: Path, run_b: Path) -> list[dict]:
         if a["status"] != "ok" or b["status"] != "ok":
             rows.append({**row, "verdict": "failed in one run"})
             continue
-        samples_a, basis = _samples(run_a, groups_a[key])
-        samples_b, _ = _samples(run_b, groups_b[key])
+        ok_a, ok_b = (sum(c["status"] == "ok" for c in g[key]) for g in (groups_a, groups_b))
+        repeats = min(ok_a, ok_b) >= 2  # both sides must have repeats, or both use seconds
+        basis = f"{min(ok_a, ok_b)} repeats" if repeats else "per-second"
+        samples_a = _samples(run_a, groups_a[key], repeats)
+        samples_b = _samples(run_b, groups_b[key], repeats)
         change = bootstrap_change(samples_a, samples_b)
         row |= {"rps_a": a["rps"], "rps_b": b["rps"], "basis": basis,
                 "p50_change": _relative(a["p50_ms"], b["p50_ms"]),

@@ -49,8 +49,15 @@ class Server:
         )
 
 
+def endpoint_key(method: str, name: str) -> str:
+    """How the harness names an endpoint: its path, with the method in front unless it is GET
+    (GET and POST /sync/notes are different endpoints under one path)."""
+    return name if method in ("GET", "") else f"{method} {name}"
+
+
 def station(name: str) -> str:
-    """Where a request to endpoint `name` spends its service time."""
+    """Where a request to endpoint `name` (an endpoint_key) spends its service time."""
+    name = name.split(" ")[-1]
     tutorial = {"/slow-blocking": "threads", "/slow-non-blocking": "delay"}
     if name in tutorial:
         return tutorial[name]

@@ -134,7 +134,7 @@ def latency_chart(cells: list[dict], scenario: str, endpoint: str | None, title:
 
 
 def _samples(run_dir: Path, cell: dict) -> list[dict]:
-    path = run_dir / cell["dir"] / "samples.json"
+    path = run_dir / results.cell_dir_name(cell) / "samples.json"
     return json.loads(path.read_text()) if path.exists() else []
 
 
@@ -196,7 +196,7 @@ def _table(cells: list[dict]) -> str:
             f"{c['measured_over_predicted']:.2f}" if c["measured_over_predicted"] else "-",
             f"{c['predicted_rps_even_split']:,.1f}",
             *(f"{c[k]:,.0f}" if c[k] is not None else "-" for k in ("p50_ms", "p95_ms", "p99_ms")),
-            f"{_fast(c, 'p95_ms') or 0:,.0f}",
+            "-" if _fast(c, "p95_ms") is None else f"{_fast(c, 'p95_ms'):,.0f}",
             c["failures"],
             "/".join(map(str, c["connections_per_worker"])),
             gen,
@@ -264,6 +264,10 @@ def write(run_dir: Path) -> Path:
 VERDICT_COLORS = {"faster": "#54A24B", "slower": "#E45756", "not significant": "#9D9D9D"}
 
 
+def _rps(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
 def percent(value: float | None) -> str:
     return "-" if value is None else f"{value:+.1%}"
 
@@ -289,8 +293,8 @@ def write_compare(rows: list[dict], run_a: Path, run_b: Path, path: Path) -> Pat
             "samples", "verdict"]  # fmt: skip
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
-            r["setup"], r["scenario"], r["variant"], r["users"], f"{r.get('rps_a', 0):,.1f}",
-            f"{r.get('rps_b', 0):,.1f}", percent(r.get("rps_change")),
+            r["setup"], r["scenario"], r["variant"], r["users"], _rps(r.get("rps_a")),
+            _rps(r.get("rps_b")), percent(r.get("rps_change")),
             f"{percent(r['ci_low'])} to {percent(r['ci_high'])}" if "ci_low" in r else "-",
             percent(r.get("p50_change")), percent(r.get("p95_change")), r.get("basis", "-"),
             r["verdict"])) + "</tr>"

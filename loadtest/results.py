@@ -66,7 +66,7 @@ def read_stats(cell_dir: Path) -> dict[str, dict]:
     it misses the run's last second (hundreds of requests in a short cell).
     """
     entries = _entries(cell_dir)
-    stats = {e["name"]: _figures(e["method"], [e]) for e in entries}
+    stats = {model.endpoint_key(e["method"], e["name"]): _figures(e["method"], [e]) for e in entries}
     if entries:
         stats[AGGREGATED] = _figures("", entries)
     return stats
@@ -125,11 +125,13 @@ def cell_figures(
 ) -> dict:
     """Measured figures, the model's prediction and the generator check, for one cell."""
     stats = read_stats(cell_dir)
+    if AGGREGATED not in stats:
+        raise ResultsError("no request finished after warm-up (Locust recorded none)")
     total = stats.pop(AGGREGATED)
     counts = {name: s["requests"] for name, s in stats.items()}
     shares = model.shares(counts)
     endpoints = [
-        model.Endpoint(name, shares[name], calibration[name]["min_ms"] / 1000)
+        model.Endpoint(name, shares.get(name, 0.0), calibration[name]["min_ms"] / 1000)
         for name in stats
         if name in calibration
     ]
@@ -189,9 +191,10 @@ def identity(cell: dict) -> tuple:
 
 
 def merge_repeats(cells: list[dict]) -> list[dict]:
-    """One cell per identity: figures averaged over its successful repeats, the spread kept.
+    """One cell per identity: the repeat with the median rps, its rps replaced by the mean.
 
-    Endpoint figures come from the repeat whose rps is the median: percentiles do not average.
+    Percentiles and the other figures stay those of that one repeat (percentiles do not
+    average); rps_repeats keeps the spread.
     """
     groups: dict[tuple, list[dict]] = {}
     for cell in cells:
@@ -203,14 +206,19 @@ def merge_repeats(cells: list[dict]) -> list[dict]:
             merged.append(group[0])
             continue
         middle = sorted(ok, key=lambda c: c["rps"])[len(ok) // 2]
-        cell = {**middle, "repeats": len(ok), "rps_repeats": [c["rps"] for c in ok]}
-        for key in ("rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "measured_over_predicted"):
-            values = [c[key] for c in ok if c.get(key) is not None]
-            cell[key] = statistics.fmean(values) if values else None
+        rps = statistics.fmean(c["rps"] for c in ok)
+        predicted = middle.get("predicted_rps")
+        cell = {**middle, "rps": rps, "repeats": len(ok), "rps_repeats": [c["rps"] for c in ok],
+                "measured_over_predicted": round(rps / predicted, 3) if predicted else None}  # fmt: skip
         merged.append(cell)
     return merged
 
 
 def steady_rps_samples(run_dir: Path, cell: dict) -> list[float]:
     """Requests/s of each steady second of a cell: the per-second samples compare falls back on."""
-    return [float(n) for n in steady_seconds(run_dir / cell["dir"])]
+    return [float(n) for n in steady_seconds(run_dir / cell_dir_name(cell))]
+
+
+def cell_dir_name(cell: dict) -> str:
+    """The cell's folder in its run (runs older than --repeat did not record it)."""
+    return cell.get("dir") or f"{cell['setup']}__{cell['scenario']}__{cell['variant']}"

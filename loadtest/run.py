@@ -51,7 +51,12 @@ def verify(cell_dir: Path, spec: swarm.SwarmSpec) -> dict[str, dict]:
         raise CellError(f"checking the scenario's URLs took over {VERIFY_TIMEOUT_S:g} s") from None
     if done.returncode != 0:
         raise CellError(f"checking the scenario's URLs failed:\n{done.stderr.strip()[-800:]}")
-    calibration = json.loads(done.stdout)
+    try:
+        calibration = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise CellError(
+            f"checking the scenario's URLs printed no result:\n{done.stderr.strip()[-800:]}"
+        ) from None
     (cell_dir / "verify.json").write_text(json.dumps(calibration, indent=2))
     broken = {name: e["error"] for name, e in calibration.items() if e["error"]}
     if broken:
@@ -70,6 +75,13 @@ class Stopwatch:
         now = time.monotonic()
         self.phases[phase] = round(now - self._last, 3)
         self._last = now
+
+
+def failed(cell: Cell, reason: str, clock: Stopwatch) -> dict:
+    """A cell that could not be measured: the contract's keys, empty, and the reason."""
+    empty = dict.fromkeys((*results.FIGURES, "predicted_rps", "measured_over_predicted"))
+    return {**cell.fields(), "status": "failed", "reason": reason, **empty, "endpoints": {},
+            "timings": clock.phases}  # fmt: skip
 
 
 def run_cell(
@@ -131,7 +143,9 @@ def run_cell(
             ),
         )
     except (server.ServerError, swarm.SwarmError, CellError, results.ResultsError) as exc:
-        return {**cell.fields(), "status": "failed", "reason": str(exc), "timings": clock.phases}
+        return failed(cell, str(exc), clock)
+    except Exception as exc:  # a bug must cost one cell, not the run and its report
+        return failed(cell, f"unexpected {exc!r}", clock)
     return {
         **cell.fields(),
         "status": "ok",

@@ -17,6 +17,8 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
+from loadtest.model import endpoint_key
+
 REPEAT = 5
 
 
@@ -43,7 +45,7 @@ def verify(locustfile: str, locust_args: list[str]) -> dict[str, dict]:
             for _ in range(REPEAT):
                 task(user)
     return {
-        name: {
+        endpoint_key(method, name): {
             "method": method,
             "requests": len(times),
             "error": errors.get((method, name)),

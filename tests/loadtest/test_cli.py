@@ -111,3 +111,23 @@ def test_a_port_in_use_is_refused_before_anything_is_written(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == "error: port 8101 on 127.0.0.1 is already in use; stop what holds it"
     assert not (tmp_path / "run").exists()
+
+
+def test_out_under_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    done = loadtest("run", "--quick", "--out", str(tmp_path / "file" / "run"))
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == f"error: --out {tmp_path / 'file' / 'run'}: {tmp_path / 'file'} is a file, not a folder"
+    )
+
+
+@pytest.mark.parametrize("name", ["upstream", "nginx"])
+def test_ui_refuses_what_is_not_a_setup(name):
+    done = loadtest("ui", "--setups", name)
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == f"error: unknown setup {name!r}; choose from: uvicorn-1w, uvicorn-2w, gunicorn-2w"
+    )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from loadtest.model import Endpoint, Server, even_split, predict_rps, shares, station
+from loadtest.model import Endpoint, Server, endpoint_key, even_split, predict_rps, shares, station
 
 SLEEP_S, FAST_S = 0.1, 0.0005
 
@@ -76,3 +76,10 @@ def test_helpers():
     assert shares({"/a": 3, "/b": 1}) == {"/a": 0.75, "/b": 0.25}
     assert shares({}) == {}
     assert predict_rps([], 10, Server(workers=1)) == 0.0
+
+
+def test_endpoint_keys_keep_methods_apart_and_stations_read_through_them():
+    assert endpoint_key("GET", "/sync/notes") == "/sync/notes"
+    assert endpoint_key("POST", "/sync/notes") == "POST /sync/notes"
+    assert station("POST /sync/notes") == "threads"
+    assert station("POST /async/notes") == "delay"

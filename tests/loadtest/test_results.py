@@ -1,10 +1,11 @@
-"""Parsing Locust's CSV (real files from a run, checked in), merging repeats, the gap check."""
+"""Parsing Locust's output (real files from a run, checked in), merging repeats, the gap check."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from loadtest import check, matrix, results
+from loadtest import check, matrix, model, results
 
 LOCUST = Path(__file__).resolve().parent.parent / "fixtures" / "locust"
 SYNC = LOCUST / "uvicorn-1w__sleep__sync"
@@ -82,3 +83,22 @@ def test_check_passes_the_textbook_gap_and_names_a_missing_one():
 def test_check_skips_expectations_for_other_worker_counts():
     two_workers = [cell("async", 1000, "uvicorn-2w"), cell("sync", 800, "uvicorn-2w")]
     assert check.broken_expectations(two_workers, matrix.load()) == []
+
+
+def test_get_and_post_on_one_path_stay_two_endpoints(tmp_path):
+    entry = {"num_requests": 2, "num_failures": 0, "response_times": {"10": 2}, "start_time": 1.0,
+             "last_request_timestamp": 2.0, "total_response_time": 20,
+             "num_reqs_per_sec": {"1": 2}}  # fmt: skip
+    (tmp_path / "locust.json").write_text(json.dumps([
+        {**entry, "name": "/sync/notes", "method": "GET"}, {**entry, "name": "/sync/notes", "method": "POST"},
+    ]))  # fmt: skip
+    stats = results.read_stats(tmp_path)
+    assert set(stats) == {"/sync/notes", "POST /sync/notes", "Aggregated"}
+    assert stats["Aggregated"]["requests"] == 4
+
+
+def test_a_cell_with_no_steady_request_is_a_results_error(tmp_path):
+    (tmp_path / "locust.json").write_text("[]")
+    with pytest.raises(results.ResultsError, match="no request finished after warm-up"):
+        results.cell_figures(cell_dir=tmp_path, samples=[], calibration={}, users=1, warmup_s=0,
+                             server=model.Server(workers=1))  # fmt: skip
