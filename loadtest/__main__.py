@@ -19,7 +19,7 @@ RESULTS = ROOT / "results"
 EXIT_USAGE = 2
 
 
-class Interrupted(Exception):
+class Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
     """SIGINT or SIGTERM during a run; carries the exit status."""
 
     def __init__(self, status: int) -> None:

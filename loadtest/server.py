@@ -78,7 +78,10 @@ def free_port() -> int:
 
 
 def ensure_port_free(port: int) -> None:
+    """Refuse a port something listens on. SO_REUSEADDR as the servers set it: connections
+    of a server that just died linger in TIME_WAIT for a minute and must not count."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

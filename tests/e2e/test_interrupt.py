@@ -29,20 +29,22 @@ def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, stat
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     started: set[psutil.Process] = set()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # until the first cell is done and the second under load
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None:  # first cell done, second loading
+            started |= set(psutil.Process(run.pid).children(recursive=True))
+            second_under_load = (out / "uvicorn-1w__sleep__async" / "locust.log").exists()
+            if second_under_load and json.loads((out / "summary.json").read_text())["cells"]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"the run never reached its second cell: {run.poll()=}")
+        time.sleep(1.0)
         started |= set(psutil.Process(run.pid).children(recursive=True))
-        second_under_load = (out / "uvicorn-1w__sleep__async" / "locust.log").exists()
-        if second_under_load and json.loads((out / "summary.json").read_text())["cells"]:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the run never reached its second cell")
-    time.sleep(1.0)
-    started |= set(psutil.Process(run.pid).children(recursive=True))
-    run.send_signal(sig)
-    _, err = run.communicate(timeout=30)
-    assert run.returncode == status, err
+    finally:
+        run.send_signal(sig)
+        out_text, err = run.communicate(timeout=30)
+    assert run.returncode == status, err + out_text[-1500:]
     assert "interrupted: keeping the 1 finished cell(s)" in err
     _, alive = psutil.wait_procs(list(started), timeout=10)
     assert alive == []
