@@ -21,7 +21,7 @@ def test_every_acknowledged_write_is_a_row(tmp_path, variant):
         spec = swarm.SwarmSpec(scenario=STORM, variant=variant, host=running.url, users=STORM.users,
                                duration_s=15, warmup_s=0, out_dir=tmp_path / "locust")  # fmt: skip
         swarm.run(spec, cpus=None, on_start=lambda pid: lambda: None)
-    writes = results.read_stats(spec.out_dir)[f"/{variant}/notes"]
+    writes = results.read_stats(spec.out_dir)[f"POST /{variant}/notes"]
     failures = (spec.out_dir / "locust_failures.csv").read_text()
     assert writes["failures"] == 0, failures
     assert writes["requests"] > 500  # a real storm, not a trickle
