@@ -4,6 +4,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+import threading
+
+import anyio
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,8 +47,20 @@ def asgi_client() -> ClientFactory:
             httpx.AsyncClient(transport=transport, base_url="http://asgi") as client,
         ):
             yield client
+        await anyio.to_thread.run_sync(join_aiosqlite_threads)
 
     return open_client
+
+
+def join_aiosqlite_threads(timeout_s: float = 10) -> None:
+    """Wait, while the test's loop still runs, for aiosqlite threads to end.
+
+    After a failed connect aiosqlite queues its thread's stop without awaiting it; if the loop
+    closes first, the thread raises "Event loop is closed" into a later test (aiosqlite#241).
+    """
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            thread.join(timeout_s)
 
 
 @pytest.fixture
