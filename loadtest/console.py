@@ -63,6 +63,16 @@ def _fmt(value, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _note(cell: dict) -> str:
+    """What a reader must know before trusting the row's numbers."""
+    notes = []
+    if cell["generator_bound"]:
+        notes.append("[yellow]generator-bound[/]")
+    if cell.get("server_events"):
+        notes.append("[red]workers killed or replaced[/]")
+    return ", ".join(notes)
+
+
 def summary_table(cells: list[dict], run_dir: Path) -> None:
     table = Table(title=f"asyncgap: {run_dir}", title_justify="left")
     for column in ("setup", "scenario", "variant", "note"):
@@ -78,7 +88,7 @@ def summary_table(cells: list[dict], run_dir: Path) -> None:
             c["setup"],
             c["scenario"],
             c["variant"],
-            "[yellow]generator-bound[/]" if c["generator_bound"] else "",
+            _note(c),
             _fmt(c["rps"], 1),
             _fmt(c["predicted_rps"], 1),
             _fmt(c["measured_over_predicted"], 2),

@@ -28,6 +28,13 @@ class Setup(_Frozen):
     server: Literal["uvicorn", "gunicorn"]
     workers: int = Field(ge=1, le=64)
     port: int = Field(ge=1024, le=65535)
+    timeout_s: int | None = Field(default=None, ge=1, le=3600)  # gunicorn --timeout (its default: 30)
+
+    @model_validator(mode="after")
+    def _timeout_is_gunicorns(self) -> "Setup":
+        if self.timeout_s is not None and self.server != "gunicorn":
+            raise ValueError("timeout_s is gunicorn's worker timeout; uvicorn has none")
+        return self
 
 
 class Expectation(_Frozen):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from loadtest import results
+from loadtest import results, supervision
 from service.variants import VARIANTS
 
 COLORS = {"sync": "#4C78A8", "async": "#54A24B", "async-blocking": "#E45756"}
@@ -203,10 +203,15 @@ def _table(cells: list[dict]) -> str:
         ]
         link = f"<td><a href='{html.escape(c['locust_report'])}'>Locust</a></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
-        if c.get("failure_reasons"):
-            reasons = "; ".join(f"{r['count']} x {r['name']}: {r['error']}" for r in c["failure_reasons"])
-            rows.append(f"<td colspan=3></td><td colspan=13 style='text-align:left;color:#b00'>"
-                        f"failures: {html.escape(reasons)}</td>")  # fmt: skip
+        failures = c.get("failure_reasons", [])
+        notes = {
+            "server": supervision.describe(c.get("server_events", [])),
+            "failures": "; ".join(f"{r['count']} x {r['name']}: {r['error']}" for r in failures),
+        }
+        for label, text in notes.items():
+            if text:
+                rows.append(f"<td colspan=3></td><td colspan=13 style='text-align:left;color:#b00'>"
+                            f"{label}: {html.escape(text)}</td>")  # fmt: skip
     header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><tr>{header}</tr>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
 

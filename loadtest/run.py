@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest import model, results, server, swarm
+from loadtest import model, results, server, supervision, swarm
 from loadtest.matrix import ROOT, Matrix
 from loadtest.plan import Cell
 from loadtest.sampler import Sampler
@@ -123,6 +123,9 @@ def run_cell(
 
             samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
             clock.lap("load_s")
+            events = supervision.worker_events(
+                running.log_path, workers=setup.workers, timeout_s=setup.timeout_s
+            )  # read before the stop, whose own signals are not events of the load
             if running.process.poll() is not None:
                 code = running.process.returncode
                 raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
@@ -150,6 +153,7 @@ def run_cell(
         **cell.fields(),
         "status": "ok",
         **figures,
+        "server_events": events,
         "locust_report": f"{cell.key}/{swarm.HTML_NAME}",
         "timings": clock.phases,
     }

@@ -5,6 +5,7 @@ under its own name: its latency is how a reader sees the event loop starve.
 """
 
 import gevent
+import geventhttpclient.client
 from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
@@ -12,6 +13,21 @@ import locustfiles.live  # noqa: F401  (adds the live page to Locust's web UI)
 from service.variants import VARIANTS
 
 FAST = "/fast"
+
+
+def _never_resend(_method: str) -> bool:
+    """geventhttpclient's resend policy, replaced: a request the server dropped is a failure.
+
+    geventhttpclient silently resends an idempotent request on a fresh connection when the
+    server closes the old one mid-request; FastHttpUser's max_retries=0 does not reach that
+    layer. A worker that dies with requests in flight (gunicorn killing a blocked worker) then
+    shows as slow requests, not failed ones. Users here never idle, so no keep-alive timeout
+    can close a connection under them: every dropped request is the server's doing.
+    """
+    return False
+
+
+geventhttpclient.client._may_retry_after_send_error = _never_resend
 
 
 @events.init_command_line_parser.add_listener
@@ -72,7 +88,9 @@ class AsyncGapUser(FastHttpUser):
     def call(self, method: str, path: str, *, name: str | None = None, expect: int = 200, **kwargs) -> None:
         """One request, grouped under `name` (the path without its query), checked for `expect`."""
         with self.client.request(method, path, name=name or path, catch_response=True, **kwargs) as resp:
-            if resp.status_code != expect:
+            if resp.status_code == 0:  # no answer at all: say why (connection refused, dropped...)
+                resp.failure(f"no response: {resp.error!r}")
+            elif resp.status_code != expect:
                 resp.failure(f"HTTP {resp.status_code}, expected {expect}: {(resp.text or '')[:120]}")
 
     def call_variant(self, method: str, work: str, query: str = "", **kwargs) -> None:

@@ -39,6 +39,7 @@ def server_argv(name: str, setup: Setup, host: str, port: int | None = None) -> 
             str(GRACEFUL_S),
             "--config",
             "python:service.gunicorn_conf",
+            *(["--timeout", str(setup.timeout_s)] if setup.timeout_s else []),
         ]
     return [
         sys.executable,

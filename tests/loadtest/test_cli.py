@@ -80,6 +80,7 @@ MATRIX = (ROOT / "matrix.toml").read_text()
         (MATRIX.replace("users = 100", 'users = "many"', 1), "scenarios.sleep.users"),
         (MATRIX.replace('setups = ["uvicorn-1w", "uvicorn-2w"]', "setups = []", 1), "profiles.quick.setups"),
         (MATRIX.replace("[setups.uvicorn-1w]", "[setups.uvicorn-1w]\nthreads = 4"), "Extra inputs"),
+        (MATRIX.replace("[setups.uvicorn-1w]", "[setups.uvicorn-1w]\ntimeout_s = 5"), "uvicorn has none"),
     ],
 )
 def test_bad_matrix_files(tmp_path, matrix_text, message):

@@ -22,6 +22,7 @@ def test_gunicorn_argv_uses_uvicorn_worker():
     assert argv[argv.index("--worker-class") + 1] == "uvicorn_worker.UvicornWorker"
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:9000"
     assert argv[argv.index("--workers") + 1] == "2"
+    assert argv[argv.index("--timeout") + 1] == "30"  # matrix.toml states gunicorn's worker timeout
 
 
 def test_upstream_serves_the_fake_api():
