@@ -1,10 +1,9 @@
 """Fixtures for the service tests: an in-process ASGI client per test, real servers for e2e."""
 
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-
-import threading
 
 import anyio
 import httpx
