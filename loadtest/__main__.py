@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     ui_verb.add_argument(
         "--side-by-side", action="store_true", help="one web UI per setup, ports 8089, 8090..."
     )
+    ui_verb.add_argument(
+        "--allow-remote-target",
+        action="store_true",
+        help="let the web UI's host field aim beyond loopback (only at a host you own)",
+    )
 
     bench_verb = verbs.add_parser("bench", help="the pack measures itself (fidelity, headroom, overhead)")
     bench_verb.add_argument("--out", type=Path, help="folder (default: results/bench-<UTC timestamp>)")
@@ -182,7 +187,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
         if name not in the_matrix.setups:
             raise plan.PlanError(f"unknown setup {name!r}; choose from: {', '.join(the_matrix.setups)}")
     _check_ports(the_matrix, setups)
-    return ui.serve(the_matrix, setups, side_by_side=args.side_by_side)
+    return ui.serve(
+        the_matrix, setups, side_by_side=args.side_by_side, allow_remote_target=args.allow_remote_target
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

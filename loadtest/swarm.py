@@ -61,13 +61,16 @@ class SwarmSpec:
         ]  # fmt: skip
 
 
-def web_ui_argv(locustfiles: list[str], host: str, web_port: int) -> list[str]:
+def web_ui_argv(
+    locustfiles: list[str], host: str, web_port: int, *, allow_remote_target: bool = False
+) -> list[str]:
     """Locust's web UI on loopback, every scenario (and the step ramp) in its class picker."""
     return [
         sys.executable, "-m", "locust",
         "-f", ",".join(locustfiles),
         "--class-picker", "--host", host,
         "--web-host", "127.0.0.1", "--web-port", str(web_port),
+        *(["--allow-remote-target"] if allow_remote_target else []),
     ]  # fmt: skip
 
 

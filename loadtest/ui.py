@@ -34,7 +34,14 @@ def _start_locust(stack: ExitStack, argv: list[str], log_path: Path) -> subproce
     return process
 
 
-def serve(matrix: Matrix, setups: list[str], *, side_by_side: bool, web_port: int = WEB_PORT) -> int:
+def serve(
+    matrix: Matrix,
+    setups: list[str],
+    *,
+    side_by_side: bool,
+    allow_remote_target: bool = False,
+    web_port: int = WEB_PORT,
+) -> int:
     """Run until interrupted; returns 1 if a Locust UI dies on its own."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     locustfiles = [*dict.fromkeys(s.locustfile for s in matrix.scenarios.values()), SHAPES]
@@ -55,7 +62,8 @@ def serve(matrix: Matrix, setups: list[str], *, side_by_side: bool, web_port: in
             port = web_port + offset
             server.ensure_port_free(port)
             log = LOG_DIR / f"locust-{port}.log"
-            process = _start_locust(stack, swarm.web_ui_argv(locustfiles, target.url, port), log)
+            argv = swarm.web_ui_argv(locustfiles, target.url, port, allow_remote_target=allow_remote_target)
+            process = _start_locust(stack, argv, log)
             _wait_for_web_ui(port, process)
             uis.append((target, port, process))
         _print_urls(running, uis, side_by_side)

@@ -4,12 +4,16 @@ The /fast probe (an `async def` with no I/O) is mixed into every scenario and re
 under its own name: its latency is how a reader sees the event loop starve.
 """
 
+import logging
+
 import gevent
 import geventhttpclient.client
+from flask import jsonify, request
 from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
 import locustfiles.live  # noqa: F401  (adds the live page to Locust's web UI)
+from locustfiles.target import refusal
 from service.variants import VARIANTS
 
 FAST = "/fast"
@@ -32,27 +36,59 @@ geventhttpclient.client._may_retry_after_send_error = _never_resend
 
 @events.init_command_line_parser.add_listener
 def _add_options(parser) -> None:
-    group = parser.add_argument_group("asyncgap", "what the scenario's endpoints do")
-    group.add_argument(
+    """The scenario's options; the first three also appear in the web UI's swarm form.
+
+    `parser.add_argument`, not an argument group's: only Locust's own method marks an option
+    for the web UI (`include_in_web_ui`), and a group's would silently stay out of it.
+    """
+    parser.add_argument(
         "--variant",
         choices=VARIANTS,
         default="async",
         env_var="LOCUST_VARIANT",
         help="how the service calls the work: sync (def), async, async-blocking",
     )
-    group.add_argument(
+    parser.add_argument(
         "--work-ms", type=int, default=100, env_var="LOCUST_WORK_MS", help="length of a slow call, in ms"
     )
-    group.add_argument(
+    parser.add_argument(
         "--work-n", type=int, default=20_000, env_var="LOCUST_WORK_N", help="size of a query or CPU job"
     )
-    group.add_argument(
+    parser.add_argument(
         "--warmup",
         type=float,
         default=0.0,
         env_var="LOCUST_WARMUP",
+        include_in_web_ui=False,  # read once at start-up, by the harness's headless runs
         help="seconds after spawning to discard from the stats (steady state only)",
     )
+    parser.add_argument(
+        "--allow-remote-target",
+        action="store_true",
+        env_var="LOCUST_ALLOW_REMOTE_TARGET",
+        include_in_web_ui=False,  # the browser must not be able to lift the guard
+        help="let load go to a host that is neither loopback nor a compose service (one you own)",
+    )
+
+
+@events.init.add_listener
+def _guard_target(environment, **_kwargs) -> None:
+    """Refuse a foreign target: --host at start (exit 2), the web UI's host field at each swarm."""
+    allow = environment.parsed_options.allow_remote_target
+    if why := refusal(environment.host or "", allow_remote=allow):
+        logging.error(why)
+        raise SystemExit(2)
+    if environment.web_ui is None:
+        return
+
+    @environment.web_ui.app.before_request
+    def _check_swarm_host():
+        if request.method != "POST" or not request.path.endswith("/swarm"):
+            return None
+        if why := refusal(request.form.get("host", ""), allow_remote=allow):
+            logging.error(why)
+            return jsonify({"success": False, "message": why, "host": environment.host})
+        return None
 
 
 @events.init.add_listener

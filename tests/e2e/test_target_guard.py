@@ -1,0 +1,74 @@
+"""Locust itself refuses a foreign target: --host at start-up, and the web UI's host field at
+each swarm. (No test ever sends load beyond loopback: the refused hosts are never contacted.)"""
+
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from loadtest import server, swarm
+from loadtest.matrix import ROOT
+
+pytestmark = pytest.mark.e2e
+
+FOREIGN = "http://192.0.2.1:80"  # TEST-NET-1: documentation only, routed nowhere
+REFUSED = f"refusing to send load to {FOREIGN}: "
+
+
+def test_headless_locust_refuses_a_foreign_host_before_any_user_starts():
+    done = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", "locustfiles/fast_probe.py", "--headless",
+         "--host", FOREIGN, "--users", "1", "--run-time", "5s"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert REFUSED in done.stderr
+    assert "Ramping to" not in done.stderr
+
+
+@pytest.fixture
+def web_ui():
+    """Locust's web UI with the harness's argv, its target a loopback port where nothing listens."""
+    port, target = server.free_port(), f"http://127.0.0.1:{server.free_port()}"
+    process = subprocess.Popen(
+        swarm.web_ui_argv(["locustfiles/sleep_mix.py"], target, port),
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert server.wait_until_ok(f"http://127.0.0.1:{port}/", process, 60)
+        yield f"http://127.0.0.1:{port}", target
+    finally:
+        server.stop_group(process)
+
+
+def swarm_form(host: str, variant: str) -> dict:
+    return {"user_count": "1", "spawn_rate": "1", "host": host, "user_classes": "SleepMix",
+            "variant": variant}  # fmt: skip
+
+
+def state(web: str) -> str:
+    return httpx.get(f"{web}/stats/requests", timeout=10).json()["state"]
+
+
+def endpoints(web: str) -> set[str]:
+    return {row["name"] for row in httpx.get(f"{web}/stats/requests", timeout=10).json()["stats"]}
+
+
+def test_web_ui_refuses_a_foreign_host_and_offers_the_variant(web_ui):
+    web, target = web_ui
+    page = httpx.get(f"{web}/", timeout=10).text
+    assert '"variant"' in page and "async-blocking" in page  # the swarm form's variant choice
+
+    refused = httpx.post(f"{web}/swarm", data=swarm_form(FOREIGN, "sync"), timeout=10).json()
+    assert refused["success"] is False and refused["message"].startswith(REFUSED)
+    assert state(web) == "ready"
+
+    started = httpx.post(f"{web}/swarm", data=swarm_form(target, "sync"), timeout=10).json()
+    assert started["success"] is True, started
+    deadline = time.monotonic() + 10
+    while "/sync/sleep" not in endpoints(web) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "/sync/sleep" in endpoints(web)  # the form's variant reached the users
+    httpx.get(f"{web}/stop", timeout=10)

@@ -1,0 +1,27 @@
+"""Locust's command lines: bounded in time, web UI on loopback, the guard lifted only on request."""
+
+from pathlib import Path
+
+from loadtest import matrix, swarm
+
+
+def test_a_headless_swarm_is_bounded_and_writes_locusts_own_reports(tmp_path: Path):
+    spec = swarm.SwarmSpec(scenario=matrix.load().scenarios["sleep"], variant="sync",
+                           host="http://127.0.0.1:8101", users=100, duration_s=8, warmup_s=2,
+                           out_dir=tmp_path)  # fmt: skip
+    argv = spec.argv()
+    assert argv[argv.index("--run-time") + 1] == "8s"
+    assert argv[argv.index("--stop-timeout") + 1] == "0"
+    assert {"--headless", "--csv", "--html", "--json-file"} <= set(argv)
+    assert argv[argv.index("--variant") + 1] == "sync"
+    assert argv[argv.index("--work-ms") + 1] == "100"
+    assert "--allow-remote-target" not in argv
+
+
+def test_the_web_ui_binds_loopback_and_keeps_the_guard_unless_asked():
+    argv = swarm.web_ui_argv(["locustfiles/sleep_mix.py"], "http://127.0.0.1:8101", 8089)
+    assert argv[argv.index("--web-host") + 1] == "127.0.0.1"
+    assert "--allow-remote-target" not in argv
+    lifted = swarm.web_ui_argv(["locustfiles/sleep_mix.py"], "http://127.0.0.1:8101", 8089,
+                               allow_remote_target=True)  # fmt: skip
+    assert "--allow-remote-target" in lifted
