@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     go.add_argument(
         "--repeat", type=int, default=1, help="run each cell K times, interleaved, to measure noise"
     )
+    go.add_argument(
+        "--converge", type=float, metavar="PCT",
+        help="end each cell's load once its rps is known within +-PCT (95%%); the duration caps it",
+    )  # fmt: skip
     go.add_argument("--check", action="store_true", help="exit 1 unless the scenarios' expected gaps show")
 
     ui_verb = verbs.add_parser("ui", help="the setups and Locust's web UI on loopback, until Ctrl-C")
@@ -95,8 +99,8 @@ def _timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _prepare_out(out: Path | None) -> Path:
-    """A new, empty run folder; nothing is created when it cannot be used."""
+def _create_out(out: Path | None) -> Path:
+    """A new, empty run folder, created; nothing is created when it cannot be used."""
     if out is None:
         out = RESULTS / _timestamp()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -104,9 +108,10 @@ def _prepare_out(out: Path | None) -> Path:
     for ancestor in out.parents:
         if ancestor.exists() and not ancestor.is_dir():
             raise plan.PlanError(f"--out {out}: {ancestor} is a file, not a folder")
-    parent = out.parent if out.parent.exists() else out.parent.parent
-    if parent.exists() and not os.access(parent, os.W_OK):
-        raise plan.PlanError(f"cannot write under {parent}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # not writable, read-only file system, ...
+        raise plan.PlanError(f"cannot create --out {out}: {exc.strerror}") from None
     return out
 
 
@@ -141,10 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         users=args.users,
         duration_s=args.duration,
         repeats=args.repeat,
+        converge_pct=args.converge,
     )
     _check_ports(the_matrix, [c.setup for c in cells])
-    out = _prepare_out(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _create_out(args.out)
     started = datetime.now(UTC)
     results.write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
     status = 0
@@ -195,7 +200,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     the_matrix = matrix.load()
     _check_ports(the_matrix, list(the_matrix.setups))
-    out = _prepare_out(args.out or RESULTS / f"bench-{_timestamp()}")
+    out = _create_out(args.out or RESULTS / f"bench-{_timestamp()}")
     report = bench.run_all(the_matrix, out)
     text = bench.markdown(report)
     (out / "bench.md").write_text(text)

@@ -196,7 +196,7 @@ class Bench:
 
 
 def run_all(matrix: Matrix, out: Path) -> dict:
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="asyncgap-bench-") as scratch:
         bench = Bench(matrix, out, Path(scratch))
         pinned = bench.cores.generator is not None

@@ -20,6 +20,7 @@ class Cell:
     warmup_s: float
     repeat: int = 1  # which of `repeats` runs of the same cell this is
     repeats: int = 1
+    converge_pct: float | None = None  # end the load early once rps is known within +-this %
 
     @property
     def key(self) -> str:
@@ -36,6 +37,7 @@ class Cell:
             "duration_s": self.duration_s,
             "warmup_s": self.warmup_s,
             "repeat": self.repeat,
+            "converge_pct": self.converge_pct,
             "dir": self.key,
         }
 
@@ -58,6 +60,7 @@ def resolve(
     users: int | None = None,
     duration_s: float | None = None,
     repeats: int = 1,
+    converge_pct: float | None = None,
 ) -> list[Cell]:
     """Cells of the profile, narrowed or reshaped; scenarios keep only the variants they have.
 
@@ -73,6 +76,8 @@ def resolve(
         raise PlanError(f"--duration must be a positive number of seconds, got {duration_s:g}")
     if repeats < 1:
         raise PlanError(f"--repeat must be 1 or more, got {repeats}")
+    if converge_pct is not None and not 0 < converge_pct < 100:
+        raise PlanError(f"--converge must be a percentage above 0 and below 100, got {converge_pct:g}")
     duration = duration_s or chosen.duration_s
     warmup = min(chosen.warmup_s, duration / 4)  # a shortened run keeps most of its time steady
     cells = [
@@ -85,6 +90,7 @@ def resolve(
             warmup,
             repeat,
             repeats,
+            converge_pct,
         )
         for repeat in range(1, repeats + 1)
         for setup in _pick("setup", setups, chosen.setups, matrix.setups)

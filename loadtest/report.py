@@ -170,9 +170,17 @@ def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
     return _layout(fig, f"{scenario}: event-loop lag, worst worker (ms)", "milliseconds", log=True)
 
 
+def _rps_known(cell: dict) -> str:
+    """rps with its 95% interval from the steady seconds (repeats show their spread elsewhere)."""
+    ci = cell.get("rps_ci95_pct")
+    if ci is None or cell.get("repeats", 1) > 1:
+        return f"{cell['rps']:,.1f}"
+    return f"{cell['rps']:,.1f} ±{ci:.1f}%"
+
+
 def _table(cells: list[dict]) -> str:
     head = (
-        "setup scenario variant users rps predicted meas/pred even-split p50 p95 p99 "
+        "setup scenario variant users rps&nbsp;±95% predicted meas/pred even-split p50 p95 p99 "
         "/fast&nbsp;p95 failures connections generator report"
     ).split()
     rows = []
@@ -191,7 +199,7 @@ def _table(cells: list[dict]) -> str:
             c["scenario"],
             c["variant"],
             c["users"],
-            f"{c['rps']:,.1f}",
+            _rps_known(c),
             f"{c['predicted_rps']:,.1f}",
             f"{c['measured_over_predicted']:.2f}" if c["measured_over_predicted"] else "-",
             f"{c['predicted_rps_even_split']:,.1f}",

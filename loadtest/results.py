@@ -7,7 +7,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from loadtest import model
+from loadtest import interval, model
 from loadtest.swarm import CSV_PREFIX, JSON_NAME
 
 AGGREGATED = "Aggregated"
@@ -145,6 +145,8 @@ def cell_figures(
     )
     predicted_even = model.predict_rps(endpoints, users, server, cpu_s_per_request=cpu_per_request)
     lags = worst_per_sample(samples, "lag_s")
+    seconds = steady_seconds(cell_dir)
+    halfwidth = interval.relative_halfwidth(seconds)
     for name, figures in stats.items():
         figures["predicted_rps"] = round(predicted * shares.get(name, 0.0), 2)
         figures["service_ms"] = calibration.get(name, {}).get("min_ms")
@@ -153,6 +155,8 @@ def cell_figures(
         "predicted_rps": round(predicted, 2),
         "predicted_rps_even_split": round(predicted_even, 2),
         "measured_over_predicted": round(total["rps"] / predicted, 3) if predicted else None,
+        "steady_s": len(seconds),
+        "rps_ci95_pct": round(100 * halfwidth, 2) if halfwidth is not None else None,
         "connections_per_worker": split,
         "server_cores_busy": round(server_cores_busy, 3),
         "generator_cores_busy": round(generator_cores_busy, 3),

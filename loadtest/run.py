@@ -112,6 +112,7 @@ def run_cell(
                 duration_s=cell.duration_s,
                 warmup_s=cell.warmup_s,
                 out_dir=cell_dir,
+                converge_pct=cell.converge_pct,
             )
             calibration = verify(cell_dir, spec)
             clock.lap("verify_s")

@@ -34,6 +34,7 @@ class SwarmSpec:
     warmup_s: float
     out_dir: Path
     processes: int = 1  # Locust --processes: more than one core of load generation
+    converge_pct: float | None = None  # end early once rps is known within +-this % (locustfiles)
 
     def scenario_options(self) -> list[str]:
         """The scenario's own options (declared in locustfiles/common.py)."""
@@ -57,6 +58,7 @@ class SwarmSpec:
             "--json-file", str(self.out_dir / JSON_NAME.removesuffix(".json")),
             "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
             *(["--processes", str(self.processes)] if self.processes > 1 else []),
+            *(["--converge-pct", f"{self.converge_pct:g}"] if self.converge_pct else []),
             *self.scenario_options(),
         ]  # fmt: skip
 

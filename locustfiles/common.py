@@ -13,6 +13,7 @@ from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
 import locustfiles.live  # noqa: F401  (adds the live page to Locust's web UI)
+from locustfiles import convergence
 from locustfiles.target import refusal
 from service.variants import VARIANTS
 
@@ -63,6 +64,14 @@ def _add_options(parser) -> None:
         help="seconds after spawning to discard from the stats (steady state only)",
     )
     parser.add_argument(
+        "--converge-pct",
+        type=float,
+        default=0.0,
+        env_var="LOCUST_CONVERGE_PCT",
+        include_in_web_ui=False,
+        help="headless: end the swarm once its rps is known within +-PCT (95%%); --run-time caps it",
+    )
+    parser.add_argument(
         "--allow-remote-target",
         action="store_true",
         env_var="LOCUST_ALLOW_REMOTE_TARGET",
@@ -92,16 +101,21 @@ def _guard_target(environment, **_kwargs) -> None:
 
 
 @events.init.add_listener
-def _reset_after_warmup(environment, **_kwargs) -> None:
-    """Reset the stats once warm-up is over, so every figure Locust writes is steady-state."""
-    warmup = getattr(environment.parsed_options, "warmup", 0)
-    if warmup <= 0 or isinstance(environment.runner, WorkerRunner):
+def _steady_phase(environment, **_kwargs) -> None:
+    """After warm-up, reset the stats (every figure Locust writes is steady-state); then, with
+    --converge-pct, end a headless swarm once its throughput is known that well."""
+    options = environment.parsed_options
+    if isinstance(environment.runner, WorkerRunner) or not (options.warmup > 0 or options.converge_pct):
         return
 
-    def schedule(**_kw) -> None:
-        gevent.spawn_later(warmup, environment.runner.stats.reset_all)
+    def steady() -> None:
+        if options.warmup > 0:
+            gevent.sleep(options.warmup)
+            environment.runner.stats.reset_all()
+        if options.converge_pct and options.headless:
+            convergence.watch(environment, options.converge_pct / 100)
 
-    environment.events.spawning_complete.add_listener(schedule)
+    environment.events.spawning_complete.add_listener(lambda **_kw: gevent.spawn(steady))
 
 
 class AsyncGapUser(FastHttpUser):

@@ -28,6 +28,9 @@ def loadtest(*args: str) -> subprocess.CompletedProcess:
         (["--duration", "0"], "--duration must be a positive number of seconds"),
         (["--users", "many"], "argument --users: invalid int value: 'many'"),
         (["--duration", "soon"], "argument --duration: invalid float value: 'soon'"),
+        (["--converge", "0"], "--converge must be a percentage above 0 and below 100, got 0"),
+        (["--converge", "150"], "--converge must be a percentage above 0 and below 100, got 150"),
+        (["--converge", "tight"], "argument --converge: invalid float value: 'tight'"),
     ],
 )
 def test_bad_run_arguments(tmp_path, args, message):
@@ -45,6 +48,14 @@ def test_out_that_is_a_file(tmp_path):
     done = loadtest("run", "--quick", "--out", str(out))
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: --out {out} exists and is not an empty folder"
+
+
+def test_out_that_cannot_be_created():
+    """sysfs refuses new folders even to root: a stand-in for any folder that is not writable."""
+    done = loadtest("run", "--quick", "--out", "/sys/asyncgap-run")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: cannot create --out /sys/asyncgap-run: ")
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_report_of_a_missing_folder(tmp_path):

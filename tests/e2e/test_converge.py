@@ -1,0 +1,30 @@
+"""--converge: a cell whose throughput settles ends its load early, judged by the same rule the
+dashboard prints; the duration still caps it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from loadtest.matrix import ROOT
+
+pytestmark = pytest.mark.e2e
+
+CAP_S = 30
+
+
+def test_a_settled_cell_stops_early_within_its_target(tmp_path):
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
+         "--variants", "async", "--duration", str(CAP_S), "--converge", "5", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (cell,) = json.loads((out / "summary.json").read_text())["cells"]
+    assert cell["converge_pct"] == 5
+    assert cell["rps_ci95_pct"] <= 5
+    assert cell["timings"]["load_s"] < CAP_S - 5
+    assert "converged: rps known within" in (out / cell["dir"] / "locust.log").read_text()
+    assert f"±{cell['rps_ci95_pct']:.1f}%" in (out / "report.html").read_text()
