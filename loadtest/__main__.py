@@ -13,6 +13,7 @@ from pathlib import Path
 
 from loadtest import bench, check, compare, console, matrix, meta, plan, report, results, run, ui
 from loadtest.matrix import ROOT
+from locustfiles import web_account
 from service.variants import VARIANTS
 
 RESULTS = ROOT / "results"
@@ -77,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-remote-target",
         action="store_true",
         help="let the web UI's host field aim beyond loopback (only at a host you own)",
+    )
+    ui_verb.add_argument(
+        "--web-login",
+        action="store_true",
+        help=f"a login page; the account is {web_account.USER_ENV} / {web_account.PASSWORD_ENV}",
     )
 
     bench_verb = verbs.add_parser("bench", help="the pack measures itself (fidelity, headroom, overhead)")
@@ -191,10 +197,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     for name in setups:  # unknown names and taken ports fail here, before anything starts
         if name not in the_matrix.setups:
             raise plan.PlanError(f"unknown setup {name!r}; choose from: {', '.join(the_matrix.setups)}")
+    if args.web_login and web_account.credentials() is None:
+        raise plan.PlanError(web_account.MISSING)
     _check_ports(the_matrix, setups)
-    return ui.serve(
-        the_matrix, setups, side_by_side=args.side_by_side, allow_remote_target=args.allow_remote_target
-    )
+    return ui.serve(the_matrix, setups, side_by_side=args.side_by_side,
+                    allow_remote_target=args.allow_remote_target, web_login=args.web_login)  # fmt: skip
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

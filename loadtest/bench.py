@@ -1,13 +1,14 @@
 """`python -m loadtest bench`: the pack measures itself.
 
 Each figure is a ratio of two things measured side by side in the same run: absolute
-figures drift on a shared machine, ratios much less. Four questions:
+figures drift on a shared machine, ratios much less. Five questions:
 
 1. fidelity: do 1- and 2-worker sleep cells match theory, by Locust and by wrk?
 2. generator headroom: what does the pack's user cost per request against a bare
    FastHttpUser and wrk, and what does Locust --processes 2 add?
 3. instrumentation cost: /fast throughput with metrics and the lag probe on vs off;
-4. time to result: the quick profile's wall time, split into its phases.
+4. time to result: the quick profile's wall time, split into its phases;
+5. convergence: how much load time --converge saves, and at what cost in fidelity.
 """
 
 import re
@@ -30,6 +31,7 @@ SLEEP_USERS, SLEEP_MS = 100, 100
 FIDELITY_S, FIDELITY_WARMUP_S = 10.0, 2.0
 PROBE_S, PROBE_USERS = 6.0, 20
 OVERHEAD_ROUNDS, OVERHEAD_S = 5, 4.0
+CONVERGE_PCT, CONVERGE_CAP_S = 2.0, 20.0  # the goal's +-2%; the full profile's cell duration
 BARE = Scenario(
     description="bare FastHttpUser", locustfile="loadtest/bench_locustfiles/bare_fast.py", users=20
 )
@@ -179,6 +181,33 @@ class Bench:
                 "cpu_us_per_request_on": cpu_us["on"], "cpu_us_per_request_off": cpu_us["off"],
                 "capacity_ratio_on_over_off": ratio(cpu["off"], cpu["on"])}  # fmt: skip
 
+    def convergence(self, upstream_url: str) -> list[dict]:
+        """Each 1-worker sleep cell for a fixed CONVERGE_CAP_S, then with --converge capped there."""
+        rows = []
+        for variant in VARIANTS:
+            got = {}
+            for label, pct in (("fixed", None), ("converge", CONVERGE_PCT)):
+                cell = Cell("uvicorn-1w", "sleep", variant, SLEEP_USERS, CONVERGE_CAP_S, FIDELITY_WARMUP_S,
+                            converge_pct=pct)  # fmt: skip
+                got[label] = run.run_cell(cell, self.matrix, out_dir=self.out / "convergence" / label,
+                                          scratch=self.scratch, upstream_url=upstream_url,
+                                          cores=self.cores)  # fmt: skip
+            fixed, early = got["fixed"], got["converge"]
+            if fixed["status"] != "ok" or early["status"] != "ok":
+                rows.append({"variant": variant, "error": fixed.get("reason") or early.get("reason")})
+                continue
+            fixed_s, early_s = fixed["timings"]["load_s"], early["timings"]["load_s"]
+            rows.append({
+                "variant": variant, "fixed_load_s": fixed_s, "converge_load_s": early_s,
+                "time_saved": round(1 - early_s / fixed_s, 3),
+                "fixed_ci_pct": fixed["rps_ci95_pct"], "converge_ci_pct": early["rps_ci95_pct"],
+                "converged": early["rps_ci95_pct"] is not None and early["rps_ci95_pct"] <= CONVERGE_PCT,
+                "fixed_ratio": fixed["measured_over_predicted"],
+                "converge_ratio": early["measured_over_predicted"],
+                "rps_converge_over_fixed": ratio(early["rps"], fixed["rps"]),
+            })  # fmt: skip
+        return rows
+
     def time_to_result(self) -> dict:
         """`loadtest run --quick` as a user runs it, timed from outside, phases from its cells."""
         out = self.out / "quick-run"
@@ -205,6 +234,7 @@ def run_all(matrix: Matrix, out: Path) -> dict:
         with server.serving("upstream", port=matrix.upstream.port, log_path=out / "logs" / "upstream.log",
                             cpus=bench.cores.generator) as upstream:  # fmt: skip
             report["fidelity"] = bench.fidelity(upstream.url)
+            report["convergence"] = bench.convergence(upstream.url)
         report["headroom"] = bench.headroom()
         report["instrumentation"] = bench.instrumentation()
         report["time_to_result"] = bench.time_to_result()
@@ -225,6 +255,9 @@ def _md_table(rows: list[dict], columns: list[str]) -> str:
 
 FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rps_ratio", "split", "mean_ms",
                     "p50_ms", "predicted_mean_ms", "error"]  # fmt: skip
+CONVERGENCE_COLUMNS = ["variant", "fixed_load_s", "converge_load_s", "time_saved", "fixed_ci_pct",
+                       "converge_ci_pct", "converged", "fixed_ratio", "converge_ratio",
+                       "rps_converge_over_fixed", "error"]  # fmt: skip
 HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "cost_vs_bare", "rps_vs_1_process"]
 
 
@@ -256,5 +289,11 @@ def markdown(report: dict) -> str:
         f"`loadtest run --quick`: exit {ttr['exit']}, **{ttr['wall_s']} s** wall for {ttr['cells']} cells; "
         f"phases summed over cells: {ttr['phases_s']}; the rest (Python and Locust start-up, upstream, "
         f"report): {ttr['rest_s']} s.",
+        f"## 5. Convergence (goal: rps within +-{CONVERGE_PCT:g}% at 95%, sooner than a fixed "
+        f"{CONVERGE_CAP_S:g} s, with fixed_ratio and converge_ratio alike)",
+        _md_table(report["convergence"], CONVERGENCE_COLUMNS),
+        "load_s includes warm-up and spawning; ci_pct is the half-width of the rps's 95% interval from "
+        "the steady seconds; ratio is measured/predicted rps. A cell that never settles within the "
+        "target runs to its cap.",
     ]
     return "\n\n".join(parts) + "\n"

@@ -91,8 +91,8 @@ def run_cell(
     cell_dir = out_dir / cell.key
     cell_dir.mkdir(parents=True)
     setup = matrix.setups[cell.setup]
-    metrics_dir = scratch / "metrics" / cell.key
-    metrics_dir.mkdir(parents=True)
+    # Fresh for every server start, even of a cell measured before (bench, --repeat).
+    metrics_dir = Path(tempfile.mkdtemp(prefix=f"metrics-{cell.key}-", dir=scratch))
     env = {
         "ASYNCGAP_DATABASE_URL": f"sqlite:///{scratch / 'asyncgap.db'}",
         "ASYNCGAP_UPSTREAM_URL": upstream_url,

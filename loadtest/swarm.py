@@ -64,7 +64,12 @@ class SwarmSpec:
 
 
 def web_ui_argv(
-    locustfiles: list[str], host: str, web_port: int, *, allow_remote_target: bool = False
+    locustfiles: list[str],
+    host: str,
+    web_port: int,
+    *,
+    allow_remote_target: bool = False,
+    web_login: bool = False,
 ) -> list[str]:
     """Locust's web UI on loopback, every scenario (and the step ramp) in its class picker."""
     return [
@@ -73,6 +78,7 @@ def web_ui_argv(
         "--class-picker", "--host", host,
         "--web-host", "127.0.0.1", "--web-port", str(web_port),
         *(["--allow-remote-target"] if allow_remote_target else []),
+        *(["--web-login"] if web_login else []),
     ]  # fmt: skip
 
 

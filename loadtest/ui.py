@@ -19,8 +19,8 @@ LOG_DIR = ROOT / "var" / "ui-logs"
 SHAPES = "locustfiles/shapes.py"
 
 
-def _wait_for_web_ui(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    if not server.wait_until_ok(f"http://127.0.0.1:{port}/", process, timeout):
+def _wait_for_web_ui(port: int, process: subprocess.Popen, page: str, timeout: float = 30.0) -> None:
+    if not server.wait_until_ok(f"http://127.0.0.1:{port}{page}", process, timeout):
         raise server.ServerError(f"Locust's web UI did not answer on port {port} (see {LOG_DIR})")
 
 
@@ -40,6 +40,7 @@ def serve(
     *,
     side_by_side: bool,
     allow_remote_target: bool = False,
+    web_login: bool = False,
     web_port: int = WEB_PORT,
 ) -> int:
     """Run until interrupted; returns 1 if a Locust UI dies on its own."""
@@ -62,9 +63,10 @@ def serve(
             port = web_port + offset
             server.ensure_port_free(port)
             log = LOG_DIR / f"locust-{port}.log"
-            argv = swarm.web_ui_argv(locustfiles, target.url, port, allow_remote_target=allow_remote_target)
+            argv = swarm.web_ui_argv(locustfiles, target.url, port, allow_remote_target=allow_remote_target,
+                                     web_login=web_login)  # fmt: skip
             process = _start_locust(stack, argv, log)
-            _wait_for_web_ui(port, process)
+            _wait_for_web_ui(port, process, "/login" if web_login else "/")  # both answer 200
             uis.append((target, port, process))
         _print_urls(running, uis, side_by_side)
         while all(process.poll() is None for _, _, process in uis):

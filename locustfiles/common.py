@@ -1,4 +1,5 @@
-"""The base user every scenario shares: the variant option, response checks and the /fast probe.
+"""What every scenario shares: its options, the target guard, warm-up and convergence, and the
+base user with its response checks and the /fast probe.
 
 The /fast probe (an `async def` with no I/O) is mixed into every scenario and reported
 under its own name: its latency is how a reader sees the event loop starve.
@@ -12,8 +13,7 @@ from flask import jsonify, request
 from locust import FastHttpUser, events, task
 from locust.runners import WorkerRunner
 
-import locustfiles.live  # noqa: F401  (adds the live page to Locust's web UI)
-from locustfiles import convergence
+from locustfiles import convergence, live, web_login  # noqa: F401  (live page, login handler)
 from locustfiles.target import refusal
 from service.variants import VARIANTS
 

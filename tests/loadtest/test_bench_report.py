@@ -1,0 +1,31 @@
+"""`make bench` prints every section it measured, each with its goal, from bench.json alone."""
+
+from loadtest import bench
+
+REPORT = {
+    "pinned": True,
+    "cores": {"generator": [0], "server": [1]},
+    "fidelity": [{"setup": "uvicorn-1w", "variant": "sync", "generator": "locust", "rps": 430.1,
+                  "predicted_rps": 436.3, "rps_ratio": 0.986}],
+    "headroom": [{"generator": "asyncgap-user", "rps": 2800.0, "cores": 0.99, "requests_per_cpu_s": 2828,
+                  "cost_vs_bare": 0.88}],
+    "instrumentation": {"skipped": "wrk is not installed (make bench installs it)"},
+    "time_to_result": {"exit": 0, "wall_s": 70.2, "cells": 6, "phases_s": {"load_s": 40.0}, "rest_s": 9.9},
+    "convergence": [
+        {"variant": "sync", "fixed_load_s": 21.0, "converge_load_s": 11.0, "time_saved": 0.476,
+         "fixed_ci_pct": 0.9, "converge_ci_pct": 1.7, "converged": True, "fixed_ratio": 1.0,
+         "converge_ratio": 1.01, "rps_converge_over_fixed": 1.006},
+        {"variant": "async-blocking", "error": "the server exited with -9 during the load"},
+    ],
+}  # fmt: skip
+
+
+def test_markdown_has_every_section_with_its_goal_and_figures():
+    text = bench.markdown(REPORT)
+    for heading in ("## 1. Fidelity", "## 2. Generator headroom", "## 3. Instrumentation cost",
+                    "## 4. Time to result", "## 5. Convergence (goal: rps within +-2% at 95%"):  # fmt: skip
+        assert heading in text
+    assert "server on CPU [1], load generators on CPU [0]" in text
+    assert "| sync | 21.0 | 11.0 | 0.476 | 0.900 | 1.700 | True | 1.000 | 1.010 | 1.006 |  |" in text
+    assert "the server exited with -9 during the load" in text
+    assert "wrk is not installed" in text
