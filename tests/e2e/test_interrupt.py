@@ -2,7 +2,6 @@
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,9 @@ import psutil
 import pytest
 
 from loadtest.matrix import ROOT, load
+from tests.e2e.processes import kill_all, port_free, restore_ctrl_c
 
 pytestmark = pytest.mark.e2e
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -26,7 +21,7 @@ def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, stat
     run = subprocess.Popen(
         [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
          "--duration", "3", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore_ctrl_c,
     )  # fmt: skip
     started: set[psutil.Process] = set()
     try:
@@ -43,7 +38,12 @@ def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, stat
         started |= set(psutil.Process(run.pid).children(recursive=True))
     finally:
         run.send_signal(sig)
-        out_text, err = run.communicate(timeout=30)
+        try:
+            out_text, err = run.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill_all([psutil.Process(run.pid), *started])
+            run.communicate()  # reap it and close its pipes
+            raise
     assert run.returncode == status, err + out_text[-1500:]
     assert "interrupted: keeping the 1 finished cell(s)" in err
     _, alive = psutil.wait_procs(list(started), timeout=10)

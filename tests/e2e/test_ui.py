@@ -1,7 +1,6 @@
 """`loadtest ui`: the Locust web UI on loopback with the live page; Ctrl-C leaves nothing behind."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,10 @@ import psutil
 import pytest
 
 from loadtest.matrix import ROOT, load
+from tests.e2e.processes import kill_all, port_free, restore_ctrl_c
 
 pytestmark = pytest.mark.e2e
 WEB = "http://127.0.0.1:8089"
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def wait_for(url: str, timeout: float = 60.0) -> httpx.Response:
@@ -35,7 +30,9 @@ def test_ui_serves_locust_and_the_live_page_then_stops_cleanly():
     ui = subprocess.Popen(
         [sys.executable, "-m", "loadtest", "ui", "--setups", "uvicorn-1w"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=restore_ctrl_c,
     )  # fmt: skip
+    started: list[psutil.Process] = []
     try:
         assert wait_for(f"{WEB}/").status_code == 200
         live = wait_for(f"{WEB}/asyncgap/live.json").json()
@@ -49,8 +46,15 @@ def test_ui_serves_locust_and_the_live_page_then_stops_cleanly():
         started = psutil.Process(ui.pid).children(recursive=True)
         assert len(started) >= 3  # upstream, server, Locust (each in its own process group)
     finally:
+        if not started and ui.poll() is None:
+            started = psutil.Process(ui.pid).children(recursive=True)
         ui.send_signal(signal.SIGINT)
-        out, _ = ui.communicate(timeout=20)
+        try:
+            out, _ = ui.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            kill_all([psutil.Process(ui.pid), *started])
+            ui.communicate()  # reap it and close its pipes
+            raise
     assert ui.returncode == 130, out
     _, alive = psutil.wait_procs(started, timeout=10)
     assert alive == []
