@@ -15,6 +15,12 @@ Z_975 = statistics.NormalDist().inv_cdf(0.975)
 MIN_SECONDS = 5  # fewer steady seconds say little about the spread
 
 
+def steady_counts(per_second: dict[int, int]) -> list[int]:
+    """Requests finished in each whole second, in order; the first and the last are left out,
+    since the swarm (or the stats reset after warm-up) began or ended inside them."""
+    return [per_second[t] for t in sorted(per_second)[1:-1]]
+
+
 def t_975(df: int) -> float:
     """Student's t 97.5% quantile (two-sided 95%) for `df` degrees of freedom, approximately."""
     z = Z_975

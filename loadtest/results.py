@@ -77,8 +77,7 @@ def steady_seconds(cell_dir: Path) -> list[int]:
     per_second: Counter = Counter()
     for e in _entries(cell_dir):
         per_second.update({int(t): n for t, n in e["num_reqs_per_sec"].items()})
-    seconds = sorted(per_second)[1:-1]
-    return [per_second[t] for t in seconds]
+    return interval.steady_counts(per_second)
 
 
 def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
@@ -198,7 +197,8 @@ def merge_repeats(cells: list[dict]) -> list[dict]:
     """One cell per identity: the repeat with the median rps, its rps replaced by the mean.
 
     Percentiles and the other figures stay those of that one repeat (percentiles do not
-    average); rps_repeats keeps the spread.
+    average); rps_repeats keeps the spread. Requests, failures, their reasons and the
+    workers' events are totals over every repeat: trouble in any of them must show.
     """
     groups: dict[tuple, list[dict]] = {}
     for cell in cells:
@@ -213,9 +213,22 @@ def merge_repeats(cells: list[dict]) -> list[dict]:
         rps = statistics.fmean(c["rps"] for c in ok)
         predicted = middle.get("predicted_rps")
         cell = {**middle, "rps": rps, "repeats": len(ok), "rps_repeats": [c["rps"] for c in ok],
-                "measured_over_predicted": round(rps / predicted, 3) if predicted else None}  # fmt: skip
+                "measured_over_predicted": round(rps / predicted, 3) if predicted else None,
+                "requests": sum(c["requests"] for c in ok), "failures": sum(c["failures"] for c in ok),
+                "failure_reasons": _summed(ok, "failure_reasons", ("name", "error")),
+                "server_events": _summed(ok, "server_events", ("event",))}  # fmt: skip
         merged.append(cell)
     return merged
+
+
+def _summed(cells: list[dict], field: str, key: tuple[str, ...]) -> list[dict]:
+    """Counted rows (failure reasons, worker events) of every repeat, added up by `key`: what
+    went wrong in any repeat must show in the merged cell, not only in the median one."""
+    total: dict[tuple, dict] = {}
+    for cell in cells:
+        for row in cell.get(field, []):
+            total.setdefault(tuple(row[k] for k in key), {**row, "count": 0})["count"] += row["count"]
+    return sorted(total.values(), key=lambda r: r["count"], reverse=True)
 
 
 def steady_rps_samples(run_dir: Path, cell: dict) -> list[float]:

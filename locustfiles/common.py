@@ -9,12 +9,11 @@ import logging
 
 import gevent
 import geventhttpclient.client
-from flask import jsonify, request
 from locust import FastHttpUser, events, task
+from locust.log import greenlet_exception_logger
 from locust.runners import WorkerRunner
 
-from locustfiles import convergence, live, web_login  # noqa: F401  (live page, login handler)
-from locustfiles.target import refusal
+from locustfiles import convergence, guard, live, web_login  # noqa: F401  (live page, login handler)
 from service.variants import VARIANTS
 
 FAST = "/fast"
@@ -32,6 +31,8 @@ def _never_resend(_method: str) -> bool:
     return False
 
 
+if not callable(getattr(geventhttpclient.client, "_may_retry_after_send_error", None)):
+    raise ImportError("geventhttpclient changed: no resend policy to replace (pinned: 2.6.1)")
 geventhttpclient.client._may_retry_after_send_error = _never_resend
 
 
@@ -81,26 +82,6 @@ def _add_options(parser) -> None:
 
 
 @events.init.add_listener
-def _guard_target(environment, **_kwargs) -> None:
-    """Refuse a foreign target: --host at start (exit 2), the web UI's host field at each swarm."""
-    allow = environment.parsed_options.allow_remote_target
-    if why := refusal(environment.host or "", allow_remote=allow):
-        logging.error(why)
-        raise SystemExit(2)
-    if environment.web_ui is None:
-        return
-
-    @environment.web_ui.app.before_request
-    def _check_swarm_host():
-        if request.method != "POST" or not request.path.endswith("/swarm"):
-            return None
-        if why := refusal(request.form.get("host", ""), allow_remote=allow):
-            logging.error(why)
-            return jsonify({"success": False, "message": why, "host": environment.host})
-        return None
-
-
-@events.init.add_listener
 def _steady_phase(environment, **_kwargs) -> None:
     """After warm-up, reset the stats (every figure Locust writes is steady-state); then, with
     --converge-pct, end a headless swarm once its throughput is known that well."""
@@ -115,13 +96,20 @@ def _steady_phase(environment, **_kwargs) -> None:
         if options.converge_pct and options.headless:
             convergence.watch(environment, options.converge_pct / 100)
 
-    environment.events.spawning_complete.add_listener(lambda **_kw: gevent.spawn(steady))
+    def start(**_kw) -> None:
+        # Locust's own handler: logs it and makes Locust exit 2, so a crash fails the cell.
+        gevent.spawn(steady).link_exception(greenlet_exception_logger(logging.getLogger(__name__)))
+
+    environment.events.spawning_complete.add_listener(start)
 
 
 class AsyncGapUser(FastHttpUser):
     """A closed-loop user (no think time): the next request leaves when the last one returns."""
 
     abstract = True
+
+    def on_start(self) -> None:
+        guard.check_user(self)  # a subclass's own on_start must call super().on_start() first
 
     @property
     def variant(self) -> str:

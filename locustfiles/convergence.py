@@ -1,32 +1,35 @@
 """--converge-pct: a headless swarm ends as soon as its throughput is known within +-PCT.
 
-Once a second after warm-up, the whole seconds so far are the samples (loadtest/interval.py,
-the same rule the dashboard shows beside every cell); when their 95% interval is narrow
-enough the runner quits exactly as --run-time would have made it, so Locust writes its
-reports as usual. --run-time stays the upper bound for a cell that never settles.
+Once a second after warm-up, the whole seconds so far are the samples, judged by
+loadtest/interval.py, the rule the dashboard prints beside every cell. When their 95%
+interval is narrow enough the runner quits exactly as --run-time would have made it, so
+Locust writes its reports as usual; --run-time stays the cap for a cell that never settles.
+
+This is a stopping rule, not an exact 95% interval: stopping at the first narrow reading
+favours a lucky streak. So it waits for MIN_SECONDS and for HOLD_CHECKS narrow readings in
+a row, and the interval the dashboard then prints comes from all the seconds Locust kept.
 """
 
 import logging
 
 import gevent
 
-from loadtest.interval import relative_halfwidth
+from loadtest.interval import relative_halfwidth, steady_counts
 
 CHECK_EVERY_S = 1.0
-
-
-def steady_counts(per_second: dict[int, int]) -> list[int]:
-    """Requests finished in each whole second: the first and the current, partial, left out."""
-    return [per_second[t] for t in sorted(per_second)[1:-1]]
+MIN_SECONDS = 10
+HOLD_CHECKS = 3
 
 
 def watch(environment, target: float) -> None:
-    """Quit the runner once the throughput's relative 95% half-width is at most `target`."""
+    """Quit the runner once the throughput's relative 95% half-width has stayed within `target`."""
+    narrow = 0
     while True:
         gevent.sleep(CHECK_EVERY_S)
         counts = steady_counts(environment.runner.stats.total.num_reqs_per_sec)
-        width = relative_halfwidth(counts)
-        if width is not None and width <= target:
+        width = relative_halfwidth(counts) if len(counts) >= MIN_SECONDS else None
+        narrow = narrow + 1 if width is not None and 0 < width <= target else 0
+        if narrow >= HOLD_CHECKS:
             logging.warning(
                 "converged: rps known within +-%.2f%% after %d steady seconds; ending the swarm",
                 100 * width, len(counts),

@@ -22,7 +22,10 @@ def refusal(host: str, *, allow_remote: bool) -> str | None:
     """Why load must not go to `host`, or None when it may."""
     if not host or allow_remote:
         return None
-    name = urlsplit(host).hostname
+    try:
+        name = urlsplit(host).hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        name = None
     if name is None:
         return f"refusing to send load to {host!r}: give a URL such as http://127.0.0.1:8101"
     if _is_local(name) or name in compose_services():

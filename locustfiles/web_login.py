@@ -3,7 +3,8 @@
 Locust's login page needs a login handler of the project's own (its docs give an example).
 This is that handler: ASYNCGAP_WEB_USER and ASYNCGAP_WEB_PASSWORD name the one account,
 compared in constant time; the session key is random per process, so a restart logs
-everyone out. The web UI still binds loopback only; the login is for shared machines.
+everyone out, and each UI's cookie is named after its port. The web UI still binds
+loopback only; the login is for shared machines.
 """
 
 import hmac
@@ -35,6 +36,9 @@ def _login_page(environment, **_kwargs) -> None:
     blueprint = Blueprint("asyncgap_login", __name__, url_prefix=base)
     web_ui.login_manager.user_loader(lambda name: Account(name) if name == account[0] else None)
     web_ui.app.config["SECRET_KEY"] = secrets.token_hex(32)
+    # Cookies ignore the port: side-by-side UIs on one host need a cookie each, or logging in
+    # to one would overwrite (and so end) the session of another.
+    web_ui.app.config["SESSION_COOKIE_NAME"] = f"asyncgap_session_{environment.parsed_options.web_port}"
     web_ui.auth_args = {"username_password_callback": f"{base}/login_submit"}
 
     @blueprint.route("/login_submit", methods=["POST"])

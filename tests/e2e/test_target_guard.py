@@ -1,6 +1,7 @@
 """Locust itself refuses a foreign target: --host at start-up, and the web UI's host field at
 each swarm. (No test ever sends load beyond loopback: the refused hosts are never contacted.)"""
 
+import json
 import subprocess
 import sys
 import time
@@ -26,6 +27,29 @@ def test_headless_locust_refuses_a_foreign_host_before_any_user_starts():
     assert done.returncode == 2
     assert REFUSED in done.stderr
     assert "Ramping to" not in done.stderr
+
+
+def test_a_class_that_names_a_foreign_host_is_refused_at_start_up():
+    done = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", "tests/fixtures/foreign_host_locustfile.py", "--headless",
+         "--users", "1", "--run-time", "5s"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert REFUSED in done.stderr
+
+
+def test_a_user_whose_host_got_past_the_other_checks_stops_before_its_first_request():
+    probe = (
+        "from types import SimpleNamespace as NS\n"
+        "from locust.exception import StopUser\n"
+        "from locustfiles.guard import check_user\n"
+        f"user = NS(host={FOREIGN!r}, environment=NS(parsed_options=NS(allow_remote_target=False)))\n"
+        "try:\n    check_user(user)\nexcept StopUser:\n    print('stopped')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "stopped", done.stderr
+    assert REFUSED in done.stderr
 
 
 @pytest.fixture
@@ -64,6 +88,10 @@ def test_web_ui_refuses_a_foreign_host_and_offers_the_variant(web_ui):
     refused = httpx.post(f"{web}/swarm", data=swarm_form(FOREIGN, "sync"), timeout=10).json()
     assert refused["success"] is False and refused["message"].startswith(REFUSED)
     assert state(web) == "ready"
+    # The class editor's host, then a swarm with the host field left empty: refused at the edit.
+    edit = {"user_class_name": "SleepMix", "host": FOREIGN}
+    refused = httpx.post(f"{web}/user", content=json.dumps(edit), timeout=10).json()
+    assert refused["success"] is False and refused["message"].startswith(REFUSED)
 
     started = httpx.post(f"{web}/swarm", data=swarm_form(target, "sync"), timeout=10).json()
     assert started["success"] is True, started

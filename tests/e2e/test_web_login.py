@@ -50,6 +50,7 @@ def test_nothing_answers_before_the_right_password(web):
         assert right.headers["location"].endswith("/")
         assert browser.get("/").status_code == 200
         assert browser.get("/asyncgap/live").status_code == 200
+        assert f"asyncgap_session_{web.rsplit(':', 1)[1]}" in browser.cookies  # one cookie per UI port
 
 
 def test_locust_without_the_account_refuses_to_start():

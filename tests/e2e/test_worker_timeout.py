@@ -17,9 +17,9 @@ def blocking_matrix(tmp_path, monkeypatch) -> matrix.Matrix:
     """matrix.toml with a short gunicorn timeout and 300 ms blocking calls, for the harness
     and for `service.serve` (which reads the file named by ASYNCGAP_MATRIX).
 
-    uvicorn sends gunicorn its heartbeat on every tenth tick of its 0.1 s timer. 20 users on
-    2 workers queue ~10 calls per loop: each tick then waits ~3 s behind them, and the next
-    heartbeat comes far past the timeout.
+    uvicorn looks whether gunicorn's heartbeat is due (half the timeout since the last) only
+    on every tenth tick of its 0.1 s timer. 20 users on 2 workers queue ~10 calls per loop:
+    each tick then waits ~3 s behind them, and the next look comes far past the timeout.
     """
     text = (matrix.ROOT / "matrix.toml").read_text()
     text = text.replace("timeout_s = 30", f"timeout_s = {TIMEOUT_S}", 1)

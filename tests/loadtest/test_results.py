@@ -57,7 +57,7 @@ def test_steady_rate_and_split():
 def cell(variant: str, rps: float, setup: str = "uvicorn-1w", repeat: int = 1) -> dict:
     return {"setup": setup, "scenario": "sleep", "variant": variant, "users": 100, "status": "ok",
             "rps": rps, "mean_ms": 1.0, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0,
-            "measured_over_predicted": 1.0, "repeat": repeat}  # fmt: skip
+            "measured_over_predicted": 1.0, "repeat": repeat, "requests": 100, "failures": 0}  # fmt: skip
 
 
 def test_merge_repeats_averages_and_keeps_the_spread():
@@ -66,6 +66,20 @@ def test_merge_repeats_averages_and_keeps_the_spread():
     assert len(merged) == 1
     assert merged[0]["rps"] == pytest.approx(400)
     assert merged[0]["rps_repeats"] == [390, 400, 410]
+
+
+def test_merged_repeats_keep_every_repeats_failures_and_worker_events():
+    kill = {"event": "gunicorn killed a worker whose event loop was blocked past its 30 s timeout",
+            "count": 1, "example": "WORKER TIMEOUT (pid:7)"}  # fmt: skip
+    dropped = {"name": "/fast", "error": "no response", "count": 3}
+    troubled = {"failures": 3, "failure_reasons": [dropped], "server_events": [kill]}
+    quiet = cell("sync", 400, repeat=1)
+    loud, again = cell("sync", 390, repeat=2) | troubled, cell("sync", 410, repeat=3) | troubled
+    (merged,) = results.merge_repeats([quiet, loud, again])
+    assert merged["rps"] == pytest.approx(400)  # the median repeat is the quiet one
+    assert (merged["requests"], merged["failures"]) == (300, 6)
+    assert merged["failure_reasons"] == [dropped | {"count": 6}]
+    assert merged["server_events"] == [kill | {"count": 2}]
 
 
 def test_check_passes_the_textbook_gap_and_names_a_missing_one():

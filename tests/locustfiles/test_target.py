@@ -40,7 +40,8 @@ def test_other_hosts_are_refused_with_the_way_out(host):
     assert refusal(host, allow_remote=True) is None
 
 
-def test_a_host_that_is_not_a_url_is_refused():
-    assert refusal("127.0.0.1:8101", allow_remote=False) == (
-        "refusing to send load to '127.0.0.1:8101': give a URL such as http://127.0.0.1:8101"
+@pytest.mark.parametrize("host", ["127.0.0.1:8101", "http://[::1", "http://[evil]"])
+def test_a_host_that_is_not_a_url_is_refused(host):
+    assert refusal(host, allow_remote=False) == (
+        f"refusing to send load to {host!r}: give a URL such as http://127.0.0.1:8101"
     )

@@ -41,12 +41,14 @@ def asgi_client() -> ClientFactory:
     async def open_client(config: Settings) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(config)
         transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://asgi") as client,
-        ):
-            yield client
-        await anyio.to_thread.run_sync(join_aiosqlite_threads)
+        try:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=transport, base_url="http://asgi") as client,
+            ):
+                yield client
+        finally:  # a failing test too: its threads must not raise into the next one
+            await anyio.to_thread.run_sync(join_aiosqlite_threads)
 
     return open_client
 
