@@ -213,7 +213,9 @@ class Bench:
                 "variant": variant, "fixed_load_s": fixed_s, "converge_load_s": early_s,
                 "time_saved": round(1 - early_s / fixed_s, 3),
                 "fixed_ci_pct": fixed["rps_ci95_pct"], "converge_ci_pct": early["rps_ci95_pct"],
-                "converged": early["rps_ci95_pct"] is not None and early["rps_ci95_pct"] <= CONVERGE_PCT,
+                "stopped_early": "converged: rps known" in (
+                    self.out / "convergence" / "converge" / early["dir"] / "locust.log"
+                ).read_text(),  # the rule's own word, logged by locustfiles/convergence.py
                 "fixed_ratio": fixed["measured_over_predicted"],
                 "converge_ratio": early["measured_over_predicted"],
                 "rps_converge_over_fixed": ratio(early["rps"], fixed["rps"]),
@@ -268,7 +270,7 @@ def _md_table(rows: list[dict], columns: list[str]) -> str:
 FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rps_ratio", "split", "mean_ms",
                     "p50_ms", "predicted_mean_ms", "error"]  # fmt: skip
 CONVERGENCE_COLUMNS = ["variant", "fixed_load_s", "converge_load_s", "time_saved", "fixed_ci_pct",
-                       "converge_ci_pct", "converged", "fixed_ratio", "converge_ratio",
+                       "converge_ci_pct", "stopped_early", "fixed_ratio", "converge_ratio",
                        "rps_converge_over_fixed", "error"]  # fmt: skip
 HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "rounds", "cost_vs_bare",
                     "rps_vs_1_process"]  # fmt: skip
@@ -308,7 +310,7 @@ def markdown(report: dict) -> str:
         f"{CONVERGE_CAP_S:g} s, with fixed_ratio and converge_ratio alike)",
         _md_table(report["convergence"], CONVERGENCE_COLUMNS),
         "load_s includes warm-up and spawning; ci_pct is the half-width of the rps's 95% interval from "
-        "the steady seconds; ratio is measured/predicted rps. A cell that never settles within the "
-        "target runs to its cap.",
+        "the steady seconds; ratio is measured/predicted rps; stopped_early: the rule ended the load "
+        "(locust.log says so). A cell that never settles within the target runs to its cap.",
     ]
     return "\n\n".join(parts) + "\n"

@@ -3,6 +3,8 @@
 import contextlib
 import signal
 import socket
+import subprocess
+from collections.abc import Iterable
 
 import psutil
 
@@ -17,12 +19,20 @@ def restore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def kill_all(processes: list[psutil.Process]) -> None:
-    """Last resort when a test failed: SIGKILL, by PID, what it saw started."""
-    for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.kill()
-    psutil.wait_procs(processes, timeout=10)
+def interrupt(process: subprocess.Popen, sig: int, started: Iterable[psutil.Process], timeout: float):
+    """Send `sig` and wait for (stdout, stderr). If it hangs: SIGKILL it and what it started,
+    by PID, close its pipes, and fail, so one broken test cannot leak servers into the next."""
+    process.send_signal(sig)
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        leftovers = [psutil.Process(process.pid), *started]
+        for leftover in leftovers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                leftover.kill()
+        psutil.wait_procs(leftovers, timeout=10)
+        process.communicate()
+        raise
 
 
 def port_free(port: int) -> bool:

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from loadtest.matrix import ROOT, load
-from tests.e2e.processes import kill_all, port_free, restore_ctrl_c
+from tests.e2e.processes import interrupt, port_free, restore_ctrl_c
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +37,7 @@ def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, stat
         time.sleep(1.0)
         started |= set(psutil.Process(run.pid).children(recursive=True))
     finally:
-        run.send_signal(sig)
-        try:
-            out_text, err = run.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            kill_all([psutil.Process(run.pid), *started])
-            run.communicate()  # reap it and close its pipes
-            raise
+        out_text, err = interrupt(run, sig, started, timeout=30)
     assert run.returncode == status, err + out_text[-1500:]
     assert "interrupted: keeping the 1 finished cell(s)" in err
     _, alive = psutil.wait_procs(list(started), timeout=10)

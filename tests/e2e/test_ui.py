@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from loadtest.matrix import ROOT, load
-from tests.e2e.processes import kill_all, port_free, restore_ctrl_c
+from tests.e2e.processes import interrupt, port_free, restore_ctrl_c
 
 pytestmark = pytest.mark.e2e
 WEB = "http://127.0.0.1:8089"
@@ -48,13 +48,7 @@ def test_ui_serves_locust_and_the_live_page_then_stops_cleanly():
     finally:
         if not started and ui.poll() is None:
             started = psutil.Process(ui.pid).children(recursive=True)
-        ui.send_signal(signal.SIGINT)
-        try:
-            out, _ = ui.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            kill_all([psutil.Process(ui.pid), *started])
-            ui.communicate()  # reap it and close its pipes
-            raise
+        out, _ = interrupt(ui, signal.SIGINT, started, timeout=20)
     assert ui.returncode == 130, out
     _, alive = psutil.wait_procs(started, timeout=10)
     assert alive == []

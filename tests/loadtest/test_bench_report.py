@@ -13,7 +13,7 @@ REPORT = {
     "time_to_result": {"exit": 0, "wall_s": 70.2, "cells": 6, "phases_s": {"load_s": 40.0}, "rest_s": 9.9},
     "convergence": [
         {"variant": "sync", "fixed_load_s": 21.0, "converge_load_s": 11.0, "time_saved": 0.476,
-         "fixed_ci_pct": 0.9, "converge_ci_pct": 1.7, "converged": True, "fixed_ratio": 1.0,
+         "fixed_ci_pct": 0.9, "converge_ci_pct": 1.7, "stopped_early": True, "fixed_ratio": 1.0,
          "converge_ratio": 1.01, "rps_converge_over_fixed": 1.006},
         {"variant": "async-blocking", "error": "the server exited with -9 during the load"},
     ],
