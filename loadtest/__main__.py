@@ -194,9 +194,7 @@ def _finished(out: Path) -> list[dict]:
 def cmd_ui(args: argparse.Namespace) -> int:
     the_matrix = matrix.load()
     setups = args.setups or list(the_matrix.setups)
-    for name in setups:  # unknown names and taken ports fail here, before anything starts
-        if name not in the_matrix.setups:
-            raise plan.PlanError(f"unknown setup {name!r}; choose from: {', '.join(the_matrix.setups)}")
+    plan.known("setup", setups, the_matrix.setups)  # unknown names and taken ports fail before any start
     if args.web_login and web_account.credentials() is None:
         raise plan.PlanError(web_account.MISSING)
     _check_ports(the_matrix, setups)

@@ -42,11 +42,16 @@ class Cell:
         }
 
 
-def _pick(kind: str, asked: list[str] | None, default: tuple[str, ...], choices) -> tuple[str, ...]:
-    names = tuple(asked) if asked else default
+def known(kind: str, names, choices) -> None:
+    """Refuse the first name that is not among `choices`, naming the valid ones."""
     for name in names:
         if name not in choices:
             raise PlanError(f"unknown {kind} {name!r}; choose from: {', '.join(choices)}")
+
+
+def _pick(kind: str, asked: list[str] | None, default: tuple[str, ...], choices) -> tuple[str, ...]:
+    names = tuple(asked) if asked else default
+    known(kind, names, choices)
     return names
 
 

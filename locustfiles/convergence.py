@@ -6,7 +6,7 @@ interval is narrow enough the runner quits exactly as --run-time would have made
 Locust writes its reports as usual; --run-time stays the cap for a cell that never settles.
 
 This is a stopping rule, not an exact 95% interval: stopping at the first narrow reading
-favours a lucky streak. So it waits for MIN_SECONDS and for HOLD_CHECKS narrow readings in
+favours a lucky streak. So it waits for STOP_AFTER_SECONDS and for HOLD_CHECKS narrow readings in
 a row, and the interval the dashboard then prints comes from all the seconds Locust kept.
 """
 
@@ -17,7 +17,7 @@ import gevent
 from loadtest.interval import relative_halfwidth, steady_counts
 
 CHECK_EVERY_S = 1.0
-MIN_SECONDS = 10
+STOP_AFTER_SECONDS = 10  # steady seconds before any stop (interval.MIN_SECONDS: before any interval)
 HOLD_CHECKS = 3
 
 
@@ -27,7 +27,7 @@ def watch(environment, target: float) -> None:
     while True:
         gevent.sleep(CHECK_EVERY_S)
         counts = steady_counts(environment.runner.stats.total.num_reqs_per_sec)
-        width = relative_halfwidth(counts) if len(counts) >= MIN_SECONDS else None
+        width = relative_halfwidth(counts) if len(counts) >= STOP_AFTER_SECONDS else None
         narrow = narrow + 1 if width is not None and 0 < width <= target else 0
         if narrow >= HOLD_CHECKS:
             logging.warning(

@@ -5,6 +5,7 @@ A load test aimed at a host you do not own is an attack on it, and one typo in -
 the web UI's host field is enough to aim one. Every swarm checks its target here first.
 """
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -13,9 +14,10 @@ from loadtest.matrix import load
 LOCAL_NAMES = ("localhost",)
 
 
-def compose_services() -> list[str]:
+@functools.cache  # read matrix.toml once, not at every user's start
+def compose_services() -> tuple[str, ...]:
     """docker-compose.yml names each setup's service after the setup (a test holds it to that)."""
-    return list(load().setups)
+    return tuple(load().setups)
 
 
 def refusal(host: str, *, allow_remote: bool) -> str | None:
