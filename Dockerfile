@@ -28,6 +28,7 @@ RUN groupadd --system --gid 10001 asyncgap \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY matrix.toml ./
+COPY core/ core/
 COPY service/ service/
 COPY loadtest/ loadtest/
 COPY locustfiles/ locustfiles/

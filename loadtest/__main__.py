@@ -11,10 +11,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtest import bench, check, compare, console, matrix, meta, plan, report, results, run, ui
-from loadtest.matrix import ROOT
+from core import matrix
+from core.matrix import ROOT
+from core.variants import VARIANTS
+from loadtest import bench, check, compare, console, meta, plan, report, results, run, ui
 from locustfiles import web_account
-from service.variants import VARIANTS
 
 RESULTS = ROOT / "results"
 EXIT_USAGE = 2

@@ -21,11 +21,11 @@ import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from core.matrix import ROOT, Matrix, Scenario
+from core.variants import VARIANTS
 from loadtest import model, results, run, server, swarm
-from loadtest.matrix import ROOT, Matrix, Scenario
 from loadtest.plan import Cell
 from loadtest.sampler import CpuMeter
-from service.variants import VARIANTS
 
 SLEEP_USERS, SLEEP_MS = 100, 100
 FIDELITY_S, FIDELITY_WARMUP_S = 10.0, 2.0

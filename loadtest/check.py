@@ -1,6 +1,6 @@
 """`loadtest run --check`: does the run show the gaps its scenarios promise (matrix.toml `expect`)?"""
 
-from loadtest.matrix import Matrix
+from core.matrix import Matrix
 from loadtest.results import merge_repeats
 
 

@@ -8,11 +8,12 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainin
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from loadtest.matrix import Matrix
+from core.matrix import Matrix
+from core.names import FAST
+from core.variants import DESCRIPTIONS
 from loadtest.plan import Cell
 from loadtest.report import percent
 from loadtest.results import merge_repeats
-from service.variants import DESCRIPTIONS
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI: no cramped columns
 CELL_OVERHEAD_S = 4.0  # start, URL check and stop around each cell's load, for the ETA
@@ -83,7 +84,7 @@ def summary_table(cells: list[dict], run_dir: Path) -> None:
         if c["status"] != "ok":
             table.add_row(c["setup"], c["scenario"], c["variant"], "[red]failed[/]", *["-"] * 7)
             continue
-        fast = c["endpoints"].get("/fast", {})
+        fast = c["endpoints"].get(FAST, {})
         table.add_row(
             c["setup"],
             c["scenario"],

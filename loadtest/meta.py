@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from importlib.metadata import version
 
-from loadtest.matrix import ROOT, Matrix
+from core.matrix import ROOT, Matrix
 from loadtest.plan import Cell
 
 PACKAGES = ("fastapi", "starlette", "anyio", "uvicorn", "uvloop", "httptools", "gunicorn",

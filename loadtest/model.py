@@ -24,6 +24,8 @@ per worker when it can be; otherwise the split is taken as even.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from core.names import FAST
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -49,12 +51,6 @@ class Server:
         )
 
 
-def endpoint_key(method: str, name: str) -> str:
-    """How the harness names an endpoint: its path, with the method in front unless it is GET
-    (GET and POST /sync/notes are different endpoints under one path)."""
-    return name if method in ("GET", "") else f"{method} {name}"
-
-
 def station(name: str) -> str:
     """Where a request to endpoint `name` (an endpoint_key) spends its service time."""
     name = name.split(" ")[-1]
@@ -71,7 +67,7 @@ def station(name: str) -> str:
         if variant == "async":
             return "pool" if work == "cpu" else "delay"
     # /fast, /hello and the tutorial's awaited I/O: tiny work on the loop, or none held.
-    return "loop" if name in ("/fast", "/hello") else "delay"
+    return "loop" if name in (FAST, "/hello") else "delay"
 
 
 def predict_rps(

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from loadtest.matrix import Matrix
-from service.variants import VARIANTS
+from core.matrix import Matrix
+from core.names import unknown
+from core.variants import VARIANTS
 
 
 class PlanError(ValueError):
@@ -44,9 +45,8 @@ class Cell:
 
 def known(kind: str, names, choices) -> None:
     """Refuse the first name that is not among `choices`, naming the valid ones."""
-    for name in names:
-        if name not in choices:
-            raise PlanError(f"unknown {kind} {name!r}; choose from: {', '.join(choices)}")
+    if message := unknown(kind, names, choices):
+        raise PlanError(message)
 
 
 def _pick(kind: str, asked: list[str] | None, default: tuple[str, ...], choices) -> tuple[str, ...]:
@@ -72,8 +72,7 @@ def resolve(
     With repeats, the whole list is run that many times over, interleaved (a, b, a, b rather
     than a, a, b, b) so that a slow drift of the machine does not fall on one cell.
     """
-    if profile not in matrix.profiles:
-        raise PlanError(f"unknown profile {profile!r}; choose from: {', '.join(matrix.profiles)}")
+    known("profile", [profile], matrix.profiles)
     chosen = matrix.profiles[profile]
     if users is not None and users <= 0:
         raise PlanError(f"--users must be a positive number, got {users}")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from core.names import FAST
+from core.variants import VARIANTS
 from loadtest import results, supervision
-from service.variants import VARIANTS
 
 COLORS = {"sync": "#4C78A8", "async": "#54A24B", "async-blocking": "#E45756"}
 CSS = """
@@ -30,7 +31,7 @@ def _ok(cells: list[dict]) -> list[dict]:
 
 
 def _fast(cell: dict, key: str) -> float | None:
-    return cell["endpoints"].get("/fast", {}).get(key)
+    return cell["endpoints"].get(FAST, {}).get(key)
 
 
 def _ratio(a: float, b: float) -> str:
@@ -234,7 +235,7 @@ def render(run_dir: Path) -> str:
         for fig in (
             throughput_chart(cells, scenario),
             latency_chart(cells, scenario, None, f"{scenario}: latency of all requests (p50, p95, p99)"),
-            latency_chart(cells, scenario, "/fast", f"{scenario}: the /fast probe's latency (starvation)"),
+            latency_chart(cells, scenario, FAST, f"{scenario}: the /fast probe's latency (starvation)"),
             timeline_chart(run_dir, cells, scenario),
             lag_chart(run_dir, cells, scenario),
         ):

@@ -7,7 +7,9 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from loadtest import interval, model
+from core import interval
+from core.names import endpoint_key
+from loadtest import model
 from loadtest.swarm import CSV_PREFIX, JSON_NAME
 
 AGGREGATED = "Aggregated"
@@ -66,7 +68,7 @@ def read_stats(cell_dir: Path) -> dict[str, dict]:
     it misses the run's last second (hundreds of requests in a short cell).
     """
     entries = _entries(cell_dir)
-    stats = {model.endpoint_key(e["method"], e["name"]): _figures(e["method"], [e]) for e in entries}
+    stats = {endpoint_key(e["method"], e["name"]): _figures(e["method"], [e]) for e in entries}
     if entries:
         stats[AGGREGATED] = _figures("", entries)
     return stats

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.matrix import ROOT, Matrix
 from loadtest import model, results, server, supervision, swarm
-from loadtest.matrix import ROOT, Matrix
 from loadtest.plan import Cell
 from loadtest.sampler import Sampler
 from service.settings import Settings

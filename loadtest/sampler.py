@@ -12,6 +12,8 @@ from pathlib import Path
 import psutil
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from core import names
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -89,13 +91,13 @@ class Sampler:
 
     def sample(self) -> Sample:
         gauges = read_worker_metrics(self.metrics_dir)
-        lag = gauges.get("asyncgap_event_loop_lag_seconds", {})
+        lag = gauges.get(names.LOOP_LAG, {})
         return Sample(
             t=round(time.monotonic() - self.started, 3),
             generator_cpu_s=self.generator_cpu.read(),
             server_cpu_s=self.server_cpu.read(),
             lag_s=lag,
-            tokens_busy=gauges.get("asyncgap_thread_tokens_busy", {}),
+            tokens_busy=gauges.get(names.TOKENS_BUSY, {}),
             connections=connections(list(lag), self.port),
-            requests=sum(gauges.get("asyncgap_requests_total", {}).values()),
+            requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
         )

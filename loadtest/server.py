@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest.matrix import ROOT, Scenario
+from core.matrix import ROOT, Scenario
 from loadtest.server import stop_group
 
 CSV_PREFIX = "locust"

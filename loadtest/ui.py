@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rich.table import Table
 
+from core.matrix import ROOT, Matrix
 from loadtest import console, server, swarm
-from loadtest.matrix import ROOT, Matrix
 
 WEB_PORT = 8089
 LOG_DIR = ROOT / "var" / "ui-logs"

@@ -17,7 +17,7 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
-from loadtest.model import endpoint_key
+from core.names import endpoint_key
 
 REPEAT = 5
 

@@ -13,10 +13,9 @@ from locust import FastHttpUser, events, task
 from locust.log import greenlet_exception_logger
 from locust.runners import WorkerRunner
 
+from core.names import FAST
+from core.variants import VARIANTS
 from locustfiles import convergence, guard, live, web_login  # noqa: F401  (live page, login handler)
-from service.variants import VARIANTS
-
-FAST = "/fast"
 
 
 def _never_resend(_method: str) -> bool:

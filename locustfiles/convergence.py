@@ -14,7 +14,7 @@ import logging
 
 import gevent
 
-from loadtest.interval import relative_halfwidth, steady_counts
+from core.interval import relative_halfwidth, steady_counts
 
 CHECK_EVERY_S = 1.0
 STOP_AFTER_SECONDS = 10  # steady seconds before any stop (interval.MIN_SECONDS: before any interval)

@@ -11,11 +11,13 @@ import requests
 from locust import events
 from prometheus_client.parser import text_string_to_metric_families
 
+from core import names
+
 SCRAPE_TIMEOUT_S = 2.0
 GAUGES = {
-    "asyncgap_event_loop_lag_seconds": "lag_s",
-    "asyncgap_thread_tokens_busy": "tokens_busy",
-    "asyncgap_thread_tokens_total": "tokens_total",
+    names.LOOP_LAG: "lag_s",
+    names.TOKENS_BUSY: "tokens_busy",
+    names.TOKENS_TOTAL: "tokens_total",
 }
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>asyncgap live</title>
@@ -54,7 +56,7 @@ def read_live(host: str) -> dict:
                 if sample.name in GAUGES:
                     worker = live["workers"].setdefault(sample.labels["worker"], {})
                     worker[GAUGES[sample.name]] = sample.value
-                elif sample.name == "asyncgap_requests_in_flight":
+                elif sample.name == names.REQUESTS_IN_FLIGHT:
                     live["in_flight"] = sample.value
     live["took_ms"] = round(1000 * (time.monotonic() - started))
     return live

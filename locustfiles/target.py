@@ -9,7 +9,7 @@ import functools
 import ipaddress
 from urllib.parse import urlsplit
 
-from loadtest.matrix import load
+from core.matrix import load
 
 LOCAL_NAMES = ("localhost",)
 

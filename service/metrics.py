@@ -16,36 +16,37 @@ import os
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, generate_latest, multiprocess
 
-from service.variants import VARIANTS
+from core import names
+from core.variants import VARIANTS
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 NO_VARIANT = "none"
 UNMATCHED = "unmatched"
 
 IN_FLIGHT = Gauge(
-    "asyncgap_requests_in_flight",
+    names.REQUESTS_IN_FLIGHT,
     "HTTP requests being served, summed over live workers",
     multiprocess_mode="livesum",
 )
 REQUESTS = Counter(
-    "asyncgap_requests",
+    names.REQUESTS,
     "HTTP requests served, by route template, variant and worker pid",
     ["route", "variant", "worker"],
 )
 LOOP_LAG = Gauge(
-    "asyncgap_event_loop_lag_seconds",
+    names.LOOP_LAG,
     "worst lateness of a 50 ms timer in the last second: how long the event loop was busy elsewhere",
     ["worker"],
     multiprocess_mode="livemax",
 )
 TOKENS_BUSY = Gauge(
-    "asyncgap_thread_tokens_busy",
+    names.TOKENS_BUSY,
     "thread-pool tokens in use: threads running def endpoints (waiters hold none)",
     ["worker"],
     multiprocess_mode="livemax",
 )
 TOKENS_TOTAL = Gauge(
-    "asyncgap_thread_tokens_total",
+    names.TOKENS_TOTAL,
     "size of the worker's thread pool (anyio default limiter)",
     ["worker"],
     multiprocess_mode="livemax",

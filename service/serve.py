@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from loadtest.matrix import MatrixError, Setup, load, one_line
+from core.matrix import MatrixError, Setup, load, one_line
 
 APPS = {"upstream": "service.upstream:app"}
 DEFAULT_APP = "service.app:app"

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from service.variants import VARIANTS, Variant
+from core.variants import VARIANTS, Variant
 
 Blocking = Callable[..., Any]
 NonBlocking = Callable[..., Awaitable[Any]]

@@ -6,8 +6,8 @@ import shlex
 import pytest
 import yaml
 
-from loadtest import matrix
-from loadtest.matrix import ROOT
+from core import matrix
+from core.matrix import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict] = COMPOSE["services"]

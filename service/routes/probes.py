@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
+from core.names import FAST
 from service.deps import DatabaseDep
 from service.metrics import render
 
@@ -23,7 +24,7 @@ async def healthz(database: DatabaseDep) -> Health:
     return Health(status="ok")
 
 
-@router.get("/fast")
+@router.get(FAST)
 async def fast() -> dict[str, bool]:
     """No I/O, tiny JSON: its latency shows how long a request waits for the event loop."""
     return {"fast": True}

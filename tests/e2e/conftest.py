@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 
 TINY = ["--setups", "uvicorn-1w,uvicorn-2w", "--scenarios", "sleep", "--duration", "4"]
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 

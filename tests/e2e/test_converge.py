@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 
 pytestmark = pytest.mark.e2e
 

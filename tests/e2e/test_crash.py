@@ -8,7 +8,8 @@ import time
 import psutil
 import pytest
 
-from loadtest import matrix, run
+from core import matrix
+from loadtest import run
 from loadtest.plan import Cell
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from loadtest.matrix import ROOT, load
+from core.matrix import ROOT, load
 from tests.e2e.processes import interrupt, port_free, restore_ctrl_c
 
 pytestmark = pytest.mark.e2e

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from loadtest import check, matrix
-from service.variants import VARIANTS
+from core import matrix
+from core.variants import VARIANTS
+from loadtest import check
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
+from core.matrix import Scenario
 from loadtest import results, server, swarm
-from loadtest.matrix import Scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from core.matrix import Scenario
 from loadtest import swarm
-from loadtest.matrix import Scenario
 
 pytestmark = pytest.mark.e2e
 

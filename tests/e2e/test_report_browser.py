@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

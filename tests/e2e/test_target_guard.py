@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
+from core.matrix import ROOT
 from loadtest import server, swarm
-from loadtest.matrix import ROOT
 
 pytestmark = pytest.mark.e2e
 

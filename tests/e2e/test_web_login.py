@@ -8,8 +8,8 @@ import sys
 import httpx
 import pytest
 
+from core.matrix import ROOT
 from loadtest import server, swarm
-from loadtest.matrix import ROOT
 from locustfiles.web_account import MISSING, PASSWORD_ENV, USER_ENV
 
 pytestmark = pytest.mark.e2e

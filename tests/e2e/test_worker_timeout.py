@@ -3,7 +3,8 @@ new one: the cell keeps its figures, and the dashboard shows the failed requests
 
 import pytest
 
-from loadtest import matrix, report, results, run
+from core import matrix
+from loadtest import report, results, run
 from loadtest.plan import Cell
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 
 
 def loadtest(*args: str) -> subprocess.CompletedProcess:

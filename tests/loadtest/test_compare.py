@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.matrix import ROOT
 from loadtest import compare
-from loadtest.matrix import ROOT
 
 RUNS = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 

@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from loadtest.interval import relative_halfwidth, t_975
+from core.interval import relative_halfwidth, t_975
 
 # Student's t, 97.5% quantile, from printed tables.
 T_TABLE = {4: 2.776, 5: 2.571, 9: 2.262, 19: 2.093, 29: 2.045, 119: 1.980}

@@ -2,7 +2,8 @@
 
 import pytest
 
-from loadtest import matrix, plan
+from core import matrix
+from loadtest import plan
 
 SETUP = 'description = "d"\nserver = "uvicorn"\nworkers = 1\n'
 GOOD = f"""

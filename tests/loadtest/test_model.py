@@ -2,7 +2,8 @@
 
 import pytest
 
-from loadtest.model import Endpoint, Server, endpoint_key, even_split, predict_rps, shares, station
+from core.names import endpoint_key
+from loadtest.model import Endpoint, Server, even_split, predict_rps, shares, station
 
 SLEEP_S, FAST_S = 0.1, 0.0005
 

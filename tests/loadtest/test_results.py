@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from loadtest import check, matrix, model, results
+from core import matrix
+from loadtest import check, model, results
 
 LOCUST = Path(__file__).resolve().parent.parent / "fixtures" / "locust"
 SYNC = LOCUST / "uvicorn-1w__sleep__sync"

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from loadtest import matrix
+from core import matrix
 from service.serve import server_argv
 
 

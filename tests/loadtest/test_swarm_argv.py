@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from loadtest import matrix, swarm
+from core import matrix
+from loadtest import swarm
 
 
 def test_a_headless_swarm_is_bounded_and_writes_locusts_own_reports(tmp_path: Path):

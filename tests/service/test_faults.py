@@ -5,7 +5,7 @@ from contextlib import closing
 
 import pytest
 
-from service.variants import VARIANTS
+from core.variants import VARIANTS
 
 pytestmark = pytest.mark.anyio
 

@@ -11,9 +11,9 @@ from contextlib import closing
 import httpx
 import pytest
 
+from core.variants import VARIANTS
 from loadtest.server import free_port, serving
 from service.settings import Settings
-from service.variants import VARIANTS
 
 pytestmark = pytest.mark.e2e
 

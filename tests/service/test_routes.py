@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.variants import VARIANTS
 from loadtest.server import free_port
 from service.settings import Settings
-from service.variants import VARIANTS
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from contextlib import closing
 import pytest
 from pydantic import ValidationError
 
-from loadtest.matrix import ROOT
+from core.matrix import ROOT
 from service.prestart import prepare
 from service.settings import Settings
 

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from service.variants import Variant
+from core.names import unknown
+from core.variants import Variant
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX_ENV = "ASYNCGAP_MATRIX"  # another matrix file, for the harness and service.serve alike
@@ -107,9 +108,8 @@ class Matrix(_Frozen):
 
 
 def _known(what: str, names, choices) -> None:
-    for name in names:
-        if name not in choices:
-            raise MatrixError(f"unknown {what} {name!r}; choose from: {', '.join(choices)}")
+    if message := unknown(what, names, choices):
+        raise MatrixError(message)
 
 
 def load(path: Path | None = None) -> Matrix:
