@@ -14,7 +14,8 @@ from pathlib import Path
 from core import matrix
 from core.matrix import ROOT
 from core.variants import VARIANTS
-from loadtest import bench, check, compare, console, meta, plan, report, results, run, ui
+from loadtest import bench, check, compare, console, meta, plan, records, report, run, ui
+from loadtest.files import write_json
 from locustfiles import web_account
 
 RESULTS = ROOT / "results"
@@ -158,9 +159,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_ports(the_matrix, [c.setup for c in cells])
     out = _create_out(args.out)
     started = datetime.now(UTC)
-    results.write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
+    write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
     status = 0
-    done: list[dict] = []
+    done: list[records.CellResult] = []
     try:
         with console.Progress(cells) as progress:
             done = run.run(cells, the_matrix, out, on_cell_start=progress.start, on_cell_done=progress.done)
@@ -171,12 +172,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except run.server.ServerError as exc:  # the upstream, which every cell needs, did not start
         status = 1
         console.err(f"error: {exc}")
-    summary = {"complete": status == 0, "cells": done}
-    results.write_json(out / "summary.json", summary)
+    records.RunSummary(complete=status == 0, cells=done).save(out)
     report.write(out)
     _link_latest(out)
     console.summary_table(done, out)
-    if status == 0 and any(c["status"] != "ok" for c in done):
+    if status == 0 and not all(c.ok for c in done):
         status = 1
     if status == 0 and args.check:
         for reason in check.broken_expectations(done, the_matrix):
@@ -185,10 +185,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
-def _finished(out: Path) -> list[dict]:
+def _finished(out: Path) -> list[records.CellResult]:
     try:
-        return results.load_summary(out)["cells"]
-    except results.ResultsError:
+        return records.load_summary(out).cells
+    except records.ResultsError:
         return []
 
 
@@ -234,7 +234,7 @@ def cmd_list(_args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    results.load_summary(args.run_dir)  # fail early and clearly on a foreign folder
+    records.load_summary(args.run_dir)  # fail early and clearly on a foreign folder
     print(report.write(args.run_dir))
     return 0
 
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         return verb(args)
     except (Interrupted, KeyboardInterrupt) as exc:
         return _interrupt_status(exc)
-    except (matrix.MatrixError, plan.PlanError, results.ResultsError, compare.CompareError) as exc:
+    except (matrix.MatrixError, plan.PlanError, records.ResultsError, compare.CompareError) as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
     except run.server.ServerError as exc:  # a server that the whole command needs did not start

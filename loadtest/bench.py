@@ -24,7 +24,9 @@ from pathlib import Path
 from core.matrix import ROOT, Matrix, Scenario
 from core.variants import VARIANTS
 from loadtest import model, results, run, server, swarm
+from loadtest.files import write_json
 from loadtest.plan import Cell
+from loadtest.records import SUMMARY_NAME, CellResult, load_summary
 from loadtest.sampler import CpuMeter
 
 SLEEP_USERS, SLEEP_MS = 100, 100
@@ -92,26 +94,25 @@ class Bench:
                 cell = Cell(setup, "sleep", variant, SLEEP_USERS, FIDELITY_S, FIDELITY_WARMUP_S)
                 got = run.run_cell(cell, self.matrix, out_dir=self.out / "fidelity", scratch=self.scratch,
                                    upstream_url=upstream_url, cores=self.cores)  # fmt: skip
-                if got["status"] != "ok":
-                    rows.append(
-                        {"setup": setup, "variant": variant, "generator": "locust", "error": got["reason"]}
-                    )
+                if not got.ok:
+                    rows.append({"setup": setup, "variant": variant, "generator": "locust",
+                                 "error": got.reason})  # fmt: skip
                     continue
-                little_ms = 1000 * SLEEP_USERS / got["predicted_rps"]  # Little's law: R = N / X
+                little_ms = 1000 * SLEEP_USERS / got.predicted_rps  # Little's law: R = N / X
                 rows.append({
-                    "setup": setup, "variant": variant, "generator": "locust", "rps": round(got["rps"], 1),
-                    "predicted_rps": got["predicted_rps"], "rps_ratio": got["measured_over_predicted"],
-                    "split": got["connections_per_worker"], "mean_ms": got["mean_ms"],
+                    "setup": setup, "variant": variant, "generator": "locust", "rps": round(got.rps, 1),
+                    "predicted_rps": got.predicted_rps, "rps_ratio": got.measured_over_predicted,
+                    "split": got.connections_per_worker, "mean_ms": got.mean_ms,
                     "predicted_mean_ms": round(little_ms, 1),
                 })  # fmt: skip
                 if setup == "uvicorn-1w" and shutil.which("wrk"):
                     rows.append(self._wrk_fidelity(setup, variant, got))
         return rows
 
-    def _wrk_fidelity(self, setup: str, variant: str, locust_cell: dict) -> dict:
+    def _wrk_fidelity(self, setup: str, variant: str, locust_cell: CellResult) -> dict:
         """The same setup and slow endpoint under wrk: every request slow, no /fast mix."""
         name = f"/{variant}/sleep"
-        service_s = locust_cell["endpoints"][name]["service_ms"] / 1000
+        service_s = locust_cell.endpoints[name].service_ms / 1000
         workers = self.matrix.setups[setup].workers
         predicted = model.predict_rps(
             [model.Endpoint(name, 1.0, service_s)], SLEEP_USERS, model.Server(workers)
@@ -205,20 +206,20 @@ class Bench:
                                           scratch=self.scratch, upstream_url=upstream_url,
                                           cores=self.cores)  # fmt: skip
             fixed, early = got["fixed"], got["converge"]
-            if fixed["status"] != "ok" or early["status"] != "ok":
-                rows.append({"variant": variant, "error": fixed.get("reason") or early.get("reason")})
+            if not (fixed.ok and early.ok):
+                rows.append({"variant": variant, "error": fixed.reason or early.reason})
                 continue
-            fixed_s, early_s = fixed["timings"]["load_s"], early["timings"]["load_s"]
+            fixed_s, early_s = fixed.timings["load_s"], early.timings["load_s"]
             rows.append({
                 "variant": variant, "fixed_load_s": fixed_s, "converge_load_s": early_s,
                 "time_saved": round(1 - early_s / fixed_s, 3),
-                "fixed_ci_pct": fixed["rps_ci95_pct"], "converge_ci_pct": early["rps_ci95_pct"],
+                "fixed_ci_pct": fixed.rps_ci95_pct, "converge_ci_pct": early.rps_ci95_pct,
                 "stopped_early": "converged: rps known" in (
-                    self.out / "convergence" / "converge" / early["dir"] / "locust.log"
+                    self.out / "convergence" / "converge" / early.folder / "locust.log"
                 ).read_text(),  # the rule's own word, logged by locustfiles/convergence.py
-                "fixed_ratio": fixed["measured_over_predicted"],
-                "converge_ratio": early["measured_over_predicted"],
-                "rps_converge_over_fixed": ratio(early["rps"], fixed["rps"]),
+                "fixed_ratio": fixed.measured_over_predicted,
+                "converge_ratio": early.measured_over_predicted,
+                "rps_converge_over_fixed": ratio(early.rps, fixed.rps),
             })  # fmt: skip
         return rows
 
@@ -229,10 +230,10 @@ class Bench:
         done = subprocess.run([sys.executable, "-m", "loadtest", "run", "--quick", "--out", str(out)],
                               cwd=ROOT, capture_output=True, text=True)  # fmt: skip
         wall = time.monotonic() - started
-        cells = results.load_summary(out)["cells"] if (out / "summary.json").exists() else []
+        cells = load_summary(out).cells if (out / SUMMARY_NAME).exists() else []
         phases: dict[str, float] = {}
         for cell in cells:
-            for phase, seconds in cell.get("timings", {}).items():
+            for phase, seconds in cell.timings.items():
                 phases[phase] = round(phases.get(phase, 0.0) + seconds, 1)
         return {"exit": done.returncode, "wall_s": round(wall, 1), "cells": len(cells), "phases_s": phases,
                 "rest_s": round(wall - sum(phases.values()), 1)}  # fmt: skip
@@ -252,7 +253,7 @@ def run_all(matrix: Matrix, out: Path) -> dict:
         report["headroom"] = bench.headroom()
         report["instrumentation"] = bench.instrumentation()
         report["time_to_result"] = bench.time_to_result()
-    results.write_json(out / "bench.json", report)
+    write_json(out / "bench.json", report)
     return report
 
 

@@ -1,24 +1,28 @@
 """`loadtest run --check`: does the run show the gaps its scenarios promise (matrix.toml `expect`)?"""
 
 from core.matrix import Matrix
+from loadtest.records import CellResult
 from loadtest.results import merge_repeats
 
 
-def broken_expectations(cells: list[dict], matrix: Matrix) -> list[str]:
-    """A plain-words reason for each expected gap the run did not show; empty when all held."""
-    rps = {
-        (c["setup"], c["scenario"], c["variant"]): c["rps"]
-        for c in merge_repeats(cells)
-        if c["status"] == "ok"
-    }
+def broken_expectations(cells: list[CellResult], matrix: Matrix) -> list[str]:
+    """A plain-words reason for each expected gap the run did not show, or could not show
+    because a cell it needs is missing or failed; empty when every expectation held."""
+    merged = merge_repeats(cells)
+    rps = {(c.setup, c.scenario, c.variant): c.rps for c in merged if c.ok}
     reasons = []
-    for setup, scenario in dict.fromkeys((s, sc) for s, sc, _ in rps):
+    for setup, scenario in dict.fromkeys((c.setup, c.scenario) for c in merged):
         for expect in matrix.scenarios[scenario].expect:
             if expect.workers is not None and matrix.setups[setup].workers != expect.workers:
                 continue
             faster = rps.get((setup, scenario, expect.faster))
             slower = rps.get((setup, scenario, expect.slower))
             if faster is None or slower is None:
+                missing = expect.faster if faster is None else expect.slower
+                reasons.append(
+                    f"{scenario} on {setup}: cannot check that {expect.faster} beats {expect.slower} "
+                    f"{expect.factor:g}x: the run has no measured {missing} cell (add --variants {missing})"
+                )
                 continue
             if faster < expect.factor * slower:
                 reasons.append(

@@ -15,6 +15,7 @@ import statistics
 from pathlib import Path
 
 from loadtest import results
+from loadtest.records import CellResult, load_summary
 
 RESAMPLES = 5000
 SEED = 20261124  # fixed: the same two runs always get the same verdicts
@@ -39,11 +40,11 @@ def bootstrap_change(a: list[float], b: list[float]) -> tuple[float, float, floa
     return point, changes[int(0.025 * RESAMPLES)], changes[int(0.975 * RESAMPLES) - 1]
 
 
-def _samples(run_dir: Path, group: list[dict], repeats: bool) -> list[float]:
+def _samples(run_dir: Path, group: list[CellResult], repeats: bool) -> list[float]:
     """The repeats' rps, or the steady seconds of the (one) run when there are no repeats."""
-    ok = [c for c in group if c["status"] == "ok"]
+    ok = [c for c in group if c.ok]
     if repeats:
-        return [c["rps"] for c in ok]
+        return [c.rps for c in ok]
     return results.steady_rps_samples(run_dir, ok[0]) if ok else []
 
 
@@ -53,40 +54,40 @@ def _relative(a: float | None, b: float | None) -> float | None:
 
 def compare(run_a: Path, run_b: Path) -> list[dict]:
     """One row per cell common to both runs, in run A's order."""
-    cells_a, cells_b = results.load_summary(run_a)["cells"], results.load_summary(run_b)["cells"]
-    groups_a: dict[tuple, list[dict]] = {}
-    groups_b: dict[tuple, list[dict]] = {}
+    cells_a, cells_b = load_summary(run_a).cells, load_summary(run_b).cells
+    groups_a: dict[tuple, list[CellResult]] = {}
+    groups_b: dict[tuple, list[CellResult]] = {}
     for cells, groups in ((cells_a, groups_a), (cells_b, groups_b)):
         for cell in cells:
-            groups.setdefault(results.identity(cell), []).append(cell)
+            groups.setdefault(cell.identity, []).append(cell)
     common = [key for key in groups_a if key in groups_b]
     if not common:
         raise CompareError(
             f"{run_a} and {run_b} have no cell in common (same setup, scenario, variant, users)"
         )
-    merged_a = {results.identity(c): c for c in results.merge_repeats(cells_a)}
-    merged_b = {results.identity(c): c for c in results.merge_repeats(cells_b)}
+    merged_a = {c.identity: c for c in results.merge_repeats(cells_a)}
+    merged_b = {c.identity: c for c in results.merge_repeats(cells_b)}
     rows = []
     for key in common:
         a, b = merged_a[key], merged_b[key]
         row = dict(zip(("setup", "scenario", "variant", "users"), key, strict=True))
-        if a["status"] != "ok" or b["status"] != "ok":
+        if not (a.ok and b.ok):
             rows.append({**row, "verdict": "failed in one run"})
             continue
-        ok_a, ok_b = (sum(c["status"] == "ok" for c in g[key]) for g in (groups_a, groups_b))
+        ok_a, ok_b = (sum(c.ok for c in g[key]) for g in (groups_a, groups_b))
         repeats = min(ok_a, ok_b) >= 2  # both sides must have repeats, or both use seconds
         basis = f"{min(ok_a, ok_b)} repeats" if repeats else "per-second"
         samples_a = _samples(run_a, groups_a[key], repeats)
         samples_b = _samples(run_b, groups_b[key], repeats)
         change = bootstrap_change(samples_a, samples_b)
-        row |= {"rps_a": a["rps"], "rps_b": b["rps"], "basis": basis,
-                "p50_change": _relative(a["p50_ms"], b["p50_ms"]),
-                "p95_change": _relative(a["p95_ms"], b["p95_ms"])}  # fmt: skip
+        row |= {"rps_a": a.rps, "rps_b": b.rps, "basis": basis,
+                "p50_change": _relative(a.p50_ms, b.p50_ms),
+                "p95_change": _relative(a.p95_ms, b.p95_ms)}  # fmt: skip
         if change is None:
             rows.append({**row, "verdict": "too few samples"})
             continue
         sampled, low, high = change
-        point = (b["rps"] - a["rps"]) / a["rps"]
+        point = (b.rps - a.rps) / a.rps
         low, high = point + low - sampled, point + high - sampled  # the bootstrap's width, centred
         too_small = basis == "per-second" and abs(point) < SINGLE_RUN_FLOOR
         significant = not (low <= 0 <= high or too_small)

@@ -12,7 +12,8 @@ from core.matrix import Matrix
 from core.names import FAST
 from core.variants import DESCRIPTIONS
 from loadtest.plan import Cell
-from loadtest.report import percent
+from loadtest.records import CellResult
+from loadtest.report import number, percent
 from loadtest.results import merge_repeats
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI: no cramped columns
@@ -52,51 +53,47 @@ class Progress:
     def start(self, cell: Cell) -> None:
         self._bar.update(self._task, description=cell.key)
 
-    def done(self, cell: Cell, result: dict) -> None:
+    def done(self, cell: Cell, result: CellResult) -> None:
         self._done += 1
         self._bar.advance(self._task, cell.duration_s + CELL_OVERHEAD_S)
         self._bar.update(self._task, cells=f"{self._done}/{self._total} cells")
-        if result["status"] != "ok":
-            self._bar.console.print(f"[red]failed[/] {cell.key}: {result['reason'].splitlines()[0]}")
+        if not result.ok:
+            self._bar.console.print(f"[red]failed[/] {cell.key}: {result.reason}")
 
 
-def _fmt(value, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def _note(cell: dict) -> str:
+def _note(cell: CellResult) -> str:
     """What a reader must know before trusting the row's numbers."""
     notes = []
-    if cell["generator_bound"]:
+    if cell.generator_bound:
         notes.append("[yellow]generator-bound[/]")
-    if cell.get("server_events"):
+    if cell.server_events:
         notes.append("[red]workers killed or replaced[/]")
     return ", ".join(notes)
 
 
-def summary_table(cells: list[dict], run_dir: Path) -> None:
+def summary_table(cells: list[CellResult], run_dir: Path) -> None:
     table = Table(title=f"asyncgap: {run_dir}", title_justify="left")
     for column in ("setup", "scenario", "variant", "note"):
         table.add_column(column)
     for column in ("rps", "predicted", "meas/pred", "p50 ms", "p95 ms", "/fast p95 ms", "failures"):
         table.add_column(column, justify="right")
     for c in merge_repeats(cells):
-        if c["status"] != "ok":
-            table.add_row(c["setup"], c["scenario"], c["variant"], "[red]failed[/]", *["-"] * 7)
+        if not c.ok:
+            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", *["-"] * 7)
             continue
-        fast = c["endpoints"].get(FAST, {})
+        fast = c.endpoint(FAST)
         table.add_row(
-            c["setup"],
-            c["scenario"],
-            c["variant"],
+            c.setup,
+            c.scenario,
+            c.variant,
             _note(c),
-            _fmt(c["rps"], 1),
-            _fmt(c["predicted_rps"], 1),
-            _fmt(c["measured_over_predicted"], 2),
-            _fmt(c["p50_ms"]),
-            _fmt(c["p95_ms"]),
-            _fmt(fast.get("p95_ms")),
-            _fmt(c["failures"]),
+            number(c.rps, 1),
+            number(c.predicted_rps, 1),
+            number(c.measured_over_predicted, 2),
+            number(c.p50_ms),
+            number(c.p95_ms),
+            number(fast and fast.p95_ms),
+            number(c.failures),
         )
     out.print(table)
     out.print(f"dashboard: {run_dir / 'report.html'}")
@@ -127,7 +124,7 @@ def compare_table(rows: list[dict]) -> None:
         interval = f"{percent(r['ci_low'])} to {percent(r['ci_high'])}" if "ci_low" in r else "-"
         color = colors.get(r["verdict"], "white")
         table.add_row(
-            r["setup"], r["scenario"], r["variant"], _fmt(r.get("rps_a"), 1), _fmt(r.get("rps_b"), 1),
+            r["setup"], r["scenario"], r["variant"], number(r.get("rps_a"), 1), number(r.get("rps_b"), 1),
             percent(r.get("rps_change")), interval, percent(r.get("p50_change")),
             percent(r.get("p95_change")), r.get("basis", "-"), f"[{color}]{r['verdict']}[/]",
         )  # fmt: skip

@@ -6,7 +6,6 @@ Plotly's JavaScript is embedded once, so the dashboard opens offline from disk.
 import html
 import itertools
 import json
-import os
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -14,6 +13,8 @@ import plotly.graph_objects as go
 from core.names import FAST
 from core.variants import VARIANTS
 from loadtest import results, supervision
+from loadtest.files import write_atomic
+from loadtest.records import CellResult, load_summary
 
 COLORS = {"sync": "#4C78A8", "async": "#54A24B", "async-blocking": "#E45756"}
 CSS = """
@@ -26,12 +27,13 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left} .verdict{font-size:1.05re
 """
 
 
-def _ok(cells: list[dict]) -> list[dict]:
-    return [c for c in cells if c["status"] == "ok"]
+def _ok(cells: list[CellResult]) -> list[CellResult]:
+    return [c for c in cells if c.ok]
 
 
-def _fast(cell: dict, key: str) -> float | None:
-    return cell["endpoints"].get(FAST, {}).get(key)
+def _fast_p95(cell: CellResult) -> float | None:
+    fast = cell.endpoint(FAST)
+    return fast and fast.p95_ms
 
 
 def _ratio(a: float, b: float) -> str:
@@ -40,31 +42,31 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:,.0f}x" if a / b >= 10 else f"{a / b:,.1f}x"
 
 
-def verdicts(cells: list[dict]) -> list[str]:
+def verdicts(cells: list[CellResult]) -> list[str]:
     """Plain words per scenario and setup, computed from the numbers: best variant first."""
     lines = []
-    for scenario in dict.fromkeys(c["scenario"] for c in cells):
-        for setup in dict.fromkeys(c["setup"] for c in cells if c["scenario"] == scenario):
+    for scenario in dict.fromkeys(c.scenario for c in cells):
+        for setup in dict.fromkeys(c.setup for c in cells if c.scenario == scenario):
             ranked = sorted(
-                (c for c in _ok(cells) if c["scenario"] == scenario and c["setup"] == setup),
-                key=lambda c: c["rps"],
+                (c for c in _ok(cells) if c.scenario == scenario and c.setup == setup),
+                key=lambda c: c.rps,
                 reverse=True,
             )
             if len(ranked) < 2:
                 continue
             best = ranked[0]
             served = ", ".join(
-                f"{c['variant']} {c['rps']:,.1f} rps"
-                + ("" if c is best else f" ({_ratio(best['rps'], c['rps'])} less)")
+                f"{c.variant} {c.rps:,.1f} rps"
+                + ("" if c is best else f" ({_ratio(best.rps, c.rps)} less)")
                 for c in ranked
             )
             probe = ", ".join(
-                f"{_fast(c, 'p95_ms'):,.0f} ms under {c['variant']}"
+                f"{_fast_p95(c):,.0f} ms under {c.variant}"
                 for c in ranked
-                if _fast(c, "p95_ms") is not None
+                if _fast_p95(c) is not None
             )
             theory = ", ".join(
-                f"{c['measured_over_predicted']:.2f}" for c in ranked if c["measured_over_predicted"]
+                f"{c.measured_over_predicted:.2f}" for c in ranked if c.measured_over_predicted
             )
             lines.append(
                 f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {served}. "
@@ -88,25 +90,25 @@ def _layout(fig: go.Figure, title: str, yaxis: str, log: bool = False) -> go.Fig
     return fig
 
 
-def throughput_chart(cells: list[dict], scenario: str) -> go.Figure:
+def throughput_chart(cells: list[CellResult], scenario: str) -> go.Figure:
     """Measured rps per setup x variant, with theory's prediction marked on each bar."""
     fig = go.Figure()
     for variant in VARIANTS:
-        vc = [c for c in _ok(cells) if c["scenario"] == scenario and c["variant"] == variant]
+        vc = [c for c in _ok(cells) if c.scenario == scenario and c.variant == variant]
         if not vc:
             continue
-        x = [c["setup"] for c in vc]
+        x = [c.setup for c in vc]
         fig.add_bar(
             name=f"{variant} measured",
             x=x,
-            y=[c["rps"] for c in vc],
+            y=[c.rps for c in vc],
             marker_color=COLORS[variant],
             offsetgroup=variant,
         )
         fig.add_scatter(
             name="predicted (theory)",
             x=x,
-            y=[c["predicted_rps"] for c in vc],
+            y=[c.predicted_rps for c in vc],
             mode="markers",
             marker={"symbol": "line-ew-open", "size": 28, "color": "#000", "line": {"width": 3}},
             offsetgroup=variant,
@@ -117,105 +119,108 @@ def throughput_chart(cells: list[dict], scenario: str) -> go.Figure:
     return _layout(fig, f"{scenario}: throughput (bars) and theory (black ticks)", "requests/s", log=True)
 
 
-def latency_chart(cells: list[dict], scenario: str, endpoint: str | None, title: str) -> go.Figure:
+def latency_chart(cells: list[CellResult], scenario: str, endpoint: str | None, title: str) -> go.Figure:
     """p50/p95/p99 per cell, all requests or one endpoint's (log scale: the gap spans decades)."""
     fig = go.Figure()
     for variant in VARIANTS:
-        vc = [c for c in _ok(cells) if c["scenario"] == scenario and c["variant"] == variant]
-        figures = [c["endpoints"].get(endpoint, {}) if endpoint else c for c in vc]
+        vc = [c for c in _ok(cells) if c.scenario == scenario and c.variant == variant]
+        figures = [c.endpoint(endpoint) if endpoint else c for c in vc]
         for pct, opacity in (("p50_ms", 1.0), ("p95_ms", 0.7), ("p99_ms", 0.45)):
             fig.add_bar(
                 name=f"{variant} {pct[:3]}",
-                x=[c["setup"] for c in vc],
-                y=[f.get(pct) for f in figures],
+                x=[c.setup for c in vc],
+                y=[getattr(f, pct, None) for f in figures],
                 marker_color=COLORS[variant],
                 opacity=opacity,
             )
     return _layout(fig, title, "milliseconds", log=True)
 
 
-def _samples(run_dir: Path, cell: dict) -> list[dict]:
-    path = run_dir / results.cell_dir_name(cell) / "samples.json"
+def _samples(run_dir: Path, cell: CellResult) -> list[dict]:
+    path = run_dir / cell.folder / "samples.json"
     return json.loads(path.read_text()) if path.exists() else []
 
 
-def timeline_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
+def timeline_chart(run_dir: Path, cells: list[CellResult], scenario: str) -> go.Figure:
     """Requests/s over the whole cell, warm-up included, as the server counted them (every 0.5 s)."""
     fig = go.Figure()
     for c in _ok(cells):
-        if c["scenario"] != scenario:
+        if c.scenario != scenario:
             continue
         pairs = list(itertools.pairwise(_samples(run_dir, c)))
         fig.add_scatter(
             x=[b["t"] for _, b in pairs],
             y=[(b.get("requests", 0) - a.get("requests", 0)) / (b["t"] - a["t"]) for a, b in pairs],
-            name=f"{c['setup']} {c['variant']}", mode="lines", line={"color": COLORS[c["variant"]]},
+            name=f"{c.setup} {c.variant}", mode="lines", line={"color": COLORS[c.variant]},
         )  # fmt: skip
     fig.update_xaxes(title="seconds since the swarm started")
     return _layout(fig, f"{scenario}: requests/s over time, counted by the server", "requests/s", log=True)
 
 
-def lag_chart(run_dir: Path, cells: list[dict], scenario: str) -> go.Figure:
+def lag_chart(run_dir: Path, cells: list[CellResult], scenario: str) -> go.Figure:
     fig = go.Figure()
     for c in _ok(cells):
-        if c["scenario"] != scenario:
+        if c.scenario != scenario:
             continue
         samples = _samples(run_dir, c)
         fig.add_scatter(
             x=[s["t"] for s in samples],
             y=[max(s["lag_s"].values(), default=0) * 1000 for s in samples],
-            name=f"{c['setup']} {c['variant']}",
+            name=f"{c.setup} {c.variant}",
             mode="lines",
-            line={"color": COLORS[c["variant"]]},
+            line={"color": COLORS[c.variant]},
         )
     return _layout(fig, f"{scenario}: event-loop lag, worst worker (ms)", "milliseconds", log=True)
 
 
-def _rps_known(cell: dict) -> str:
+def _rps_known(cell: CellResult) -> str:
     """rps with its 95% interval from the steady seconds (repeats show their spread elsewhere)."""
-    ci = cell.get("rps_ci95_pct")
-    if ci is None or cell.get("repeats", 1) > 1:
-        return f"{cell['rps']:,.1f}"
-    return f"{cell['rps']:,.1f} ±{ci:.1f}%"
+    ci = cell.rps_ci95_pct
+    if ci is None or cell.repeats > 1:
+        return f"{cell.rps:,.1f}"
+    return f"{cell.rps:,.1f} ±{ci:.1f}%"
 
 
-def _table(cells: list[dict]) -> str:
+def _table(cells: list[CellResult]) -> str:
     head = (
         "setup scenario variant users rps&nbsp;±95% predicted meas/pred even-split p50 p95 p99 "
         "/fast&nbsp;p95 failures connections generator report"
     ).split()
     rows = []
     for c in cells:
-        if c["status"] != "ok":
-            cols = [c["setup"], c["scenario"], c["variant"], c["users"]]
-            reason = html.escape(c.get("reason", "").splitlines()[0] if c.get("reason") else "")
+        if not c.ok:
+            cols = [c.setup, c.scenario, c.variant, c.users]
+            reason = html.escape(c.reason or "")
+            if c.error_file:
+                reason += f" (<a href='{html.escape(c.error_file)}'>details</a>)"
             rows.append(
                 "".join(f"<td>{html.escape(str(v))}</td>" for v in cols)
                 + f"<td colspan=12 style='text-align:left;color:#b00'>failed: {reason}</td>"
             )
             continue
-        gen = f"{c['generator_cores_busy']:.2f} core" + (" ⚠ bound" if c["generator_bound"] else "")
+        gen = f"{c.generator_cores_busy:.2f} core" + (" ⚠ bound" if c.generator_bound else "")
         cols = [
-            c["setup"],
-            c["scenario"],
-            c["variant"],
-            c["users"],
+            c.setup,
+            c.scenario,
+            c.variant,
+            c.users,
             _rps_known(c),
-            f"{c['predicted_rps']:,.1f}",
-            f"{c['measured_over_predicted']:.2f}" if c["measured_over_predicted"] else "-",
-            f"{c['predicted_rps_even_split']:,.1f}",
-            *(f"{c[k]:,.0f}" if c[k] is not None else "-" for k in ("p50_ms", "p95_ms", "p99_ms")),
-            "-" if _fast(c, "p95_ms") is None else f"{_fast(c, 'p95_ms'):,.0f}",
-            c["failures"],
-            "/".join(map(str, c["connections_per_worker"])),
+            number(c.predicted_rps, 1),
+            number(c.measured_over_predicted, 2),
+            number(c.predicted_rps_even_split, 1),
+            number(c.p50_ms),
+            number(c.p95_ms),
+            number(c.p99_ms),
+            number(_fast_p95(c)),
+            c.failures,
+            "/".join(map(str, c.connections_per_worker)),
             gen,
         ]
-        link = f"<td><a href='{html.escape(c['locust_report'])}'>Locust</a></td>"
+        link = f"<td><a href='{html.escape(c.locust_report or '')}'>Locust</a></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
-        failures = c.get("failure_reasons", [])
         notes = {
-            "server": supervision.describe(c.get("server_events", [])),
-            "failures": "; ".join(f"{r['count']} x {r['name']}: {r['error']}" for r in failures),
+            "server": supervision.describe(c.server_events),
+            "failures": "; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons),
         }
         for label, text in notes.items():
             if text:
@@ -225,13 +230,17 @@ def _table(cells: list[dict]) -> str:
     return f"<table><tr>{header}</tr>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
 
 
+def number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
 def render(run_dir: Path) -> str:
-    summary = results.load_summary(run_dir)
+    summary = load_summary(run_dir)
     meta_path = run_dir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    cells = results.merge_repeats(summary["cells"])
+    cells = results.merge_repeats(summary.cells)
     charts, first = [], True
-    for scenario in dict.fromkeys(c["scenario"] for c in cells):
+    for scenario in dict.fromkeys(c.scenario for c in cells):
         for fig in (
             throughput_chart(cells, scenario),
             latency_chart(cells, scenario, None, f"{scenario}: latency of all requests (p50, p95, p99)"),
@@ -243,7 +252,7 @@ def render(run_dir: Path) -> str:
             first = False
     warn = (
         ""
-        if summary.get("complete", True)
+        if summary.complete
         else "<p class=warn>This run is incomplete: it was interrupted.</p>"
     )
     facts = (
@@ -268,11 +277,7 @@ evenly. See the README's methodology.</p>
 
 def write(run_dir: Path) -> Path:
     """Render and write report.html atomically; returns its path."""
-    path = run_dir / "report.html"
-    tmp = run_dir / ".report.html.tmp"
-    tmp.write_text(render(run_dir), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(run_dir / "report.html", render(run_dir))
 
 
 VERDICT_COLORS = {"faster": "#54A24B", "slower": "#E45756", "not significant": "#9D9D9D"}
@@ -322,7 +327,4 @@ the repeats (<code>--repeat K</code>) or, with one repeat, from the steady secon
 which understates the noise between runs.</p>
 <div class=chart>{fig.to_html(full_html=False, include_plotlyjs=True)}</div>
 <table><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr>{body}</table></body></html>"""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, page)

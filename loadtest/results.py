@@ -1,24 +1,23 @@
-"""Locust's final stats + the harness's samples + the model -> one cell's figures; summary.json I/O."""
+"""Locust's final stats + the harness's samples + the model -> one cell's figures; repeats merged."""
 
 import csv
 import json
-import os
 import statistics
 from collections import Counter
 from pathlib import Path
+from typing import TypeVar
 
 from core import interval
 from core.names import endpoint_key
 from loadtest import model
+from loadtest.records import CellResult, FailureReason, ResultsError, WorkerEvent
 from loadtest.swarm import CSV_PREFIX, JSON_NAME
+
+Row = TypeVar("Row", FailureReason, WorkerEvent)
 
 AGGREGATED = "Aggregated"
 GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
 FIGURES = ("requests", "failures", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
-
-
-class ResultsError(ValueError):
-    """A results folder or file that cannot be used; the message is one line."""
 
 
 def _percentile(times: Counter, count: int, percent: float) -> float | None:
@@ -170,74 +169,46 @@ def cell_figures(
     }
 
 
-def write_json(path: Path, data: object) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
-
-
-def load_summary(run_dir: Path) -> dict:
-    path = run_dir / "summary.json"
-    if not path.is_file():
-        raise ResultsError(f"{run_dir} is not a run folder: no summary.json in it")
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path} is unreadable: {exc}") from None
-    if not isinstance(summary, dict) or not isinstance(summary.get("cells"), list):
-        raise ResultsError(f"{path} has no 'cells' list")
-    return summary
-
-
-def identity(cell: dict) -> tuple:
-    """What makes two cells the same measurement, across repeats and across runs."""
-    return cell["setup"], cell["scenario"], cell["variant"], cell["users"]
-
-
-def merge_repeats(cells: list[dict]) -> list[dict]:
+def merge_repeats(cells: list[CellResult]) -> list[CellResult]:
     """One cell per identity: the repeat with the median rps, its rps replaced by the mean.
 
     Percentiles and the other figures stay those of that one repeat (percentiles do not
     average); rps_repeats keeps the spread. Requests, failures, their reasons and the
     workers' events are totals over every repeat: trouble in any of them must show.
     """
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[CellResult]] = {}
     for cell in cells:
-        groups.setdefault(identity(cell), []).append(cell)
+        groups.setdefault(cell.identity, []).append(cell)
     merged = []
     for group in groups.values():
-        ok = [c for c in group if c["status"] == "ok"]
+        ok = [c for c in group if c.ok]
         if not ok:
             merged.append(group[0])
             continue
-        middle = sorted(ok, key=lambda c: c["rps"])[len(ok) // 2]
-        rps = statistics.fmean(c["rps"] for c in ok)
-        predicted = middle.get("predicted_rps")
-        cell = {**middle, "rps": rps, "repeats": len(ok), "rps_repeats": [c["rps"] for c in ok],
-                "measured_over_predicted": round(rps / predicted, 3) if predicted else None,
-                "requests": sum(c["requests"] for c in ok), "failures": sum(c["failures"] for c in ok),
-                "failure_reasons": _summed(ok, "failure_reasons", ("name", "error")),
-                "server_events": _summed(ok, "server_events", ("event",))}  # fmt: skip
-        merged.append(cell)
+        middle = sorted(ok, key=lambda c: c.rps)[len(ok) // 2]
+        rps = statistics.fmean(c.rps for c in ok)
+        predicted = middle.predicted_rps
+        merged.append(middle.model_copy(update={
+            "rps": rps, "repeats": len(ok), "rps_repeats": [c.rps for c in ok],
+            "measured_over_predicted": round(rps / predicted, 3) if predicted else None,
+            "requests": sum(c.requests for c in ok), "failures": sum(c.failures for c in ok),
+            "failure_reasons": _summed([r for c in ok for r in c.failure_reasons], ("name", "error")),
+            "server_events": _summed([e for c in ok for e in c.server_events], ("event",)),
+        }))  # fmt: skip
     return merged
 
 
-def _summed(cells: list[dict], field: str, key: tuple[str, ...]) -> list[dict]:
+def _summed(rows: list[Row], key: tuple[str, ...]) -> list[Row]:
     """Counted rows (failure reasons, worker events) of every repeat, added up by `key`: what
     went wrong in any repeat must show in the merged cell, not only in the median one."""
-    total: dict[tuple, dict] = {}
-    for cell in cells:
-        for row in cell.get(field, []):
-            total.setdefault(tuple(row[k] for k in key), {**row, "count": 0})["count"] += row["count"]
-    return sorted(total.values(), key=lambda r: r["count"], reverse=True)
+    total: dict[tuple, Row] = {}
+    for row in rows:
+        group = tuple(getattr(row, k) for k in key)
+        seen = total.get(group)
+        total[group] = row if seen is None else seen.model_copy(update={"count": seen.count + row.count})
+    return sorted(total.values(), key=lambda r: r.count, reverse=True)
 
 
-def steady_rps_samples(run_dir: Path, cell: dict) -> list[float]:
+def steady_rps_samples(run_dir: Path, cell: CellResult) -> list[float]:
     """Requests/s of each steady second of a cell: the per-second samples compare falls back on."""
-    return [float(n) for n in steady_seconds(run_dir / cell_dir_name(cell))]
-
-
-def cell_dir_name(cell: dict) -> str:
-    """The cell's folder in its run (runs older than --repeat did not record it)."""
-    return cell.get("dir") or f"{cell['setup']}__{cell['scenario']}__{cell['variant']}"
+    return [float(n) for n in steady_seconds(run_dir / cell.folder)]

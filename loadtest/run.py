@@ -7,13 +7,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.matrix import ROOT, Matrix
 from loadtest import model, results, server, supervision, swarm
+from loadtest.files import write_json
 from loadtest.plan import Cell
+from loadtest.records import ERROR_NAME, CellResult, ResultsError, RunSummary
 from loadtest.sampler import Sampler
 from service.settings import Settings
 
@@ -57,7 +60,7 @@ def verify(cell_dir: Path, spec: swarm.SwarmSpec) -> dict[str, dict]:
         raise CellError(
             f"checking the scenario's URLs printed no result:\n{done.stderr.strip()[-800:]}"
         ) from None
-    (cell_dir / "verify.json").write_text(json.dumps(calibration, indent=2))
+    write_json(cell_dir / "verify.json", calibration)
     broken = {name: e["error"] for name, e in calibration.items() if e["error"]}
     if broken:
         raise CellError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
@@ -77,87 +80,101 @@ class Stopwatch:
         self._last = now
 
 
-def failed(cell: Cell, reason: str, clock: Stopwatch) -> dict:
-    """A cell that could not be measured: the contract's keys, empty, and the reason."""
-    empty = dict.fromkeys((*results.FIGURES, "predicted_rps", "measured_over_predicted"))
-    return {**cell.fields(), "status": "failed", "reason": reason, **empty, "endpoints": {},
-            "timings": clock.phases}  # fmt: skip
+def failed(cell: Cell, exc: BaseException, clock: Stopwatch, cell_dir: Path, *, bug: bool) -> CellResult:
+    """A cell that could not be measured: the same fields, empty, and a one-line reason; the
+    whole message (a server's log tail, say) and the traceback go to the cell's error.txt."""
+    message = str(exc) or type(exc).__name__
+    reason = message.splitlines()[0].rstrip(":")  # "...:" introduces the log tail, in error.txt
+    if bug:
+        reason = f"unexpected {type(exc).__name__}: {reason}"
+    trace = "".join(traceback.format_exception(exc))
+    (cell_dir / ERROR_NAME).write_text(f"{message}\n\n{trace}")
+    return CellResult(**cell.fields(), status="failed", reason=reason, error_file=f"{cell.key}/{ERROR_NAME}",
+                      timings=clock.phases)  # fmt: skip
 
 
 def run_cell(
     cell: Cell, matrix: Matrix, *, out_dir: Path, scratch: Path, upstream_url: str, cores: Cores
-) -> dict:
+) -> CellResult:
     """Measure one cell on a freshly started server; a failure becomes a 'failed' cell, not a crash."""
     cell_dir = out_dir / cell.key
     cell_dir.mkdir(parents=True)
-    setup = matrix.setups[cell.setup]
-    # Fresh for every server start, even of a cell measured before (bench, --repeat).
-    metrics_dir = Path(tempfile.mkdtemp(prefix=f"metrics-{cell.key}-", dir=scratch))
-    env = {
-        "ASYNCGAP_DATABASE_URL": f"sqlite:///{scratch / 'asyncgap.db'}",
-        "ASYNCGAP_UPSTREAM_URL": upstream_url,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
     clock = Stopwatch()
     try:
-        with server.serving(
-            cell.setup, port=setup.port, log_path=cell_dir / "server.log", cpus=cores.server, env=env
-        ) as running:
-            clock.lap("server_start_s")
-            spec = swarm.SwarmSpec(
-                scenario=matrix.scenarios[cell.scenario],
-                variant=cell.variant,
-                host=running.url,
-                users=cell.users,
-                duration_s=cell.duration_s,
-                warmup_s=cell.warmup_s,
-                out_dir=cell_dir,
-                converge_pct=cell.converge_pct,
-            )
-            calibration = verify(cell_dir, spec)
-            clock.lap("verify_s")
-
-            def sampler(pid: int) -> Callable[[], dict]:
-                watch = Sampler(metrics_dir=metrics_dir, server_pid=running.process.pid,
-                                port=running.port, generator_pid=pid)  # fmt: skip
-                return lambda: watch.sample().to_json()
-
-            samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
-            clock.lap("load_s")
-            events = supervision.worker_events(
-                running.log_path, workers=setup.workers, timeout_s=setup.timeout_s
-            )  # read before the stop, whose own signals are not events of the load
-            if running.process.poll() is not None:
-                code = running.process.returncode
-                raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
-        clock.lap("server_stop_s")
-        results.write_json(cell_dir / "samples.json", samples)
-        settings = Settings()
-        figures = results.cell_figures(
-            cell_dir=cell_dir,
-            samples=samples,
-            calibration=calibration,
-            users=cell.users,
-            warmup_s=cell.warmup_s,
-            server=model.Server(
-                workers=setup.workers,
-                thread_tokens=settings.thread_tokens,
-                pool_processes=settings.cpu_processes,
-                cores=cores.server_count,
-            ),
-        )
-    except (server.ServerError, swarm.SwarmError, CellError, results.ResultsError) as exc:
-        return failed(cell, str(exc), clock)
+        figures = _measure(cell, matrix, cell_dir, scratch=scratch, upstream_url=upstream_url, cores=cores,
+                           clock=clock)  # fmt: skip
+    except (server.ServerError, swarm.SwarmError, CellError, ResultsError) as exc:
+        return failed(cell, exc, clock, cell_dir, bug=False)
     except Exception as exc:  # a bug must cost one cell, not the run and its report
-        return failed(cell, f"unexpected {exc!r}", clock)
+        return failed(cell, exc, clock, cell_dir, bug=True)
+    return CellResult(**cell.fields(), status="ok", **figures, locust_report=f"{cell.key}/{swarm.HTML_NAME}",
+                      timings=clock.phases)  # fmt: skip
+
+
+def _server_env(cell: Cell, scratch: Path, upstream_url: str) -> dict[str, str]:
+    """The service's settings for one cell; its metrics folder is fresh for every server start,
+    even of a cell measured before (bench, --repeat)."""
+    metrics_dir = tempfile.mkdtemp(prefix=f"metrics-{cell.key}-", dir=scratch)
     return {
-        **cell.fields(),
-        "status": "ok",
-        **figures,
-        "server_events": events,
-        "locust_report": f"{cell.key}/{swarm.HTML_NAME}",
-        "timings": clock.phases,
+        "ASYNCGAP_DATABASE_URL": f"sqlite:///{scratch / 'asyncgap.db'}",
+        "ASYNCGAP_UPSTREAM_URL": upstream_url,
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
     }
+
+
+def _measure(
+    cell: Cell, matrix: Matrix, cell_dir: Path, *, scratch: Path, upstream_url: str, cores: Cores,
+    clock: Stopwatch,
+) -> dict:
+    """Start the cell's server, check its URLs, load it while sampling it, stop it: the figures."""
+    setup = matrix.setups[cell.setup]
+    env = _server_env(cell, scratch, upstream_url)
+    with server.serving(
+        cell.setup, port=setup.port, log_path=cell_dir / "server.log", cpus=cores.server, env=env
+    ) as running:
+        clock.lap("server_start_s")
+        spec = swarm.SwarmSpec(
+            scenario=matrix.scenarios[cell.scenario],
+            variant=cell.variant,
+            host=running.url,
+            users=cell.users,
+            duration_s=cell.duration_s,
+            warmup_s=cell.warmup_s,
+            out_dir=cell_dir,
+            converge_pct=cell.converge_pct,
+        )
+        calibration = verify(cell_dir, spec)
+        clock.lap("verify_s")
+
+        def sampler(pid: int) -> Callable[[], dict]:
+            watch = Sampler(metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]), server_pid=running.process.pid,
+                            port=running.port, generator_pid=pid)  # fmt: skip
+            return lambda: watch.sample().to_json()
+
+        samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
+        clock.lap("load_s")
+        events = supervision.worker_events(running.log_path, workers=setup.workers, timeout_s=setup.timeout_s)
+        # (read before the stop, whose own signals are not events of the load)
+        if running.process.poll() is not None:
+            code = running.process.returncode
+            raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
+    clock.lap("server_stop_s")
+    write_json(cell_dir / "samples.json", samples)
+    settings = Settings()
+    figures = results.cell_figures(
+        cell_dir=cell_dir,
+        samples=samples,
+        calibration=calibration,
+        users=cell.users,
+        warmup_s=cell.warmup_s,
+        server=model.Server(
+            workers=setup.workers,
+            thread_tokens=settings.thread_tokens,
+            pool_processes=settings.cpu_processes,
+            cores=cores.server_count,
+        ),
+    )
+    return {**figures, "server_events": events}
 
 
 def run(
@@ -166,11 +183,11 @@ def run(
     out_dir: Path,
     *,
     on_cell_start: Callable[[Cell], None] = lambda cell: None,
-    on_cell_done: Callable[[Cell, dict], None] = lambda cell, result: None,
-) -> list[dict]:
+    on_cell_done: Callable[[Cell, CellResult], None] = lambda cell, result: None,
+) -> list[CellResult]:
     """Run every cell in order; summary.json is rewritten after each so nothing done is lost."""
     cores = Cores.split()
-    done: list[dict] = []
+    done: list[CellResult] = []
     with tempfile.TemporaryDirectory(prefix="asyncgap-run-") as scratch_dir:
         scratch = Path(scratch_dir)
         with server.serving(
@@ -182,6 +199,6 @@ def run(
                     cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
                 )
                 done.append(result)
-                results.write_json(out_dir / "summary.json", {"complete": False, "cells": done})
+                RunSummary(complete=False, cells=done).save(out_dir)
                 on_cell_done(cell, result)
     return done

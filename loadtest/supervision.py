@@ -9,6 +9,8 @@ failures, in plain words, rather than leaving a reader to guess.
 import re
 from pathlib import Path
 
+from loadtest.records import WorkerEvent
+
 # (pattern in the log, what it means). Left out: SIGTERM, which is how every server is stopped,
 # and SIGABRT, which gunicorn sends only to the worker it just reported as a WORKER TIMEOUT.
 EVENTS = (
@@ -23,25 +25,26 @@ EVENTS = (
 GUNICORN_BOOT = re.compile(r"Booting worker with pid: \d+")
 
 
-def worker_events(log_path: Path, *, workers: int, timeout_s: int | None = None) -> list[dict]:
+def worker_events(log_path: Path, *, workers: int, timeout_s: int | None = None) -> list[WorkerEvent]:
     """Each kind of event seen, with its count and meaning, in the order first seen."""
     try:
         lines = log_path.read_text(errors="replace").splitlines()
     except OSError:
         return []
     timeout = f"{timeout_s} s" if timeout_s else "30 s"  # 30 s: gunicorn's default --timeout
-    seen: dict[str, dict] = {}
+    seen: dict[str, WorkerEvent] = {}
     for line in lines:
         for pattern, meaning in EVENTS:
             if match := pattern.search(line):
                 what = meaning.format(*match.groups(), timeout=timeout)
-                seen.setdefault(what, {"event": what, "count": 0, "example": line.strip()})["count"] += 1
+                event = seen.setdefault(what, WorkerEvent(event=what, count=0, example=line.strip()))
+                event.count += 1
     replaced = sum(1 for line in lines if GUNICORN_BOOT.search(line)) - workers
     if replaced > 0:
-        seen["boot"] = {"event": "gunicorn booted a replacement worker", "count": replaced, "example": ""}
+        seen["boot"] = WorkerEvent(event="gunicorn booted a replacement worker", count=replaced)
     return list(seen.values())
 
 
-def describe(events: list[dict]) -> str:
+def describe(events: list[WorkerEvent]) -> str:
     """One line for the dashboard and the console: '2 x gunicorn killed ...; 2 x ...'."""
-    return "; ".join(f"{e['count']} x {e['event']}" for e in events)
+    return "; ".join(f"{e.count} x {e.event}" for e in events)

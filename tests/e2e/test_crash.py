@@ -37,6 +37,8 @@ def test_a_server_killed_mid_cell_fails_the_cell_with_its_reason(tmp_path):
     result = run.run_cell(cell, the_matrix, out_dir=tmp_path / "run", scratch=tmp_path,
                           upstream_url="http://127.0.0.1:9", cores=run.Cores(None, None, 1))  # fmt: skip
     killer.join()
-    assert result["status"] == "failed"
-    assert result["reason"].startswith("the server exited with -9 during the load")
-    assert "load_s" in result["timings"]
+    assert result.status == "failed"
+    assert result.reason == "the server exited with -9 during the load"
+    assert "load_s" in result.timings
+    error_text = (tmp_path / "run" / result.error_file).read_text()
+    assert "Traceback" in error_text and "CellError" in error_text  # the log tail and where it was raised

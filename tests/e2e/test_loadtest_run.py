@@ -1,12 +1,15 @@
 """A real run of the harness: the results contract, and the gap in the right order."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from core import matrix
 from core.variants import VARIANTS
 from loadtest import check
+from loadtest.records import SCHEMA_VERSION, load_summary
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +27,7 @@ def test_run_succeeds_and_writes_the_contract(tiny_run):
     assert done.returncode == 0, done.stderr[-2000:] + done.stdout[-2000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["complete"] is True
+    assert summary["schema_version"] == SCHEMA_VERSION
     assert len(summary["cells"]) == 6
     for cell in summary["cells"]:
         assert cell["status"] == "ok", cell.get("reason")
@@ -61,8 +65,19 @@ def test_async_beats_sync_beats_async_blocking_by_wide_margins(tiny_run):
 def test_the_scenario_expectations_hold(tiny_run):
     """The same check `loadtest run --check` makes, from matrix.toml's `expect`."""
     _, out = tiny_run
-    cells = json.loads((out / "summary.json").read_text())["cells"]
-    assert check.broken_expectations(cells, matrix.load()) == []
+    assert check.broken_expectations(load_summary(out).cells, matrix.load()) == []
+
+
+def test_check_fails_when_a_cell_it_needs_was_not_run(tmp_path):
+    """`--check --variants sync` used to pass having checked nothing: now it names what it could not check."""
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
+         "--variants", "sync", "--duration", "3", "--check", "--out", str(tmp_path / "run")],
+        cwd=matrix.ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "check failed: sleep on uvicorn-1w: cannot check that async beats sync 2x" in done.stderr
+    assert load_summary(tmp_path / "run").cells[0].ok  # the cell itself ran fine
 
 
 def test_the_probe_starves_only_when_the_loop_is_blocked(tiny_run):

@@ -4,8 +4,9 @@ new one: the cell keeps its figures, and the dashboard shows the failed requests
 import pytest
 
 from core import matrix
-from loadtest import report, results, run
+from loadtest import report, run
 from loadtest.plan import Cell
+from loadtest.records import RunSummary
 
 pytestmark = pytest.mark.e2e
 
@@ -40,15 +41,15 @@ def test_a_worker_blocked_past_the_timeout_is_replaced_and_the_dashboard_says_so
     result = run.run_cell(cell, blocking_matrix, out_dir=out, scratch=tmp_path,
                           upstream_url="http://127.0.0.1:9", cores=run.Cores.split())  # fmt: skip
 
-    assert result["status"] == "ok", result.get("reason")
-    assert result["failures"] > 0
-    assert any("no response: HTTPConnectionClosed" in r["error"] for r in result["failure_reasons"])
-    events = {e["event"]: e["count"] for e in result["server_events"]}
+    assert result.ok, result.reason
+    assert result.failures > 0
+    assert any("no response: HTTPConnectionClosed" in r.error for r in result.failure_reasons)
+    events = {e.event: e.count for e in result.server_events}
     killed = f"gunicorn killed a worker whose event loop was blocked past its {TIMEOUT_S} s timeout"
-    assert events.get(killed, 0) >= 1, result["server_events"]
-    assert events.get("gunicorn booted a replacement worker", 0) >= 1, result["server_events"]
+    assert events.get(killed, 0) >= 1, result.server_events
+    assert events.get("gunicorn booted a replacement worker", 0) >= 1, result.server_events
 
-    results.write_json(out / "summary.json", {"complete": True, "cells": [result]})
+    RunSummary(cells=[result]).save(out)
     dashboard = report.write(out).read_text()
     assert f"server: {events[killed]} x {killed}" in dashboard
     assert "failures: " in dashboard

@@ -7,6 +7,7 @@ import pytest
 
 from core import matrix
 from loadtest import check, model, results
+from loadtest.records import CellResult
 
 LOCUST = Path(__file__).resolve().parent.parent / "fixtures" / "locust"
 SYNC = LOCUST / "uvicorn-1w__sleep__sync"
@@ -55,18 +56,20 @@ def test_steady_rate_and_split():
     assert results.connection_split(samples, since_s=1.0) == [88, 12]
 
 
-def cell(variant: str, rps: float, setup: str = "uvicorn-1w", repeat: int = 1) -> dict:
-    return {"setup": setup, "scenario": "sleep", "variant": variant, "users": 100, "status": "ok",
-            "rps": rps, "mean_ms": 1.0, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0,
-            "measured_over_predicted": 1.0, "repeat": repeat, "requests": 100, "failures": 0}  # fmt: skip
+def cell(variant: str, rps: float, setup: str = "uvicorn-1w", repeat: int = 1, **more) -> CellResult:
+    figures = {"rps": rps, "mean_ms": 1.0, "p50_ms": 1.0, "p95_ms": 2.0, "p99_ms": 3.0, "predicted_rps": rps,
+               "measured_over_predicted": 1.0, "requests": 100, "failures": 0}  # fmt: skip
+    return CellResult(setup=setup, scenario="sleep", variant=variant, users=100, status="ok", repeat=repeat,
+                      **{**figures, **more})  # fmt: skip
 
 
 def test_merge_repeats_averages_and_keeps_the_spread():
     merged = results.merge_repeats([cell("sync", 390, repeat=1), cell("sync", 400, repeat=2),
                                     cell("sync", 410, repeat=3)])  # fmt: skip
     assert len(merged) == 1
-    assert merged[0]["rps"] == pytest.approx(400)
-    assert merged[0]["rps_repeats"] == [390, 400, 410]
+    assert merged[0].rps == pytest.approx(400)
+    assert merged[0].rps_repeats == [390, 400, 410]
+    assert merged[0].measured_over_predicted == 1.0  # the mean rps over the median repeat's prediction
 
 
 def test_merged_repeats_keep_every_repeats_failures_and_worker_events():
@@ -75,12 +78,13 @@ def test_merged_repeats_keep_every_repeats_failures_and_worker_events():
     dropped = {"name": "/fast", "error": "no response", "count": 3}
     troubled = {"failures": 3, "failure_reasons": [dropped], "server_events": [kill]}
     quiet = cell("sync", 400, repeat=1)
-    loud, again = cell("sync", 390, repeat=2) | troubled, cell("sync", 410, repeat=3) | troubled
+    loud, again = cell("sync", 390, repeat=2, **troubled), cell("sync", 410, repeat=3, **troubled)
     (merged,) = results.merge_repeats([quiet, loud, again])
-    assert merged["rps"] == pytest.approx(400)  # the median repeat is the quiet one
-    assert (merged["requests"], merged["failures"]) == (300, 6)
-    assert merged["failure_reasons"] == [dropped | {"count": 6}]
-    assert merged["server_events"] == [kill | {"count": 2}]
+    assert merged.rps == pytest.approx(400)  # the median repeat is the quiet one
+    assert (merged.requests, merged.failures) == (300, 6)
+    assert [r.model_dump() for r in merged.failure_reasons] == [dropped | {"count": 6}]
+    assert [e.model_dump() for e in merged.server_events] == [kill | {"count": 2}]
+    assert loud.failure_reasons[0].count == 3  # merging copies, never changes a repeat
 
 
 def test_check_passes_the_textbook_gap_and_names_a_missing_one():
@@ -95,8 +99,20 @@ def test_check_passes_the_textbook_gap_and_names_a_missing_one():
     ]
 
 
+def test_check_fails_an_expectation_it_cannot_check():
+    only_sync = [cell("sync", 400)]
+    reasons = check.broken_expectations(only_sync, matrix.load())
+    assert reasons == [
+        "sleep on uvicorn-1w: cannot check that async beats sync 2x: the run has no measured async cell"
+        " (add --variants async)",
+        "sleep on uvicorn-1w: cannot check that sync beats async-blocking 10x: the run has no measured"
+        " async-blocking cell (add --variants async-blocking)",
+    ]
+
+
 def test_check_skips_expectations_for_other_worker_counts():
-    two_workers = [cell("async", 1000, "uvicorn-2w"), cell("sync", 800, "uvicorn-2w")]
+    two_workers = [cell("async", 1000, "uvicorn-2w"), cell("sync", 800, "uvicorn-2w"),
+                   cell("async-blocking", 20, "uvicorn-2w")]  # fmt: skip
     assert check.broken_expectations(two_workers, matrix.load()) == []
 
 

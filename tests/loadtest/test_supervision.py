@@ -20,13 +20,13 @@ def test_gunicorn_kills_and_replacements_are_counted_and_explained(tmp_path):
     log = tmp_path / "server.log"
     log.write_text(GUNICORN_LOG)
     events = worker_events(log, workers=2, timeout_s=4)
-    assert [(e["event"], e["count"]) for e in events] == [
+    assert [(e.event, e.count) for e in events] == [
         ("gunicorn killed a worker whose event loop was blocked past its 4 s timeout", 2),
         ("a worker was killed by SIGKILL", 1),
         ("a worker exited with code 3", 1),
         ("gunicorn booted a replacement worker", 2),
     ]
-    assert events[0]["example"].endswith("WORKER TIMEOUT (pid:11)")
+    assert events[0].example.endswith("WORKER TIMEOUT (pid:11)")
     assert describe(events).startswith("2 x gunicorn killed a worker whose event loop was blocked")
 
 

@@ -1,0 +1,155 @@
+"""The typed records of a run: `CellResult` per cell and `RunSummary` for summary.json.
+
+Every module that writes or reads summary.json goes through these models, so a field has
+one name and one type, a failed cell has the same fields as a measured one (empty), and a
+file from another version of asyncgap loads or fails with one line, never half-read.
+
+Schema versions: 1 had no `schema_version` key (runs before typed records) and loads, with
+the fields added since left empty; 2 added `schema_version` and `error_file`.
+"""
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.matrix import one_line
+from core.variants import Variant
+from loadtest.files import write_json
+
+SCHEMA_VERSION = 2
+SUMMARY_NAME = "summary.json"
+ERROR_NAME = "error.txt"  # a failed cell's traceback, in its folder
+
+
+class ResultsError(ValueError):
+    """A results folder or file that cannot be used; the message is one line."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FailureReason(_Record):
+    """One kind of failed request, as Locust counted it."""
+
+    name: str
+    error: str
+    count: int
+
+
+class WorkerEvent(_Record):
+    """One kind of thing the server's supervisor did to its workers (loadtest/supervision.py)."""
+
+    event: str
+    count: int
+    example: str = ""
+
+
+class EndpointFigures(_Record):
+    """One endpoint's share of a cell: what Locust measured and what theory gave it."""
+
+    method: str = ""
+    requests: int
+    failures: int
+    rps: float
+    mean_ms: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    predicted_rps: float | None = None
+    service_ms: float | None = None  # the fastest of a few calls on the idle server
+
+
+class CellResult(_Record):
+    """One cell: what was asked, then what was measured and predicted (None when it failed)."""
+
+    setup: str
+    scenario: str
+    variant: Variant
+    users: int
+    duration_s: float | None = None
+    warmup_s: float | None = None
+    repeat: int = 1
+    converge_pct: float | None = None
+    dir: str | None = None  # the cell's folder in its run
+    status: Literal["ok", "failed"]
+    reason: str | None = None  # why it failed, one line first
+    error_file: str | None = None  # its traceback, relative to the run folder
+    requests: int | None = None
+    failures: int | None = None
+    rps: float | None = None
+    mean_ms: float | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    predicted_rps: float | None = None
+    predicted_rps_even_split: float | None = None
+    measured_over_predicted: float | None = None
+    steady_s: int | None = None
+    rps_ci95_pct: float | None = None
+    connections_per_worker: list[int] = Field(default_factory=list)
+    server_cores_busy: float | None = None
+    generator_cores_busy: float | None = None
+    generator_bound: bool = False
+    loop_lag_max_ms: float | None = None
+    loop_lag_median_ms: float | None = None
+    tokens_busy_max: float | None = None
+    failure_reasons: list[FailureReason] = Field(default_factory=list)
+    server_events: list[WorkerEvent] = Field(default_factory=list)
+    endpoints: dict[str, EndpointFigures] = Field(default_factory=dict)
+    locust_report: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds in each phase of the cell
+    repeats: int = 1  # after merging repeats: how many were merged, and each one's rps
+    rps_repeats: list[float] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def identity(self) -> tuple[str, str, str, int]:
+        """What makes two cells the same measurement, across repeats and across runs."""
+        return self.setup, self.scenario, self.variant, self.users
+
+    @property
+    def folder(self) -> str:
+        """The cell's folder in its run (runs older than --repeat did not record it)."""
+        return self.dir or f"{self.setup}__{self.scenario}__{self.variant}"
+
+    def endpoint(self, name: str) -> EndpointFigures | None:
+        return self.endpoints.get(name)
+
+
+class RunSummary(_Record):
+    """summary.json: every cell of a run, in the order run; `complete` is False if interrupted."""
+
+    schema_version: int = SCHEMA_VERSION
+    complete: bool = True
+    cells: list[CellResult]
+
+    def save(self, run_dir: Path) -> Path:
+        return write_json(run_dir / SUMMARY_NAME, self)
+
+
+def load_summary(run_dir: Path) -> RunSummary:
+    """A run folder's summary, any schema up to ours; every failure is one ResultsError line."""
+    path = run_dir / SUMMARY_NAME
+    if not path.is_file():
+        raise ResultsError(f"{run_dir} is not a run folder: no {SUMMARY_NAME} in it")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path} is unreadable: {exc}") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path} is not a run summary: it holds a {type(data).__name__}")
+    version = data.setdefault("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ResultsError(
+            f"{path} has schema_version {version!r}; this asyncgap reads versions 1 to {SCHEMA_VERSION}"
+        )
+    try:
+        return RunSummary.model_validate(data)
+    except ValidationError as exc:
+        raise ResultsError(f"{path} is not a run summary: {one_line(exc)}") from None
