@@ -16,9 +16,15 @@ MIN_SECONDS = 5  # fewer steady seconds say little about the spread
 
 
 def steady_counts(per_second: dict[int, int]) -> list[int]:
-    """Requests finished in each whole second, in order; the first and the last are left out,
-    since the swarm (or the stats reset after warm-up) began or ended inside them."""
-    return [per_second[t] for t in sorted(per_second)[1:-1]]
+    """Requests finished in each whole second, in order, a second with none counted as 0; the
+    first and the last are left out, since the swarm (or the stats reset after warm-up) began
+    or ended inside them."""
+    return [per_second.get(t, 0) for t in steady_window(per_second)]
+
+
+def steady_window(per_second: dict[int, int]) -> range:
+    """The whole seconds between the first and the last second that saw a request."""
+    return range(min(per_second) + 1, max(per_second)) if per_second else range(0)
 
 
 def t_975(df: int) -> float:

@@ -110,13 +110,13 @@ class Bench:
         return rows
 
     def _wrk_fidelity(self, setup: str, variant: str, locust_cell: CellResult) -> dict:
-        """The same setup and slow endpoint under wrk: every request slow, no /fast mix."""
+        """The same setup and slow endpoint under wrk: every request slow, no /fast mix. The
+        prediction reuses the Locust cell's calibration of that endpoint, as its only one."""
         name = f"/{variant}/sleep"
-        service_s = locust_cell.endpoints[name].service_ms / 1000
-        workers = self.matrix.setups[setup].workers
-        predicted = model.predict_rps(
-            [model.Endpoint(name, 1.0, service_s)], SLEEP_USERS, model.Server(workers)
-        )
+        inputs = locust_cell.model.inputs
+        alone = {name: inputs.endpoints[name].model_copy(update={"share": 1.0})}
+        server_model = model.Server(inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores)
+        predicted = model.predict(alone, SLEEP_USERS, server_model).predicted_rps
         with self.serve(setup, f"wrk-{variant}") as srv:
             got = wrk(f"{srv.url}{name}?ms={SLEEP_MS}", connections=SLEEP_USERS, duration_s=FIDELITY_S,
                       cpus=self.cores.generator)  # fmt: skip

@@ -68,6 +68,8 @@ def _note(cell: CellResult) -> str:
         notes.append("[yellow]generator-bound[/]")
     if cell.server_events:
         notes.append("[red]workers killed or replaced[/]")
+    if cell.model and cell.model.reason:
+        notes.append("[yellow]theory missed: see the dashboard[/]")
     return ", ".join(notes)
 
 
@@ -75,11 +77,14 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
     table = Table(title=f"asyncgap: {run_dir}", title_justify="left")
     for column in ("setup", "scenario", "variant", "note"):
         table.add_column(column)
-    for column in ("rps", "predicted", "meas/pred", "p50 ms", "p95 ms", "/fast p95 ms", "failures"):
+    for column in ("rps", "predicted", "meas/pred"):
+        table.add_column(column, justify="right")
+    table.add_column("bound")
+    for column in ("p50 ms", "p95 ms", "/fast p95 ms", "failures"):
         table.add_column(column, justify="right")
     for c in merge_repeats(cells):
         if not c.ok:
-            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", *["-"] * 7)
+            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", *["-"] * 8)
             continue
         fast = c.endpoint(FAST)
         table.add_row(
@@ -90,6 +95,7 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
             number(c.rps, 1),
             number(c.predicted_rps, 1),
             number(c.measured_over_predicted, 2),
+            c.model.bound if c.model else "-",
             number(c.p50_ms),
             number(c.p95_ms),
             number(fast and fast.p95_ms),

@@ -5,7 +5,8 @@ one name and one type, a failed cell has the same fields as a measured one (empt
 file from another version of asyncgap loads or fails with one line, never half-read.
 
 Schema versions: 1 had no `schema_version` key (runs before typed records) and loads, with
-the fields added since left empty; 2 added `schema_version` and `error_file`.
+the fields added since left empty; 2 added `schema_version`, `error_file`, `model` (the
+prediction, its inputs and bounds) and `server_cpu_ms_per_request`.
 """
 
 import json
@@ -15,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.matrix import one_line
+from core.stations import Station
 from core.variants import Variant
 from loadtest.files import write_json
 
@@ -62,6 +64,46 @@ class EndpointFigures(_Record):
     service_ms: float | None = None  # the fastest of a few calls on the idle server
 
 
+class EndpointCalibration(_Record):
+    """One endpoint measured alone on the idle server, before the load (loadtest/calibration.py)."""
+
+    method: str
+    station: Station
+    share: float  # of the scenario's requests, from its task weights
+    round_trip_ms: float  # the fastest call, as the load generator sees it
+    service_ms: float  # the part of it spent holding the endpoint's station
+    cpu_ms_alone: float  # CPU of the server's process tree per request
+
+
+Bound = Literal["connections", "threads", "loop", "pool", "cpu"]
+
+
+class ModelInputs(_Record):
+    """Everything a prediction is made from: the calibration and the server's configuration,
+    plus the connection split (a fact about the kernel, measured under load; even before it)."""
+
+    users: int
+    workers: int
+    thread_tokens: int
+    pool_processes: int
+    cores: int
+    connections: list[int]
+    endpoints: dict[str, EndpointCalibration]
+
+
+class Model(_Record):
+    """A cell's prediction: every station's bound, the one that binds, and why theory missed."""
+
+    bound: Bound
+    bounds_rps: dict[Bound, float]
+    inputs: ModelInputs
+    reason: str = ""  # a measured explanation when measured/predicted is outside +-10%, else empty
+
+    @property
+    def predicted_rps(self) -> float:
+        return self.bounds_rps[self.bound]
+
+
 class CellResult(_Record):
     """One cell: what was asked, then what was measured and predicted (None when it failed)."""
 
@@ -87,6 +129,8 @@ class CellResult(_Record):
     predicted_rps: float | None = None
     predicted_rps_even_split: float | None = None
     measured_over_predicted: float | None = None
+    model: Model | None = None
+    server_cpu_ms_per_request: float | None = None  # under the load, all endpoints together
     steady_s: int | None = None
     rps_ci95_pct: float | None = None
     connections_per_worker: list[int] = Field(default_factory=list)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from core.names import FAST
 from core.variants import VARIANTS
-from loadtest import results, supervision
+from loadtest import explain, results, supervision
 from loadtest.files import write_atomic
 from loadtest.records import CellResult, load_summary
 
@@ -183,7 +183,7 @@ def _rps_known(cell: CellResult) -> str:
 
 def _table(cells: list[CellResult]) -> str:
     head = (
-        "setup scenario variant users rps&nbsp;±95% predicted meas/pred even-split p50 p95 p99 "
+        "setup scenario variant users rps&nbsp;±95% predicted meas/pred even-split bound p50 p95 p99 "
         "/fast&nbsp;p95 failures connections generator report"
     ).split()
     rows = []
@@ -195,7 +195,7 @@ def _table(cells: list[CellResult]) -> str:
                 reason += f" (<a href='{html.escape(c.error_file)}'>details</a>)"
             rows.append(
                 "".join(f"<td>{html.escape(str(v))}</td>" for v in cols)
-                + f"<td colspan=12 style='text-align:left;color:#b00'>failed: {reason}</td>"
+                + f"<td colspan=13 style='text-align:left;color:#b00'>failed: {reason}</td>"
             )
             continue
         gen = f"{c.generator_cores_busy:.2f} core" + (" ⚠ bound" if c.generator_bound else "")
@@ -208,6 +208,7 @@ def _table(cells: list[CellResult]) -> str:
             number(c.predicted_rps, 1),
             number(c.measured_over_predicted, 2),
             number(c.predicted_rps_even_split, 1),
+            explain.in_words(c.model) if c.model else "-",
             number(c.p50_ms),
             number(c.p95_ms),
             number(c.p99_ms),
@@ -219,12 +220,13 @@ def _table(cells: list[CellResult]) -> str:
         link = f"<td><a href='{html.escape(c.locust_report or '')}'>Locust</a></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
         notes = {
+            "theory missed": c.model.reason if c.model else "",
             "server": supervision.describe(c.server_events),
             "failures": "; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons),
         }
         for label, text in notes.items():
             if text:
-                rows.append(f"<td colspan=3></td><td colspan=13 style='text-align:left;color:#b00'>"
+                rows.append(f"<td colspan=3></td><td colspan=14 style='text-align:left;color:#b00'>"
                             f"{label}: {html.escape(text)}</td>")  # fmt: skip
     header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><tr>{header}</tr>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
@@ -266,10 +268,12 @@ def render(run_dir: Path) -> str:
 <h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(facts)}</p>{warn}
 <h2>Verdict</h2><ul class=verdict>{verdict}</ul>
 <h2>Measured vs predicted</h2>
-<p>Predicted: Little's law for a closed loop of N users bounded by the bottleneck (thread tokens for
-<code>sync</code>, the one event loop for <code>async-blocking</code>, CPU for <code>async</code>), using
-each worker's measured share of the connections; <i>even-split</i> assumes the kernel spread them
-evenly. See the README's methodology.</p>
+<p>Predicted before each cell's load, from its calibration alone (each endpoint's round trip, the
+time it holds its declared station and its CPU, measured one request at a time on the idle server):
+the smallest of the closed network's bounds, named in <i>bound</i> (users' connections, thread tokens,
+the event loop, the process pool or CPU), with each worker's measured share of the connections;
+<i>even-split</i> assumes the kernel spread them evenly. Where measured/predicted is outside ±10%,
+the row says what the cell measured that theory did not expect. See the README's methodology.</p>
 {_table(cells)}
 <h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in charts)}
 </body></html>"""

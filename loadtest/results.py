@@ -1,4 +1,4 @@
-"""Locust's final stats + the harness's samples + the model -> one cell's figures; repeats merged."""
+"""Locust's final stats + the harness's samples -> one cell's measured figures; repeats merged."""
 
 import csv
 import json
@@ -9,7 +9,6 @@ from typing import TypeVar
 
 from core import interval
 from core.names import endpoint_key
-from loadtest import model
 from loadtest.records import CellResult, FailureReason, ResultsError, WorkerEvent
 from loadtest.swarm import CSV_PREFIX, JSON_NAME
 
@@ -17,6 +16,7 @@ Row = TypeVar("Row", FailureReason, WorkerEvent)
 
 AGGREGATED = "Aggregated"
 GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
+MIN_WINDOW_S = 2  # whole steady seconds needed to measure rps over a fixed window
 FIGURES = ("requests", "failures", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
 
 
@@ -33,18 +33,29 @@ def _percentile(times: Counter, count: int, percent: float) -> float | None:
     return 0.0
 
 
-def _figures(method: str, entries: list[dict]) -> dict:
+def _rate(entries: list[dict], window: range) -> float:
+    """Requests per second over whole seconds fixed in advance (the steady window), not up to the
+    last completion as Locust's own rps: when completions come in waves (users that started
+    together, slow calls), a window ending on a completion counts one wave too many, and a
+    short cell of 1 s calls read 14% high that way."""
+    if len(window) >= MIN_WINDOW_S:
+        return sum(int(e["num_reqs_per_sec"].get(str(t), 0)) for e in entries for t in window) / len(window)
+    count = sum(e["num_requests"] for e in entries)  # too short to hold whole seconds: Locust's way
+    start = min(e["start_time"] for e in entries)
+    end = max((e["last_request_timestamp"] or 0) for e in entries)
+    return count / (end - start) if end > start else 0.0
+
+
+def _figures(method: str, entries: list[dict], window: range) -> dict:
     count = sum(e["num_requests"] for e in entries)
     times: Counter = Counter()
     for e in entries:
         times.update({float(ms): n for ms, n in e["response_times"].items()})
-    start = min(e["start_time"] for e in entries)
-    end = max((e["last_request_timestamp"] or 0) for e in entries)
     return {
         "method": method,
         "requests": count,
         "failures": sum(e["num_failures"] for e in entries),
-        "rps": count / (end - start) if end > start else 0.0,
+        "rps": _rate(entries, window),
         "mean_ms": sum(e["total_response_time"] for e in entries) / count if count else None,
         "p50_ms": _percentile(times, count, 0.50),
         "p95_ms": _percentile(times, count, 0.95),
@@ -67,18 +78,23 @@ def read_stats(cell_dir: Path) -> dict[str, dict]:
     it misses the run's last second (hundreds of requests in a short cell).
     """
     entries = _entries(cell_dir)
-    stats = {endpoint_key(e["method"], e["name"]): _figures(e["method"], [e]) for e in entries}
+    window = interval.steady_window(_per_second(entries))
+    stats = {endpoint_key(e["method"], e["name"]): _figures(e["method"], [e], window) for e in entries}
     if entries:
-        stats[AGGREGATED] = _figures("", entries)
+        stats[AGGREGATED] = _figures("", entries, window)
     return stats
+
+
+def _per_second(entries: list[dict]) -> Counter:
+    per_second: Counter = Counter()
+    for e in entries:
+        per_second.update({int(t): n for t, n in e["num_reqs_per_sec"].items()})
+    return per_second
 
 
 def steady_seconds(cell_dir: Path) -> list[int]:
     """Requests finished in each whole second after warm-up (first and last, partial, left out)."""
-    per_second: Counter = Counter()
-    for e in _entries(cell_dir):
-        per_second.update({int(t): n for t, n in e["num_reqs_per_sec"].items()})
-    return interval.steady_counts(per_second)
+    return interval.steady_counts(_per_second(_entries(cell_dir)))
 
 
 def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
@@ -114,51 +130,27 @@ def worst_per_sample(samples: list[dict], key: str) -> list[float]:
     return [max(s[key].values(), default=0.0) for s in samples]
 
 
-def cell_figures(
-    *,
-    cell_dir: Path,
-    samples: list[dict],
-    calibration: dict[str, dict],
-    users: int,
-    warmup_s: float,
-    server: model.Server,
-) -> dict:
-    """Measured figures, the model's prediction and the generator check, for one cell."""
+def cell_figures(*, cell_dir: Path, samples: list[dict], warmup_s: float) -> dict:
+    """What one cell measured: Locust's figures, the server's CPU and connections, the loop's lag,
+    the busy thread tokens and the generator check. No prediction: that was made before."""
     stats = read_stats(cell_dir)
     if AGGREGATED not in stats:
         raise ResultsError("no request finished after warm-up (Locust recorded none)")
     total = stats.pop(AGGREGATED)
-    counts = {name: s["requests"] for name, s in stats.items()}
-    shares = model.shares(counts)
-    endpoints = [
-        model.Endpoint(name, shares.get(name, 0.0), calibration[name]["min_ms"] / 1000)
-        for name in stats
-        if name in calibration
-    ]
+    rps = total["rps"]
     since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
     server_cores_busy = steady_rate(samples, "server_cpu_s", since)
     generator_cores_busy = steady_rate(samples, "generator_cpu_s", since)
-    split = connection_split(samples, since)
-    cpu_per_request = server_cores_busy / total["rps"] if total["rps"] else 0.0
-    predicted = model.predict_rps(
-        endpoints, users, server, cpu_s_per_request=cpu_per_request, connections=split or None
-    )
-    predicted_even = model.predict_rps(endpoints, users, server, cpu_s_per_request=cpu_per_request)
     lags = worst_per_sample(samples, "lag_s")
     seconds = steady_seconds(cell_dir)
     halfwidth = interval.relative_halfwidth(seconds)
-    for name, figures in stats.items():
-        figures["predicted_rps"] = round(predicted * shares.get(name, 0.0), 2)
-        figures["service_ms"] = calibration.get(name, {}).get("min_ms")
     return {
         **{k: total[k] for k in FIGURES},
-        "predicted_rps": round(predicted, 2),
-        "predicted_rps_even_split": round(predicted_even, 2),
-        "measured_over_predicted": round(total["rps"] / predicted, 3) if predicted else None,
         "steady_s": len(seconds),
         "rps_ci95_pct": round(100 * halfwidth, 2) if halfwidth is not None else None,
-        "connections_per_worker": split,
+        "connections_per_worker": connection_split(samples, since),
         "server_cores_busy": round(server_cores_busy, 3),
+        "server_cpu_ms_per_request": round(1000 * server_cores_busy / rps, 3) if rps else None,
         "generator_cores_busy": round(generator_cores_busy, 3),
         "generator_bound": generator_cores_busy >= GENERATOR_BOUND_CORES,
         "loop_lag_max_ms": round(max(lags, default=0.0) * 1000, 1),

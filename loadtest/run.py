@@ -1,10 +1,9 @@
-"""One run of the matrix: the upstream once, then for each cell a fresh server, a URL check,
-a swarm and its figures; results written as they come, so an interrupted run keeps its cells."""
+"""One run of the matrix: the upstream once, then each cell down one path: a fresh server, its
+calibration, the prediction (written before the load), the load sampled from outside, the
+measured figures, and the record. Results are written as they come, so an interrupted run
+keeps its cells."""
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -12,15 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.matrix import ROOT, Matrix
-from loadtest import model, results, server, supervision, swarm
+from core.matrix import Matrix
+from loadtest import explain, model, results, server, supervision, swarm
+from loadtest.calibration import CalibrationError, calibrate
 from loadtest.files import write_json
 from loadtest.plan import Cell
-from loadtest.records import ERROR_NAME, CellResult, ResultsError, RunSummary
+from loadtest.records import ERROR_NAME, CellResult, Model, ResultsError, RunSummary
 from loadtest.sampler import Sampler
 from service.settings import Settings
 
-VERIFY_TIMEOUT_S = 60.0
+PREDICTION_NAME = "prediction.json"
 
 
 class CellError(RuntimeError):
@@ -41,30 +41,6 @@ class Cores:
         if len(cpus) < 2:
             return cls(None, None, len(cpus))
         return cls({cpus[0]}, set(cpus[1:]), len(cpus) - 1)
-
-
-def verify(cell_dir: Path, spec: swarm.SwarmSpec) -> dict[str, dict]:
-    """Call every endpoint of the scenario a few times on the idle server; fail on any error."""
-    argv = [sys.executable, "-m", "loadtest.verify", spec.scenario.locustfile, "--host", spec.host]
-    try:
-        done = subprocess.run(
-            argv + spec.scenario_options(), cwd=ROOT, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
-        raise CellError(f"checking the scenario's URLs took over {VERIFY_TIMEOUT_S:g} s") from None
-    if done.returncode != 0:
-        raise CellError(f"checking the scenario's URLs failed:\n{done.stderr.strip()[-800:]}")
-    try:
-        calibration = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise CellError(
-            f"checking the scenario's URLs printed no result:\n{done.stderr.strip()[-800:]}"
-        ) from None
-    write_json(cell_dir / "verify.json", calibration)
-    broken = {name: e["error"] for name, e in calibration.items() if e["error"]}
-    if broken:
-        raise CellError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
-    return calibration
 
 
 class Stopwatch:
@@ -103,7 +79,7 @@ def run_cell(
     try:
         figures = _measure(cell, matrix, cell_dir, scratch=scratch, upstream_url=upstream_url, cores=cores,
                            clock=clock)  # fmt: skip
-    except (server.ServerError, swarm.SwarmError, CellError, ResultsError) as exc:
+    except (server.ServerError, swarm.SwarmError, CellError, CalibrationError, ResultsError) as exc:
         return failed(cell, exc, clock, cell_dir, bug=False)
     except Exception as exc:  # a bug must cost one cell, not the run and its report
         return failed(cell, exc, clock, cell_dir, bug=True)
@@ -126,7 +102,7 @@ def _measure(
     cell: Cell, matrix: Matrix, cell_dir: Path, *, scratch: Path, upstream_url: str, cores: Cores,
     clock: Stopwatch,
 ) -> dict:
-    """Start the cell's server, check its URLs, load it while sampling it, stop it: the figures."""
+    """Start the cell's server, calibrate, predict, then load it while sampling it, and stop it."""
     setup = matrix.setups[cell.setup]
     env = _server_env(cell, scratch, upstream_url)
     with server.serving(
@@ -143,8 +119,11 @@ def _measure(
             out_dir=cell_dir,
             converge_pct=cell.converge_pct,
         )
-        calibration = verify(cell_dir, spec)
-        clock.lap("verify_s")
+        calibration = calibrate(cell_dir, locustfile=spec.scenario.locustfile, host=running.url,
+                                server_pid=running.process.pid, options=spec.scenario_options())  # fmt: skip
+        prediction = model.predict(calibration, cell.users, _server_model(setup.workers, cores))
+        write_json(cell_dir / PREDICTION_NAME, prediction)  # before the load, which cannot change it
+        clock.lap("calibrate_s")
 
         def sampler(pid: int) -> Callable[[], dict]:
             watch = Sampler(metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]), server_pid=running.process.pid,
@@ -160,21 +139,44 @@ def _measure(
             raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
     clock.lap("server_stop_s")
     write_json(cell_dir / "samples.json", samples)
-    settings = Settings()
-    figures = results.cell_figures(
-        cell_dir=cell_dir,
-        samples=samples,
-        calibration=calibration,
-        users=cell.users,
-        warmup_s=cell.warmup_s,
-        server=model.Server(
-            workers=setup.workers,
-            thread_tokens=settings.thread_tokens,
-            pool_processes=settings.cpu_processes,
-            cores=cores.server_count,
-        ),
-    )
-    return {**figures, "server_events": events}
+    figures = results.cell_figures(cell_dir=cell_dir, samples=samples, warmup_s=cell.warmup_s)
+    return {**record(prediction, figures), "server_events": events}
+
+
+def _server_model(workers: int, cores: Cores) -> model.Server:
+    """What the model needs to know of the server: its workers, their tokens and pool, its cores."""
+    settings = Settings()  # the harness's ASYNCGAP_* environment is the servers' too
+    return model.Server(workers=workers, thread_tokens=settings.thread_tokens,
+                        pool_processes=settings.cpu_processes, cores=cores.server_count)  # fmt: skip
+
+
+def record(prediction: Model, figures: dict) -> dict:
+    """The measured figures beside the prediction made before the load. The kernel's measured
+    connection split is the one fact of the load the model takes (the even split stays beside
+    it); the reason, if theory missed, is measured too."""
+    split = figures["connections_per_worker"] or prediction.inputs.connections
+    final = model.recompute(prediction.inputs.model_copy(update={"connections": split}))
+    rps = figures["rps"]
+    final.reason = explain.reason(
+        final, rps=rps, cpu_ms_per_request=figures["server_cpu_ms_per_request"],
+        tokens_busy_max=figures["tokens_busy_max"], loop_lag_max_ms=figures["loop_lag_max_ms"],
+        generator_cores_busy=figures["generator_cores_busy"], generator_bound=figures["generator_bound"],
+        failures=figures["failures"],
+    )  # fmt: skip
+    predicted = final.predicted_rps
+    endpoints = final.inputs.endpoints
+    total_share = sum(e.share for e in endpoints.values()) or 1.0
+    for name, stats in figures["endpoints"].items():
+        if name in endpoints:
+            stats["predicted_rps"] = round(predicted * endpoints[name].share / total_share, 2)
+            stats["service_ms"] = endpoints[name].service_ms
+    return {
+        **figures,
+        "model": final,
+        "predicted_rps": predicted,
+        "predicted_rps_even_split": prediction.predicted_rps,
+        "measured_over_predicted": round(rps / predicted, 3) if predicted else None,
+    }
 
 
 def run(

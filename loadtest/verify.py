@@ -1,17 +1,27 @@
-"""`python -m loadtest.verify LOCUSTFILE --host URL [LOCUST OPTIONS]`: run each task of a
-scenario a few times, one request at a time, and print per-endpoint figures as JSON.
+"""`python -m loadtest.verify LOCUSTFILE --host URL --server-pid PID [LOCUST OPTIONS]`: run each
+task of a scenario, one request at a time, on the idle server, and print per-endpoint
+figures as JSON: the calibration a cell's prediction is made from, before any load.
 
-It does two jobs before any load: it proves that every URL the scenario uses answers as
-the scenario expects, and it measures each endpoint's service time on an idle server
-(the S of the model: the fastest of a few calls, the least disturbed by anything else).
+It does three jobs:
+- it proves that every URL the scenario uses answers as the scenario expects;
+- it measures each endpoint's round trip (the fastest call: the least disturbed by anything
+  else) and its CPU cost alone: CPU seconds of the server's process tree per request over a
+  batch of sequential calls, the idle server's own CPU (its timers) subtracted;
+- it derives each endpoint's share of the requests from the scenario's task weights, which
+  is what a closed loop with no think time sends, whatever the server does.
+CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
+so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
 which the harness must not be.
 """
 
+import argparse
 import json
 import sys
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 
+import psutil
 from locust import events
 from locust.argument_parser import get_parser
 from locust.env import Environment
@@ -19,41 +29,105 @@ from locust.util.load_locustfile import load_locustfile
 
 from core.names import endpoint_key
 
-REPEAT = 5
+CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
+CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
+CPU_BATCH_MAX = 300
+IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
 
 
-def verify(locustfile: str, locust_args: list[str]) -> dict[str, dict]:
-    """Per endpoint name: method, requests made, the first error (None if all passed), fastest ms."""
+def _cpu_clock(pid: int) -> int:
+    """Linux's CPU-time clock of another process (clock_getcpuclockid, CPUCLOCK_SCHED)."""
+    return ((~pid) << 3) | 2
+
+
+def tree_cpu_s(root_pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (a process pool included)."""
+    try:
+        root = psutil.Process(root_pid)
+        pids = [root_pid, *(child.pid for child in root.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for pid in pids:
+        try:
+            total += time.clock_gettime(_cpu_clock(pid))
+        except OSError:  # exited between the listing and the reading
+            continue
+    return total
+
+
+def idle_cpu_rate(server_pid: int) -> float:
+    """CPU seconds per second the server burns with nothing to serve."""
+    before = tree_cpu_s(server_pid)
+    time.sleep(IDLE_S)
+    return max(0.0, (tree_cpu_s(server_pid) - before) / IDLE_S)
+
+
+def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict[str, dict]:
+    """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
+    trip, CPU ms per request alone, and its share of the scenario's requests."""
     user_classes, _shapes = load_locustfile(locustfile)
     options = get_parser().parse_args(["-f", locustfile, *locust_args])
     env = Environment(
         user_classes=list(user_classes.values()), host=options.host, parsed_options=options, events=events
     )
-    latencies: dict[tuple[str, str], list[float]] = defaultdict(list)
-    errors: dict[tuple[str, str], str] = {}
+    latencies: dict[str, list[float]] = defaultdict(list)
+    methods: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    made: Counter[str] = Counter()
 
     def record(request_type, name, response_time, exception=None, **_kwargs) -> None:
-        latencies[request_type, name].append(response_time)
+        key = endpoint_key(request_type, name)
+        latencies[key].append(response_time)
+        methods[key] = request_type
+        made[key] += 1
         if exception is not None:
-            errors.setdefault((request_type, name), str(exception))
+            errors.setdefault(key, str(exception))
 
     env.events.request.add_listener(record)
+    idle = idle_cpu_rate(server_pid)
+    cpu_ms: dict[str, float] = {}
+    weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
         user = user_class(env)
-        for task in dict.fromkeys(user_class.tasks):  # each task once, whatever its weight
-            for _ in range(REPEAT):
+        tasks = Counter(user_class.tasks)  # a task of weight w stands in the list w times
+        for task, task_weight in tasks.items():
+            made.clear()
+            task(user)  # the first call: a check, and the server's warm-up (threads, connections)
+            made.clear()
+            cpu_before, started = tree_cpu_s(server_pid), time.monotonic()
+            calls = 0
+            while calls < CHECKS - 1 or (time.monotonic() - started < CPU_BATCH_S and calls < CPU_BATCH_MAX):
                 task(user)
+                calls += 1
+            elapsed = time.monotonic() - started
+            used = tree_cpu_s(server_pid) - cpu_before - idle * elapsed
+            requests = sum(made.values())
+            for key, count in made.items():
+                cpu_ms[key] = 1000 * max(used, 0.0) / requests
+                weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
+    total = sum(weight.values())
     return {
-        endpoint_key(method, name): {
-            "method": method,
+        key: {
+            "method": methods[key],
             "requests": len(times),
-            "error": errors.get((method, name)),
-            "min_ms": min(times),
+            "error": errors.get(key),
+            "round_trip_ms": min(times),
+            "cpu_ms_alone": round(cpu_ms.get(key, 0.0), 4),
+            "share": weight[key] / total if total else 0.0,
         }
-        for (method, name), times in latencies.items()
+        for key, times in latencies.items()
     }
 
 
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m loadtest.verify")
+    parser.add_argument("locustfile")
+    parser.add_argument("--server-pid", type=int, required=True, help="the server's master process")
+    args, locust_args = parser.parse_known_args(argv)
+    json.dump(verify(args.locustfile, args.server_pid, locust_args), sys.stdout)
+
+
 if __name__ == "__main__":
-    json.dump(verify(sys.argv[1], sys.argv[2:]), sys.stdout)
+    main(sys.argv[1:])

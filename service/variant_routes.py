@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from core.stations import Station, declare
 from core.variants import VARIANTS, Variant
 
 Blocking = Callable[..., Any]
@@ -35,14 +36,27 @@ def endpoint(variant: Variant, blocking: Blocking, non_blocking: NonBlocking) ->
     return inline
 
 
+def station(variant: Variant, awaits: Station) -> Station:
+    """Where a variant holds its request: `sync` a thread token, `async-blocking` the loop,
+    `async` whatever its non-blocking form awaits (`delay` for I/O, `pool` for CPU work)."""
+    return {"sync": "threads", "async-blocking": "loop"}.get(variant, awaits)
+
+
 def add_variant_routes(
-    router: APIRouter, path: str, blocking: Blocking, non_blocking: NonBlocking, **route_options: Any
+    router: APIRouter,
+    path: str,
+    blocking: Blocking,
+    non_blocking: NonBlocking,
+    *,
+    awaits: Station = "delay",
+    **route_options: Any,
 ) -> None:
-    """Register `/{variant}{path}` for every variant."""
+    """Register `/{variant}{path}` for every variant, each declaring its station."""
     for variant in VARIANTS:
         router.add_api_route(
             f"/{variant}{path}",
             endpoint(variant, blocking, non_blocking),
             name=f"{variant}{path}",
+            openapi_extra=declare(station(variant, awaits)),
             **route_options,
         )

@@ -29,4 +29,4 @@ async def cpu_non_blocking(pool: CpuPoolDep, n: N = 200_000) -> Crunched:
     return Crunched(n=n, checksum=checksum)
 
 
-add_variant_routes(router, "/cpu", cpu_blocking, cpu_non_blocking)
+add_variant_routes(router, "/cpu", cpu_blocking, cpu_non_blocking, awaits="pool")

@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from core.names import FAST
+from core.stations import declare
 from service.deps import DatabaseDep
 from service.metrics import render
 
@@ -17,14 +18,14 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
-@router.get("/healthz")
+@router.get("/healthz", openapi_extra=declare("delay"))
 async def healthz(database: DatabaseDep) -> Health:
     """200 once the lifespan opened everything and the database answers (a DB fault is a 503)."""
     await database.fetch_val("SELECT 1")
     return Health(status="ok")
 
 
-@router.get(FAST)
+@router.get(FAST, openapi_extra=declare("loop"))
 async def fast() -> dict[str, bool]:
     """No I/O, tiny JSON: its latency shows how long a request waits for the event loop."""
     return {"fast": True}

@@ -9,7 +9,8 @@ import pytest
 from core import matrix
 from core.variants import VARIANTS
 from loadtest import check
-from loadtest.records import SCHEMA_VERSION, load_summary
+from loadtest.model import recompute
+from loadtest.records import SCHEMA_VERSION, Model, load_summary
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +95,36 @@ def test_one_worker_measurements_are_near_theory(tiny_run):
     for variant in VARIANTS:
         ratio = cells["uvicorn-1w", variant]["measured_over_predicted"]
         assert 0.5 < ratio < 1.5, (variant, ratio)
+
+
+@pytest.mark.parametrize(
+    ("variant", "bound"), [("sync", "threads"), ("async", "connections"), ("async-blocking", "loop")]
+)
+def test_each_sleep_cell_names_the_station_that_binds_it(tiny_run, variant, bound):
+    _, out = tiny_run
+    cell = next(c for c in load_summary(out).cells if (c.setup, c.variant) == ("uvicorn-1w", variant))
+    assert cell.model.bound == bound, cell.model.bounds_rps
+    assert cell.predicted_rps == min(cell.model.bounds_rps.values())
+    assert cell.predicted_rps == recompute(cell.model.inputs).predicted_rps
+
+
+def test_the_prediction_was_written_before_the_load(tiny_run):
+    """prediction.json is not rewritten after the load, and the even-split figure is its bound."""
+    _, out = tiny_run
+    for cell in load_summary(out).cells:
+        folder = out / cell.folder
+        prediction = Model.model_validate_json((folder / "prediction.json").read_text())
+        assert (folder / "prediction.json").stat().st_mtime < (folder / "locust.json").stat().st_mtime
+        assert prediction.predicted_rps == cell.predicted_rps_even_split
+        assert prediction.inputs.endpoints == cell.model.inputs.endpoints
+
+
+def test_cpu_cells_are_bound_by_cpu(tmp_path):
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "cpu",
+         "--variants", "sync,async", "--duration", "4", "--out", str(out)],
+        cwd=matrix.ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {c.variant: c.model.bound for c in load_summary(out).cells} == {"sync": "cpu", "async": "cpu"}

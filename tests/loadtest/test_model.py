@@ -1,86 +1,135 @@
-"""The model's predictions against hand-derived values (Little's law, closed loop)."""
+"""The model's bounds against hand-derived values, recomputation from a record, and independence."""
 
 import pytest
 
-from core.names import endpoint_key
-from loadtest.model import Endpoint, Server, even_split, predict_rps, shares, station
+from loadtest import explain, model, run
+from loadtest.model import Server, even_split, predict, recompute
+from loadtest.records import EndpointCalibration, Model
 
-SLEEP_S, FAST_S = 0.1, 0.0005
-
-
-def sleep_mix(variant: str) -> list[Endpoint]:
-    """The sleep scenario: 9 slow calls to 1 /fast probe."""
-    return [Endpoint(f"/{variant}/sleep", 0.9, SLEEP_S), Endpoint("/fast", 0.1, FAST_S)]
+SLEEP_MS, FAST_MS, OUTSIDE_MS = 100.0, 0.3, 0.5  # service times, and the client's share of a round trip
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("/sync/sleep", "threads"),
-        ("/sync/cpu", "threads"),
-        ("/async/sleep", "delay"),
-        ("/async/upstream", "delay"),
-        ("/async/cpu", "pool"),
-        ("/async-blocking/notes", "loop"),
-        ("/fast", "loop"),
-        ("/hello", "loop"),
-        ("/slow-blocking", "threads"),
-        ("/slow-non-blocking", "delay"),
-        ("/call-other-api", "delay"),
-    ],
-)
-def test_station_follows_how_the_work_is_called(name, expected):
-    assert station(name) == expected
+def call(station: str, share: float, service_ms: float, cpu_ms: float = 0.3) -> EndpointCalibration:
+    return EndpointCalibration(method="GET", station=station, share=share, service_ms=service_ms,
+                               round_trip_ms=service_ms + OUTSIDE_MS, cpu_ms_alone=cpu_ms)  # fmt: skip
+
+
+def sleep_mix(variant: str) -> dict[str, EndpointCalibration]:
+    """The sleep scenario: 9 slow calls to 1 /fast probe, each station as the routes declare it."""
+    station = {"sync": "threads", "async": "delay", "async-blocking": "loop"}[variant]
+    return {f"/{variant}/sleep": call(station, 0.9, SLEEP_MS), "/fast": call("loop", 0.1, FAST_MS)}
+
+
+CYCLE_S = (0.9 * SLEEP_MS + 0.1 * FAST_MS + OUTSIDE_MS) / 1000  # a user's mean round trip
 
 
 def test_sync_is_capped_by_thread_tokens():
-    # 40 tokens, 0.9 x 100 ms of token time per request: 40 / 0.09 = 444 rps (400 of them slow).
-    assert predict_rps(sleep_mix("sync"), 100, Server(workers=1)) == pytest.approx(40 / 0.09)
+    got = predict(sleep_mix("sync"), 100, Server(workers=1))
+    assert got.bound == "threads"
+    assert got.predicted_rps == pytest.approx(40 / 0.09, abs=0.01)  # 40 tokens / 90 ms of token time
+    assert got.bounds_rps["connections"] == pytest.approx(100 / CYCLE_S, abs=0.01)
 
 
-def test_sync_below_the_token_count_is_littles_law():
-    rps = predict_rps(sleep_mix("sync"), 10, Server(workers=1))
-    assert rps == pytest.approx(10 / (0.9 * SLEEP_S + 0.1 * FAST_S))
+def test_sync_below_the_token_count_is_bound_by_its_users():
+    got = predict(sleep_mix("sync"), 10, Server(workers=1))
+    assert got.bound == "connections"  # a tie between threads and connections names the users
+    assert got.predicted_rps == pytest.approx(10 / CYCLE_S, abs=0.01)
 
 
 def test_async_blocking_is_capped_by_one_loop_per_worker():
-    loop_demand = 0.9 * SLEEP_S + 0.1 * FAST_S
-    assert predict_rps(sleep_mix("async-blocking"), 100, Server(workers=1)) == pytest.approx(1 / loop_demand)
-    assert predict_rps(sleep_mix("async-blocking"), 100, Server(workers=2)) == pytest.approx(2 / loop_demand)
+    loop_s = (0.9 * SLEEP_MS + 0.1 * FAST_MS) / 1000
+    one, two = (predict(sleep_mix("async-blocking"), 100, Server(workers=w)) for w in (1, 2))
+    assert (one.bound, two.bound) == ("loop", "loop")
+    assert one.predicted_rps == pytest.approx(1 / loop_s, abs=0.01)
+    assert two.predicted_rps == pytest.approx(2 / loop_s, abs=0.01)
 
 
-def test_async_is_littles_law_until_cpu_binds():
-    cycle = 0.9 * SLEEP_S + 0.1 * FAST_S
-    assert predict_rps(sleep_mix("async"), 100, Server(workers=1)) == pytest.approx(100 / cycle)
-    capped = predict_rps(sleep_mix("async"), 100, Server(workers=1, cores=1), cpu_s_per_request=0.002)
-    assert capped == pytest.approx(500)
+def test_async_is_bound_by_its_users_until_cpu_binds():
+    got = predict(sleep_mix("async"), 100, Server(workers=1))
+    assert (got.bound, got.predicted_rps) == ("connections", pytest.approx(100 / CYCLE_S, abs=0.01))
+    costly = {n: e.model_copy(update={"cpu_ms_alone": 2.0}) for n, e in sleep_mix("async").items()}
+    capped = predict(costly, 100, Server(workers=1, cores=1))
+    assert (capped.bound, capped.predicted_rps) == ("cpu", pytest.approx(500))
+
+
+def test_one_worker_uses_one_core_however_many_the_server_has_unless_a_pool_works():
+    costly = {"/sync/cpu": call("threads", 1.0, 10.0, cpu_ms=10.0)}
+    assert predict(costly, 20, Server(workers=1, cores=4)).bounds_rps["cpu"] == pytest.approx(100)
+    pooled = {"/async/cpu": call("pool", 1.0, 10.0, cpu_ms=10.0)}
+    assert predict(pooled, 20, Server(workers=1, pool_processes=4, cores=4)).bounds_rps[
+        "cpu"
+    ] == pytest.approx(400)
 
 
 def test_uneven_connection_split_lowers_the_sync_ceiling():
     # 88 connections on one worker saturate its 40 tokens; 12 on the other cannot.
-    even = predict_rps(sleep_mix("sync"), 100, Server(workers=2))
-    uneven = predict_rps(sleep_mix("sync"), 100, Server(workers=2), connections=[88, 12])
-    cycle = 0.9 * SLEEP_S + 0.1 * FAST_S
-    assert even == pytest.approx(2 * 40 / 0.09)
-    assert uneven == pytest.approx(40 / 0.09 + 12 / cycle)
-    assert uneven < even
+    even = predict(sleep_mix("sync"), 100, Server(workers=2))
+    uneven = predict(sleep_mix("sync"), 100, Server(workers=2), connections=[88, 12])
+    assert even.predicted_rps == pytest.approx(2 * 40 / 0.09, abs=0.01)
+    assert uneven.predicted_rps == pytest.approx(40 / 0.09 + 12 / CYCLE_S, abs=0.01)
+    assert uneven.predicted_rps < even.predicted_rps
 
 
 def test_ordering_matches_the_story():
-    server = Server(workers=1)
-    rps = {v: predict_rps(sleep_mix(v), 100, server) for v in ("sync", "async", "async-blocking")}
+    rps = {
+        v: predict(sleep_mix(v), 100, Server(workers=1)).predicted_rps
+        for v in ("sync", "async", "async-blocking")
+    }
     assert rps["async"] > 2 * rps["sync"] > 20 * rps["async-blocking"]
 
 
-def test_helpers():
+def test_predicted_rps_is_recomputed_from_the_recorded_inputs_alone():
+    """What a reader of summary.json can do: the inputs give back every bound, and the minimum."""
+    recorded = Model.model_validate_json(
+        predict(sleep_mix("sync"), 100, Server(workers=2), [70, 30]).model_dump_json()
+    )
+    again = recompute(recorded.inputs)
+    assert again.bounds_rps == recorded.bounds_rps
+    assert recorded.predicted_rps == min(recorded.bounds_rps.values())
+    assert again.bound == recorded.bound == "threads"
+
+
+def measured(rps: float, cpu_ms: float, split: list[int]) -> dict:
+    """A cell's measured figures, as results.cell_figures gives them."""
+    return {"rps": rps, "server_cpu_ms_per_request": cpu_ms, "connections_per_worker": split,
+            "tokens_busy_max": 40.0, "loop_lag_max_ms": 2.0, "generator_cores_busy": 0.3,
+            "generator_bound": False, "failures": 0, "endpoints": {}}  # fmt: skip
+
+
+def test_the_prediction_is_independent_of_the_measured_throughput_and_cpu():
+    prediction = predict(sleep_mix("sync"), 100, Server(workers=1))
+    low = run.record(prediction, measured(rps=100.0, cpu_ms=5.0, split=[100]))
+    high = run.record(prediction, measured(rps=900.0, cpu_ms=0.1, split=[100]))
+    assert low["predicted_rps"] == high["predicted_rps"] == prediction.predicted_rps
+    assert low["model"].bounds_rps == high["model"].bounds_rps
+    assert (low["measured_over_predicted"], high["measured_over_predicted"]) == (
+        pytest.approx(100 / prediction.predicted_rps, abs=1e-3),
+        pytest.approx(900 / prediction.predicted_rps, abs=1e-3),
+    )
+
+
+def test_a_miss_carries_its_measured_reason_and_a_hit_none():
+    prediction = predict(sleep_mix("async"), 100, Server(workers=1))
+    hit = run.record(prediction, measured(rps=prediction.predicted_rps, cpu_ms=0.3, split=[100]))
+    assert hit["model"].reason == ""
+    miss = run.record(prediction, measured(rps=prediction.predicted_rps / 2, cpu_ms=0.9, split=[100]))
+    assert miss["model"].reason == (
+        "measured 0.50x the prediction: "
+        "each request cost 3.0x its CPU alone (0.90 ms under load, 0.30 ms alone)"
+    )
+
+
+def test_the_bound_in_words():
+    assert (
+        explain.in_words(predict(sleep_mix("sync"), 100, Server(workers=1)))
+        == "capped by 40 thread tokens: 444 rps"
+    )
+    two = predict(sleep_mix("async-blocking"), 100, Server(workers=2))
+    assert (
+        explain.in_words(two) == "capped by one event loop in each of 2 workers, blocked by each call: 22 rps"
+    )
+
+
+def test_even_split():
     assert even_split(100, 3) == [34, 33, 33]
-    assert shares({"/a": 3, "/b": 1}) == {"/a": 0.75, "/b": 0.25}
-    assert shares({}) == {}
-    assert predict_rps([], 10, Server(workers=1)) == 0.0
-
-
-def test_endpoint_keys_keep_methods_apart_and_stations_read_through_them():
-    assert endpoint_key("GET", "/sync/notes") == "/sync/notes"
-    assert endpoint_key("POST", "/sync/notes") == "POST /sync/notes"
-    assert station("POST /sync/notes") == "threads"
-    assert station("POST /async/notes") == "delay"
+    assert model.bounds_rps({}, [10], Server(workers=1)) == {"connections": 0.0}

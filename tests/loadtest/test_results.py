@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from core import matrix
-from loadtest import check, model, results
+from loadtest import check, results
 from loadtest.records import CellResult
 
 LOCUST = Path(__file__).resolve().parent.parent / "fixtures" / "locust"
@@ -19,10 +19,30 @@ def test_read_stats_gives_every_endpoint_and_the_aggregate():
     total = stats["Aggregated"]
     assert total["requests"] == stats["/fast"]["requests"] + stats["/sync/sleep"]["requests"] == 1025
     assert total["failures"] == 0
-    assert total["rps"] == pytest.approx(408.66, abs=0.01)
+    assert total["rps"] == (439 + 388) / 2  # the steady seconds' mean (Locust's own: 408.66)
     assert (total["p50_ms"], total["p95_ms"], total["p99_ms"]) == (240, 330, 360)
     assert stats["/sync/sleep"]["mean_ms"] == pytest.approx(262.39, abs=0.01)
     assert stats["/sync/sleep"]["method"] == "GET"
+
+
+def test_rps_counts_whole_seconds_so_waves_of_completions_are_not_counted_twice(tmp_path):
+    """Slow calls that started together finish in waves, one a second. Locust's rps ends its
+    window on the last completion, which is a wave: 5 waves over 4 s read 25% high."""
+    wave = {"num_requests": 200, "num_failures": 0, "response_times": {"1000": 200}, "start_time": 100.0,
+            "last_request_timestamp": 104.01, "total_response_time": 200_000, "name": "/slow",
+            "method": "GET",
+            "num_reqs_per_sec": {str(t): 40 for t in range(100, 105)}}  # fmt: skip
+    (tmp_path / "locust.json").write_text(json.dumps([wave]))
+    assert results.read_stats(tmp_path)["/slow"]["rps"] == 40
+
+
+def test_a_second_without_completions_counts_as_zero(tmp_path):
+    quiet = {"num_requests": 3, "num_failures": 0, "response_times": {"1000": 3}, "start_time": 0.0,
+             "last_request_timestamp": 4.5, "total_response_time": 3000, "name": "/x", "method": "GET",
+             "num_reqs_per_sec": {"0": 1, "2": 1, "4": 1}}  # fmt: skip
+    (tmp_path / "locust.json").write_text(json.dumps([quiet]))
+    assert results.steady_seconds(tmp_path) == [0, 1, 0]
+    assert results.read_stats(tmp_path)["/x"]["rps"] == pytest.approx(1 / 3)
 
 
 def test_steady_seconds_are_whole_seconds_after_warmup():
@@ -131,5 +151,4 @@ def test_get_and_post_on_one_path_stay_two_endpoints(tmp_path):
 def test_a_cell_with_no_steady_request_is_a_results_error(tmp_path):
     (tmp_path / "locust.json").write_text("[]")
     with pytest.raises(results.ResultsError, match="no request finished after warm-up"):
-        results.cell_figures(cell_dir=tmp_path, samples=[], calibration={}, users=1, warmup_s=0,
-                             server=model.Server(workers=1))  # fmt: skip
+        results.cell_figures(cell_dir=tmp_path, samples=[], warmup_s=0)

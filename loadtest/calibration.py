@@ -1,0 +1,100 @@
+"""Before a cell's load: check its URLs and measure each endpoint alone on the idle server.
+
+The round trip, the CPU alone and the share come from `loadtest.verify` (its own process);
+the station comes from the route's own declaration in the server's /openapi.json. What a
+call spends outside the server's stations (the client, the kernel, loopback) is the round
+trip of the /fast probe less its CPU: /fast holds the loop only for that CPU. So
+
+    service_ms(e) = max(round_trip(e) - (round_trip(/fast) - cpu_alone(/fast)), cpu_alone(e))
+
+Without that, a 1 ms database call would count a 0.5 ms client round trip as time holding
+the event loop, and the loop's bound would come out a third too low.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from pydantic import TypeAdapter
+
+from core.matrix import ROOT
+from core.names import FAST, endpoint_key
+from core.stations import OPENAPI_KEY, STATIONS
+from loadtest.files import write_json
+from loadtest.records import EndpointCalibration
+
+TIMEOUT_S = 90.0
+NAME = "calibration.json"
+
+
+class CalibrationError(RuntimeError):
+    """An endpoint that failed its check or could not be measured: its cell fails before the load."""
+
+
+def _measure(locustfile: str, host: str, server_pid: int, options: list[str]) -> dict[str, dict]:
+    argv = [sys.executable, "-m", "loadtest.verify", locustfile, "--host", host, "--server-pid",
+            str(server_pid), *options]  # fmt: skip
+    try:
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise CalibrationError(f"checking the scenario's URLs took over {TIMEOUT_S:g} s") from None
+    if done.returncode != 0:
+        raise CalibrationError(f"checking the scenario's URLs failed:\n{done.stderr.strip()[-800:]}")
+    try:
+        measured = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        tail = done.stderr.strip()[-800:]
+        raise CalibrationError(f"checking the scenario's URLs printed no result:\n{tail}") from None
+    broken = {name: e["error"] for name, e in measured.items() if e["error"]}
+    if broken:
+        raise CalibrationError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
+    return measured
+
+
+def declared_stations(host: str) -> dict[str, str]:
+    """Endpoint key -> station, from the declarations in the server's OpenAPI schema."""
+    try:
+        schema = httpx.get(f"{host}/openapi.json", timeout=10).raise_for_status().json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise CalibrationError(f"cannot read the stations from {host}/openapi.json: {exc}") from None
+    return {
+        endpoint_key(method.upper(), path): operation[OPENAPI_KEY]
+        for path, methods in schema.get("paths", {}).items()
+        for method, operation in methods.items()
+        if isinstance(operation, dict) and operation.get(OPENAPI_KEY) in STATIONS
+    }
+
+
+def outside_ms(measured: dict[str, dict]) -> float:
+    """What a call spends outside the server's stations, judged by /fast (0 without it)."""
+    fast = measured.get(FAST)
+    return max(0.0, fast["round_trip_ms"] - fast["cpu_ms_alone"]) if fast else 0.0
+
+
+def calibrate(
+    cell_dir: Path, *, locustfile: str, host: str, server_pid: int, options: list[str]
+) -> dict[str, EndpointCalibration]:
+    """Check and measure every endpoint of a scenario; written to the cell's calibration.json."""
+    measured = _measure(locustfile, host, server_pid, options)
+    stations = declared_stations(host)
+    undeclared = sorted(set(measured) - set(stations))
+    if undeclared:
+        raise CalibrationError(
+            f"no station declared for {', '.join(undeclared)} (add openapi_extra=declare(...) to its route)"
+        )
+    outside = outside_ms(measured)
+    calibration = {
+        name: EndpointCalibration(
+            method=m["method"],
+            station=stations[name],
+            share=m["share"],
+            round_trip_ms=m["round_trip_ms"],
+            service_ms=round(max(m["round_trip_ms"] - outside, m["cpu_ms_alone"]), 4),
+            cpu_ms_alone=m["cpu_ms_alone"],
+        )
+        for name, m in measured.items()
+    }
+    write_json(cell_dir / NAME, TypeAdapter(dict[str, EndpointCalibration]).dump_python(calibration))
+    return calibration

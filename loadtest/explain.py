@@ -1,0 +1,65 @@
+"""Why theory missed a cell, in measured facts: written only when measured/predicted is
+outside +-TOLERANCE, and never a guess: each fact is a figure the cell measured beside the
+model's input it contradicts."""
+
+from loadtest.records import Model
+
+TOLERANCE = 0.10
+CPU_DRIFT = 1.10  # CPU per request under load this far from its cost alone is worth naming
+LAG_MS = 50.0
+
+
+def cpu_ms_alone(model: Model) -> float:
+    """The scenario's CPU per request alone, weighted by the endpoints' shares."""
+    endpoints = model.inputs.endpoints.values()
+    total = sum(e.share for e in endpoints)
+    return sum(e.share * e.cpu_ms_alone for e in endpoints) / total if total else 0.0
+
+
+def reason(
+    model: Model,
+    *,
+    rps: float,
+    cpu_ms_per_request: float | None,
+    tokens_busy_max: float | None,
+    loop_lag_max_ms: float | None,
+    generator_cores_busy: float | None,
+    generator_bound: bool,
+    failures: int,
+) -> str:
+    """Empty within +-TOLERANCE; otherwise the ratio and every measured fact that bears on it."""
+    predicted = model.predicted_rps
+    if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
+        return ""
+    facts = []
+    alone = cpu_ms_alone(model)
+    if cpu_ms_per_request and alone and not 1 / CPU_DRIFT <= cpu_ms_per_request / alone <= CPU_DRIFT:
+        facts.append(
+            f"each request cost {cpu_ms_per_request / alone:.1f}x its CPU alone "
+            f"({cpu_ms_per_request:.2f} ms under load, {alone:.2f} ms alone)"
+        )
+    if generator_bound:
+        facts.append(f"the load generator was the bottleneck ({generator_cores_busy:.2f} of a core)")
+    tokens = model.inputs.thread_tokens
+    if model.bound == "threads" and tokens_busy_max is not None and tokens_busy_max < 0.9 * tokens:
+        facts.append(f"at most {tokens_busy_max:.0f} of a worker's {tokens} thread tokens were busy")
+    if model.bound != "loop" and loop_lag_max_ms and loop_lag_max_ms > LAG_MS:
+        facts.append(f"the event loop lagged up to {loop_lag_max_ms:,.0f} ms")
+    if failures:
+        facts.append(f"{failures:,} requests failed")
+    found = "; ".join(facts) or "no measured cause found (CPU per request as alone, no lag, generator free)"
+    return f"measured {rps / predicted:.2f}x the prediction: {found}"
+
+
+def in_words(model: Model) -> str:
+    """The binding bound as a reader would say it, e.g. 'capped by 40 thread tokens'."""
+    inputs = model.inputs
+    per_worker = "" if inputs.workers == 1 else f" in each of {inputs.workers} workers"
+    words = {
+        "connections": f"{inputs.users} users, one request out each",
+        "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
+        "loop": f"one event loop{per_worker}, blocked by each call",
+        "pool": f"{inputs.pool_processes} pool processes{per_worker}",
+        "cpu": f"CPU: {cpu_ms_alone(model):.2f} ms a request alone, {inputs.cores} core(s)",
+    }
+    return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"
