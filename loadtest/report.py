@@ -208,7 +208,7 @@ def _table(cells: list[CellResult]) -> str:
             number(c.predicted_rps, 1),
             number(c.measured_over_predicted, 2),
             number(c.predicted_rps_even_split, 1),
-            explain.in_words(c.model) if c.model else "-",
+            c.model.bound if c.model else "-",
             number(c.p50_ms),
             number(c.p95_ms),
             number(c.p99_ms),
@@ -220,13 +220,14 @@ def _table(cells: list[CellResult]) -> str:
         link = f"<td><a href='{html.escape(c.locust_report or '')}'>Locust</a></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
         notes = {
-            "theory missed": c.model.reason if c.model else "",
-            "server": supervision.describe(c.server_events),
-            "failures": "; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons),
+            "theory": (explain.in_words(c.model), "#555") if c.model else ("", ""),
+            "theory missed": (c.model.reason if c.model else "", "#b00"),
+            "server": (supervision.describe(c.server_events), "#b00"),
+            "failures": ("; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons), "#b00"),
         }
-        for label, text in notes.items():
+        for label, (text, color) in notes.items():
             if text:
-                rows.append(f"<td colspan=3></td><td colspan=14 style='text-align:left;color:#b00'>"
+                rows.append(f"<td colspan=3></td><td colspan=14 style='text-align:left;color:{color}'>"
                             f"{label}: {html.escape(text)}</td>")  # fmt: skip
     header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><tr>{header}</tr>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
