@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     bench_verb = verbs.add_parser("bench", help="the pack measures itself (fidelity, headroom, overhead)")
     bench_verb.add_argument("--out", type=Path, help="folder (default: results/bench-<UTC timestamp>)")
+    bench_verb.add_argument(
+        "--only", type=_names, help=f"comma-separated sections (default: all): {', '.join(bench.SECTIONS)}"
+    )
 
     verbs.add_parser("list", help="setups, scenarios, variants and profiles, with descriptions")
 
@@ -205,9 +208,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     the_matrix = matrix.load()
+    plan.known("bench section", args.only or [], bench.SECTIONS)
     _check_ports(the_matrix, list(the_matrix.setups))
     out = _create_out(args.out or RESULTS / f"bench-{_timestamp()}")
-    report = bench.run_all(the_matrix, out)
+    report = bench.run_all(the_matrix, out, tuple(args.only or bench.SECTIONS))
     text = bench.markdown(report)
     (out / "bench.md").write_text(text)
     print(text)

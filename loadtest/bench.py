@@ -8,7 +8,9 @@ figures drift on a shared machine, ratios much less. Five questions:
    FastHttpUser and wrk, and what does Locust --processes 2 add?
 3. instrumentation cost: /fast throughput with metrics and the lag probe on vs off;
 4. time to result: the quick profile's wall time, split into its phases;
-5. convergence: how much load time --converge saves, and at what cost in fidelity.
+5. convergence: how much load time --converge saves, and at what cost in fidelity;
+6. the model: every cell of the `full` profile on 1 and 2 uvicorn workers, measured against
+   its prediction made before the load, with the binding bound and any measured reason.
 """
 
 import re
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from core.matrix import ROOT, Matrix, Scenario
 from core.variants import VARIANTS
-from loadtest import model, results, run, server, swarm
+from loadtest import explain, model, plan, results, run, server, swarm
 from loadtest.files import write_json
 from loadtest.plan import Cell
 from loadtest.records import SUMMARY_NAME, CellResult, load_summary
@@ -34,6 +36,7 @@ FIDELITY_S, FIDELITY_WARMUP_S = 10.0, 2.0
 PROBE_S, PROBE_USERS = 6.0, 20
 HEADROOM_ROUNDS = 3
 OVERHEAD_ROUNDS, OVERHEAD_S = 5, 4.0
+MODEL_SETUPS = ("uvicorn-1w", "uvicorn-2w")
 CONVERGE_PCT, CONVERGE_CAP_S = 2.0, 20.0  # the goal's +-2%; the full profile's cell duration
 BARE = Scenario(
     description="bare FastHttpUser", locustfile="loadtest/bench_locustfiles/bare_fast.py", users=20
@@ -239,20 +242,38 @@ class Bench:
                 "rest_s": round(wall - sum(phases.values()), 1)}  # fmt: skip
 
 
-def run_all(matrix: Matrix, out: Path) -> dict:
+    def model(self) -> list[dict]:
+        """The full profile on MODEL_SETUPS, one cell after another as `loadtest run` does them."""
+        cells = plan.resolve(self.matrix, "full", setups=list(MODEL_SETUPS))
+        done = run.run(cells, self.matrix, self.out / "model")
+        return [
+            {"setup": c.setup, "scenario": c.scenario, "variant": c.variant, "rps": c.rps,
+             "predicted_rps": c.predicted_rps, "bound": c.model and c.model.bound,
+             "ratio": c.measured_over_predicted, "reason": (c.model and c.model.reason) or c.reason or ""}
+            for c in done
+        ]  # fmt: skip
+
+
+SECTIONS = ("fidelity", "convergence", "headroom", "instrumentation", "time_to_result", "model")
+
+
+def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict:
+    """Run the chosen sections (all by default), each on servers of its own."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="asyncgap-bench-") as scratch:
         bench = Bench(matrix, out, Path(scratch))
         pinned = bench.cores.generator is not None
         report: dict = {"pinned": pinned, "cores": {"generator": sorted(bench.cores.generator or []),
                                                     "server": sorted(bench.cores.server or [])}}  # fmt: skip
-        with server.serving("upstream", port=matrix.upstream.port, log_path=out / "logs" / "upstream.log",
-                            cpus=bench.cores.generator) as upstream:  # fmt: skip
-            report["fidelity"] = bench.fidelity(upstream.url)
-            report["convergence"] = bench.convergence(upstream.url)
-        report["headroom"] = bench.headroom()
-        report["instrumentation"] = bench.instrumentation()
-        report["time_to_result"] = bench.time_to_result()
+        if {"fidelity", "convergence"} & set(only):
+            with server.serving("upstream", port=matrix.upstream.port, log_path=out / "logs" / "upstream.log",
+                                cpus=bench.cores.generator) as upstream:  # fmt: skip
+                for name in ("fidelity", "convergence"):
+                    if name in only:
+                        report[name] = getattr(bench, name)(upstream.url)
+        for name in ("headroom", "instrumentation", "time_to_result", "model"):  # each starts its own servers
+            if name in only:
+                report[name] = getattr(bench, name)()
     write_json(out / "bench.json", report)
     return report
 
@@ -273,6 +294,7 @@ FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rp
 CONVERGENCE_COLUMNS = ["variant", "fixed_load_s", "converge_load_s", "time_saved", "fixed_ci_pct",
                        "converge_ci_pct", "stopped_early", "fixed_ratio", "converge_ratio",
                        "rps_converge_over_fixed", "error"]  # fmt: skip
+MODEL_COLUMNS = ["setup", "scenario", "variant", "rps", "predicted_rps", "bound", "ratio", "reason"]
 HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "rounds", "cost_vs_bare",
                     "rps_vs_1_process"]  # fmt: skip
 
@@ -284,34 +306,81 @@ def markdown(report: dict) -> str:
         if report["pinned"]
         else "NOT pinned: this machine has one CPU, so server and generator share it"
     )
-    instr = report["instrumentation"]
-    ttr = report["time_to_result"]
-    parts = [
-        f"# asyncgap bench\n\n{pinning}.",
+    sections = [_MARKDOWN[name](report[name]) for name in SECTIONS if name in report]
+    return "\n\n".join([f"# asyncgap bench\n\n{pinning}.", *sections]) + "\n"
+
+
+def _fidelity_md(rows: list[dict]) -> str:
+    return "\n\n".join([
         "## 1. Fidelity (goal: rps_ratio within 1 +- 0.03 for 1 worker, +- 0.10 for 2 workers)",
-        _md_table(report["fidelity"], FIDELITY_COLUMNS),
+        _md_table(rows, FIDELITY_COLUMNS),
         "predicted_mean_ms is Little's law, R = N / X: a steady-state mean. A cell shorter than a few "
         "cycles of N / X (async-blocking: about 10 s) cannot show it, since requests still queued when "
         "the load stops are never counted; wrk's p50 is not a mean either.",
+    ])  # fmt: skip
+
+
+def _headroom_md(rows: list[dict]) -> str:
+    return "\n\n".join([
         "## 2. Generator headroom on /fast (goal: cost_vs_bare <= 1.05)",
-        _md_table(report["headroom"], HEADROOM_COLUMNS),
+        _md_table(rows, HEADROOM_COLUMNS),
         f"The pack's user and the bare one ran {HEADROOM_ROUNDS} alternating rounds each; a row shows its "
         "median round, `rounds` every round's requests per CPU-second.",
-        "## 3. Instrumentation cost (goal: ratio_on_over_off >= 0.95)",
+    ])  # fmt: skip
+
+
+def _instrumentation_md(instr: dict) -> str:
+    return "## 3. Instrumentation cost (goal: ratio_on_over_off >= 0.95)\n\n" + (
         instr.get("skipped")
         or f"/fast rps with metrics and lag probe on {instr['rps_on']}, off {instr['rps_off']}: "
         f"median ratio **{instr['ratio_on_over_off']}**. Server CPU per request (us) on "
         f"{instr['cpu_us_per_request_on']}, off {instr['cpu_us_per_request_off']}: capacity ratio "
-        f"(off/on CPU per request) **{instr['capacity_ratio_on_over_off']}**.",
-        "## 4. Time to result (goal: quick profile <= 90 s)",
+        f"(off/on CPU per request) **{instr['capacity_ratio_on_over_off']}**."
+    )
+
+
+def _time_to_result_md(ttr: dict) -> str:
+    return (
+        "## 4. Time to result (goal: quick profile <= 90 s)\n\n"
         f"`loadtest run --quick`: exit {ttr['exit']}, **{ttr['wall_s']} s** wall for {ttr['cells']} cells; "
         f"phases summed over cells: {ttr['phases_s']}; the rest (Python and Locust start-up, upstream, "
-        f"report): {ttr['rest_s']} s.",
+        f"report): {ttr['rest_s']} s."
+    )
+
+
+def _convergence_md(rows: list[dict]) -> str:
+    return "\n\n".join([
         f"## 5. Convergence (goal: rps within +-{CONVERGE_PCT:g}% at 95%, sooner than a fixed "
         f"{CONVERGE_CAP_S:g} s, with fixed_ratio and converge_ratio alike)",
-        _md_table(report["convergence"], CONVERGENCE_COLUMNS),
+        _md_table(rows, CONVERGENCE_COLUMNS),
         "load_s includes warm-up and spawning; ci_pct is the half-width of the rps's 95% interval from "
         "the steady seconds; ratio is measured/predicted rps; stopped_early: the rule ended the load "
         "(locust.log says so). A cell that never settles within the target runs to its cap.",
-    ]
-    return "\n\n".join(parts) + "\n"
+    ])  # fmt: skip
+
+
+def _model_md(rows: list[dict]) -> str:
+    ratios = [r["ratio"] for r in rows if r["ratio"]]
+    within = sum(1 for q in ratios if abs(q - 1) <= explain.TOLERANCE)
+    explained = sum(1 for r in rows if r["ratio"] and abs(r["ratio"] - 1) > explain.TOLERANCE and r["reason"])
+    sleep = [r["ratio"] for r in rows if r["scenario"] == "sleep" and r["ratio"]]
+    worst_sleep = max(sleep, key=lambda q: abs(q - 1)) if sleep else None
+    return "\n\n".join([
+        f"## 6. The model over the `full` profile on {', '.join(MODEL_SETUPS)} (goal: every cell within "
+        f"+-{explain.TOLERANCE:.0%} of its prediction or carrying a measured reason; sleep within +-3%)",
+        f"{within} of {len(rows)} cells within +-{explain.TOLERANCE:.0%}; {explained} outside it, each with "
+        f"its measured reason; {len(rows) - len(ratios)} failed. Worst sleep cell: {worst_sleep}.",
+        _md_table(rows, MODEL_COLUMNS),
+        "Each prediction was written to the cell's prediction.json before its load, from the cell's "
+        "calibration on the idle server; only the kernel's connection split was taken from the load.",
+    ])  # fmt: skip
+
+
+_MARKDOWN = {
+    "fidelity": _fidelity_md,
+    "headroom": _headroom_md,
+    "instrumentation": _instrumentation_md,
+    "time_to_result": _time_to_result_md,
+    "convergence": _convergence_md,
+    "model": _model_md,
+}

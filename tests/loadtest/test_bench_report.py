@@ -17,6 +17,15 @@ REPORT = {
          "converge_ratio": 1.01, "rps_converge_over_fixed": 1.006},
         {"variant": "async-blocking", "error": "the server exited with -9 during the load"},
     ],
+    "model": [
+        {"setup": "uvicorn-1w", "scenario": "sleep", "variant": "sync", "rps": 440.0, "predicted_rps": 438.3,
+         "bound": "threads", "ratio": 1.004, "reason": ""},
+        {"setup": "uvicorn-1w", "scenario": "upstream", "variant": "async", "rps": 103.9,
+         "predicted_rps": 462.7,
+         "bound": "cpu", "ratio": 0.225, "reason": "measured 0.22x the prediction: each request cost 4.4x"},
+        {"setup": "uvicorn-1w", "scenario": "db", "variant": "sync", "rps": None, "predicted_rps": None,
+         "bound": None, "ratio": None, "reason": "the server exited with 1"},
+    ],
 }  # fmt: skip
 
 
@@ -29,3 +38,16 @@ def test_markdown_has_every_section_with_its_goal_and_figures():
     assert "| sync | 21.0 | 11.0 | 0.476 | 0.900 | 1.700 | True | 1.000 | 1.010 | 1.006 |  |" in text
     assert "the server exited with -9 during the load" in text
     assert "wrk is not installed" in text
+
+
+def test_the_model_section_counts_hits_misses_with_reasons_and_failures():
+    text = bench.markdown(REPORT)
+    assert "## 6. The model over the `full` profile on uvicorn-1w, uvicorn-2w" in text
+    assert "1 of 3 cells within +-10%; 1 outside it, each with its measured reason; 1 failed." in text
+    assert "Worst sleep cell: 1.004." in text
+
+
+def test_only_the_sections_measured_are_printed():
+    text = bench.markdown({"pinned": True, "cores": REPORT["cores"], "model": REPORT["model"]})
+    assert "## 6. The model" in text
+    assert "## 1. Fidelity" not in text
