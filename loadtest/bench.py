@@ -10,7 +10,8 @@ figures drift on a shared machine, ratios much less. Five questions:
 4. time to result: the quick profile's wall time, split into its phases;
 5. convergence: how much load time --converge saves, and at what cost in fidelity;
 6. the model: every cell of the `full` profile on 1 and 2 uvicorn workers, measured against
-   its prediction made before the load, with the binding bound and any measured reason.
+   its prediction made before the load, with the binding bound and any measured reason;
+7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms.
 """
 
 import re
@@ -23,13 +24,15 @@ import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+import httpx
+
 from core.matrix import ROOT, Matrix, Scenario
 from core.variants import VARIANTS
 from loadtest import explain, model, plan, results, run, server, swarm
 from loadtest.files import write_json
 from loadtest.plan import Cell
 from loadtest.records import SUMMARY_NAME, CellResult, load_summary
-from loadtest.sampler import CpuMeter
+from loadtest.sampler import CpuMeter, idle_cpu_rate, tree_cpu_s
 
 SLEEP_USERS, SLEEP_MS = 100, 100
 FIDELITY_S, FIDELITY_WARMUP_S = 10.0, 2.0
@@ -37,6 +40,7 @@ PROBE_S, PROBE_USERS = 6.0, 20
 HEADROOM_ROUNDS = 3
 OVERHEAD_ROUNDS, OVERHEAD_S = 5, 4.0
 MODEL_SETUPS = ("uvicorn-1w", "uvicorn-2w")
+WAKE_WAITS_MS = (0, 1, 10, 100)
 CONVERGE_PCT, CONVERGE_CAP_S = 2.0, 20.0  # the goal's +-2%; the full profile's cell duration
 BARE = Scenario(
     description="bare FastHttpUser", locustfile="loadtest/bench_locustfiles/bare_fast.py", users=20
@@ -169,6 +173,25 @@ class Bench:
                          "requests_per_cpu_s": round(got["rps"] / cores) if cores else None})  # fmt: skip
         return rows
 
+    def wake_cost(self) -> list[dict]:
+        """CPU per request alone, as calibration measures it, around waits of growing length: what
+        a server spends waking from idle inside each call, which a loaded server never pays."""
+        rows = []
+        with self.serve("uvicorn-1w", "wake-cost") as srv, httpx.Client(base_url=srv.url) as client:
+            idle = idle_cpu_rate(srv.process.pid)
+            for wait_ms in WAKE_WAITS_MS:
+                path = f"/async/sleep?ms={wait_ms}"
+                client.get(path).raise_for_status()  # warm
+                calls = max(10, min(200, 1000 // max(wait_ms, 1)))
+                before, started = tree_cpu_s(srv.process.pid), time.monotonic()
+                for _ in range(calls):
+                    client.get(path).raise_for_status()
+                wall = time.monotonic() - started
+                used = tree_cpu_s(srv.process.pid) - before - idle * wall
+                rows.append({"wait_ms": wait_ms, "calls": calls, "wall_s": round(wall, 2),
+                             "cpu_ms_per_request": round(1000 * used / calls, 3)})  # fmt: skip
+        return rows
+
     def instrumentation(self) -> dict:
         """/fast under wrk with instrumentation on and off, alternated so drift hits both alike.
 
@@ -254,7 +277,7 @@ class Bench:
         ]  # fmt: skip
 
 
-SECTIONS = ("fidelity", "convergence", "headroom", "instrumentation", "time_to_result", "model")
+SECTIONS = ("fidelity", "convergence", "headroom", "instrumentation", "time_to_result", "wake_cost", "model")
 
 
 def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict:
@@ -271,7 +294,7 @@ def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict
                 for name in ("fidelity", "convergence"):
                     if name in only:
                         report[name] = getattr(bench, name)(upstream.url)
-        for name in ("headroom", "instrumentation", "time_to_result", "model"):  # each starts its own servers
+        for name in SECTIONS[2:]:  # each starts servers of its own
             if name in only:
                 report[name] = getattr(bench, name)()
     write_json(out / "bench.json", report)
@@ -294,6 +317,7 @@ FIDELITY_COLUMNS = ["setup", "variant", "generator", "rps", "predicted_rps", "rp
 CONVERGENCE_COLUMNS = ["variant", "fixed_load_s", "converge_load_s", "time_saved", "fixed_ci_pct",
                        "converge_ci_pct", "stopped_early", "fixed_ratio", "converge_ratio",
                        "rps_converge_over_fixed", "error"]  # fmt: skip
+WAKE_COLUMNS = ["wait_ms", "calls", "cpu_ms_per_request", "wall_s"]
 MODEL_COLUMNS = ["setup", "scenario", "variant", "rps", "predicted_rps", "bound", "ratio", "reason"]
 HEADROOM_COLUMNS = ["generator", "rps", "cores", "requests_per_cpu_s", "rounds", "cost_vs_bare",
                     "rps_vs_1_process"]  # fmt: skip
@@ -376,6 +400,17 @@ def _model_md(rows: list[dict]) -> str:
     ])  # fmt: skip
 
 
+def _wake_cost_md(rows: list[dict]) -> str:
+    return "\n\n".join([
+        "## 7. CPU alone around a wait (why `cpu_ms_alone` is high for endpoints that wait)",
+        _md_table(rows, WAKE_COLUMNS),
+        "One request at a time to `/async/sleep?ms=WAIT` on one idle uvicorn worker, the server's CPU "
+        "per request as calibration reads it (the idle server's own CPU subtracted). The asyncio.sleep "
+        "itself costs microseconds; the rest is the server waking from idle, which a loaded server never "
+        "does.",
+    ])  # fmt: skip
+
+
 _MARKDOWN = {
     "fidelity": _fidelity_md,
     "headroom": _headroom_md,
@@ -383,4 +418,5 @@ _MARKDOWN = {
     "time_to_result": _time_to_result_md,
     "convergence": _convergence_md,
     "model": _model_md,
+    "wake_cost": _wake_cost_md,
 }

@@ -14,6 +14,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from core import names
 
+IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -39,6 +41,34 @@ def read_worker_metrics(metrics_dir: Path) -> dict[str, dict[str, float]]:
                 per_worker = metrics.setdefault(sample.name, {})
                 per_worker[worker] = per_worker.get(worker, 0.0) + sample.value
     return metrics
+
+
+def _cpu_clock(pid: int) -> int:
+    """Linux's CPU-time clock of another process (clock_getcpuclockid, CPUCLOCK_SCHED)."""
+    return ((~pid) << 3) | 2
+
+
+def tree_cpu_s(root_pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (a process pool included)."""
+    try:
+        root = psutil.Process(root_pid)
+        pids = [root_pid, *(child.pid for child in root.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for pid in pids:
+        try:
+            total += time.clock_gettime(_cpu_clock(pid))
+        except OSError:  # exited between the listing and the reading
+            continue
+    return total
+
+
+def idle_cpu_rate(server_pid: int) -> float:
+    """CPU seconds per second the server burns with nothing to serve."""
+    before = tree_cpu_s(server_pid)
+    time.sleep(IDLE_S)
+    return max(0.0, (tree_cpu_s(server_pid) - before) / IDLE_S)
 
 
 class CpuMeter:

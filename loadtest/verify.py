@@ -21,46 +21,17 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-import psutil
 from locust import events
 from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
 from core.names import endpoint_key
+from loadtest.sampler import idle_cpu_rate, tree_cpu_s
 
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
-IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
-
-
-def _cpu_clock(pid: int) -> int:
-    """Linux's CPU-time clock of another process (clock_getcpuclockid, CPUCLOCK_SCHED)."""
-    return ((~pid) << 3) | 2
-
-
-def tree_cpu_s(root_pid: int) -> float:
-    """CPU seconds used so far by a process and its descendants (a process pool included)."""
-    try:
-        root = psutil.Process(root_pid)
-        pids = [root_pid, *(child.pid for child in root.children(recursive=True))]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for pid in pids:
-        try:
-            total += time.clock_gettime(_cpu_clock(pid))
-        except OSError:  # exited between the listing and the reading
-            continue
-    return total
-
-
-def idle_cpu_rate(server_pid: int) -> float:
-    """CPU seconds per second the server burns with nothing to serve."""
-    before = tree_cpu_s(server_pid)
-    time.sleep(IDLE_S)
-    return max(0.0, (tree_cpu_s(server_pid) - before) / IDLE_S)
 
 
 def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict[str, dict]:
