@@ -3,7 +3,6 @@ a swarm and its figures; results written as they come, so an interrupted run kee
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -11,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.matrix import ROOT, Matrix
-from loadtest import model, results, server, supervision, swarm
+from core.matrix import Matrix
+from loadtest import children, model, results, server, supervision, swarm
 from loadtest.plan import Cell
 from loadtest.sampler import Sampler
 from service.settings import Settings
@@ -42,22 +41,16 @@ class Cores:
 
 def verify(cell_dir: Path, spec: swarm.SwarmSpec) -> dict[str, dict]:
     """Call every endpoint of the scenario a few times on the idle server; fail on any error."""
-    argv = [sys.executable, "-m", "loadtest.verify", spec.scenario.locustfile, "--host", spec.host]
+    found, log = cell_dir / "verify.json", cell_dir / "verify.log"
+    argv = [sys.executable, "-m", "loadtest.verify", str(found), spec.scenario.locustfile,
+            "--host", spec.host]  # fmt: skip
     try:
-        done = subprocess.run(
-            argv + spec.scenario_options(), cwd=ROOT, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired:
+        code = children.run(argv + spec.scenario_options(), log_path=log, timeout=VERIFY_TIMEOUT_S)
+    except children.Overrun:
         raise CellError(f"checking the scenario's URLs took over {VERIFY_TIMEOUT_S:g} s") from None
-    if done.returncode != 0:
-        raise CellError(f"checking the scenario's URLs failed:\n{done.stderr.strip()[-800:]}")
-    try:
-        calibration = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        raise CellError(
-            f"checking the scenario's URLs printed no result:\n{done.stderr.strip()[-800:]}"
-        ) from None
-    (cell_dir / "verify.json").write_text(json.dumps(calibration, indent=2))
+    if code != 0:
+        raise CellError(f"checking the scenario's URLs failed ({code}):\n{log.read_text().strip()[-800:]}")
+    calibration = json.loads(found.read_text())
     broken = {name: e["error"] for name, e in calibration.items() if e["error"]}
     if broken:
         raise CellError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))

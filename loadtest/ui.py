@@ -1,18 +1,18 @@
 """`python -m loadtest ui`: the upstream, the setups and Locust's web UI on loopback, until Ctrl-C.
 
 Everything is started in its own process group and stopped through an ExitStack, so
-Ctrl-C, SIGTERM or a crashed Locust all leave nothing running.
+Ctrl-C, SIGTERM or a crashed Locust all leave nothing running (and after a SIGKILL, the
+reaper: see loadtest.lifeline).
 """
 
 import subprocess
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 from rich.table import Table
 
 from core.matrix import ROOT, Matrix
-from loadtest import console, server, swarm
+from loadtest import children, console, server, swarm
 
 WEB_PORT = 8089
 LOG_DIR = ROOT / "var" / "ui-logs"
@@ -22,16 +22,6 @@ SHAPES = "locustfiles/shapes.py"
 def _wait_for_web_ui(port: int, process: subprocess.Popen, page: str, timeout: float = 30.0) -> None:
     if not server.wait_until_ok(f"http://127.0.0.1:{port}{page}", process, timeout):
         raise server.ServerError(f"Locust's web UI did not answer on port {port} (see {LOG_DIR})")
-
-
-def _start_locust(stack: ExitStack, argv: list[str], log_path: Path) -> subprocess.Popen:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    stack.callback(server.stop_group, process)
-    return process
 
 
 def serve(
@@ -65,7 +55,8 @@ def serve(
             log = LOG_DIR / f"locust-{port}.log"
             argv = swarm.web_ui_argv(locustfiles, target.url, port, allow_remote_target=allow_remote_target,
                                      web_login=web_login)  # fmt: skip
-            process = _start_locust(stack, argv, log)
+            process = children.spawn(argv, log_path=log)
+            stack.callback(children.stop_group, process)
             _wait_for_web_ui(port, process, "/login" if web_login else "/")  # both answer 200
             uis.append((target, port, process))
         _print_urls(running, uis, side_by_side)

@@ -1,5 +1,5 @@
-"""`python -m loadtest.verify LOCUSTFILE --host URL [LOCUST OPTIONS]`: run each task of a
-scenario a few times, one request at a time, and print per-endpoint figures as JSON.
+"""`python -m loadtest.verify OUT_JSON LOCUSTFILE --host URL [LOCUST OPTIONS]`: run each task of
+a scenario a few times, one request at a time, and write per-endpoint figures to OUT_JSON.
 
 It does two jobs before any load: it proves that every URL the scenario uses answers as
 the scenario expects, and it measures each endpoint's service time on an idle server
@@ -11,6 +11,7 @@ which the harness must not be.
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 from locust import events
 from locust.argument_parser import get_parser
@@ -56,4 +57,4 @@ def verify(locustfile: str, locust_args: list[str]) -> dict[str, dict]:
 
 
 if __name__ == "__main__":
-    json.dump(verify(sys.argv[1], sys.argv[2:]), sys.stdout)
+    Path(sys.argv[1]).write_text(json.dumps(verify(sys.argv[2], sys.argv[3:]), indent=2))
