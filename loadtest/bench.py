@@ -15,14 +15,13 @@ import re
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from core.matrix import Matrix, Scenario
 from core.variants import VARIANTS
-from loadtest import children, model, results, run, server, swarm
+from loadtest import children, lifeline, model, results, run, server, swarm
 from loadtest.plan import Cell
 from loadtest.sampler import CpuMeter
 
@@ -248,8 +247,8 @@ class Bench:
 
 def run_all(matrix: Matrix, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="asyncgap-bench-") as scratch:
-        bench = Bench(matrix, out, Path(scratch))
+    with lifeline.scratch("asyncgap-bench-") as scratch:
+        bench = Bench(matrix, out, scratch)
         pinned = bench.cores.generator is not None
         report: dict = {"pinned": pinned, "cores": {"generator": sorted(bench.cores.generator or []),
                                                     "server": sorted(bench.cores.server or [])}}  # fmt: skip

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.matrix import Matrix
-from loadtest import children, model, results, server, supervision, swarm
+from loadtest import children, lifeline, model, results, server, supervision, swarm
 from loadtest.plan import Cell
 from loadtest.sampler import Sampler
 from service.settings import Settings
@@ -164,17 +164,18 @@ def run(
     """Run every cell in order; summary.json is rewritten after each so nothing done is lost."""
     cores = Cores.split()
     done: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="asyncgap-run-") as scratch_dir:
-        scratch = Path(scratch_dir)
-        with server.serving(
+    with (
+        lifeline.scratch("asyncgap-run-") as scratch,
+        server.serving(
             "upstream", port=matrix.upstream.port, log_path=out_dir / "upstream.log", cpus=cores.generator
-        ) as upstream:
-            for cell in cells:
-                on_cell_start(cell)
-                result = run_cell(
-                    cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
-                )
-                done.append(result)
-                results.write_json(out_dir / "summary.json", {"complete": False, "cells": done})
-                on_cell_done(cell, result)
+        ) as upstream,
+    ):
+        for cell in cells:
+            on_cell_start(cell)
+            result = run_cell(
+                cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
+            )
+            done.append(result)
+            results.write_json(out_dir / "summary.json", {"complete": False, "cells": done})
+            on_cell_done(cell, result)
     return done

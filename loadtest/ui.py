@@ -8,11 +8,12 @@ reaper: see loadtest.lifeline).
 import subprocess
 import time
 from contextlib import ExitStack
+from pathlib import Path
 
 from rich.table import Table
 
 from core.matrix import ROOT, Matrix
-from loadtest import children, console, server, swarm
+from loadtest import children, console, lifeline, server, swarm
 
 WEB_PORT = 8089
 LOG_DIR = ROOT / "var" / "ui-logs"
@@ -22,6 +23,12 @@ SHAPES = "locustfiles/shapes.py"
 def _wait_for_web_ui(port: int, process: subprocess.Popen, page: str, timeout: float = 30.0) -> None:
     if not server.wait_until_ok(f"http://127.0.0.1:{port}{page}", process, timeout):
         raise server.ServerError(f"Locust's web UI did not answer on port {port} (see {LOG_DIR})")
+
+
+def _server_env(upstream_url: str, metrics_dir: Path) -> dict[str, str]:
+    """The server's metrics folder in the harness's scratch, so it is removed with it."""
+    metrics_dir.mkdir()
+    return {"ASYNCGAP_UPSTREAM_URL": upstream_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
 
 
 def serve(
@@ -40,13 +47,14 @@ def serve(
         upstream = stack.enter_context(
             server.serving("upstream", port=matrix.upstream.port, log_path=LOG_DIR / "upstream.log")
         )
-        env = {"ASYNCGAP_UPSTREAM_URL": upstream.url}
+        scratch = stack.enter_context(lifeline.scratch("asyncgap-ui-"))
         running = [
             stack.enter_context(
-                server.serving(name, port=matrix.setups[name].port, log_path=LOG_DIR / f"{name}.log", env=env)
+                server.serving(name, port=matrix.setups[name].port, log_path=LOG_DIR / f"{name}.log",
+                               env=_server_env(upstream.url, scratch / f"metrics-{name}"))
             )
             for name in setups
-        ]
+        ]  # fmt: skip
         targets = running if side_by_side else running[:1]
         uis = []
         for offset, target in enumerate(targets):
