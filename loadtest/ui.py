@@ -1,8 +1,8 @@
 """`python -m loadtest ui`: the upstream, the setups and Locust's web UI on loopback, until Ctrl-C.
 
 Everything is started in its own process group and stopped through an ExitStack, so
-Ctrl-C, SIGTERM or a crashed Locust all leave nothing running (and after a SIGKILL, the
-reaper: see loadtest.lifeline).
+Ctrl-C, SIGTERM, SIGHUP or a crashed Locust all leave nothing running (and after a SIGKILL,
+the reaper: see loadtest.lifeline).
 """
 
 import subprocess
