@@ -1,12 +1,14 @@
 """`python -m loadtest VERB`: the harness's command line (run, ui, bench, compare, list, report).
 
 Every mistake the user can make is answered with one line on stderr and exit status 2;
-an interrupted run keeps the cells it finished and exits 130 (Ctrl-C) or 143 (SIGTERM).
+an interrupted run keeps the cells it finished and exits 130 (Ctrl-C), 143 (SIGTERM) or
+129 (SIGHUP: its terminal was closed).
 """
 
 import argparse
 import os
 import signal
+import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ EXIT_USAGE = 2
 
 
 class Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
-    """SIGINT or SIGTERM during a run; carries the exit status."""
+    """SIGINT, SIGTERM or SIGHUP during a run; carries the exit status."""
 
     def __init__(self, status: int) -> None:
         super().__init__(status)
@@ -39,6 +41,18 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def _raise_interrupted(signum, _frame) -> None:
     raise Interrupted(128 + signum)
+
+
+def _hung_up(signum, frame) -> None:
+    """The terminal is gone: output still to come goes to /dev/null instead of failing with EIO
+    (a file or pipe it was redirected to stays), and a second hangup cannot cut the clean-up short."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        if stat.S_ISCHR(os.fstat(fd).st_mode):  # a terminal (isatty fails once it has hung up)
+            os.dup2(devnull, fd)
+    os.close(devnull)
+    _raise_interrupted(signum, frame)
 
 
 def _interrupt_status(exc: BaseException) -> int:
@@ -255,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     verb = verbs[args.verb]
     signal.signal(signal.SIGTERM, _raise_interrupted)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # under nohup, keep running
+        signal.signal(signal.SIGHUP, _hung_up)
     try:
         return verb(args)
     except (Interrupted, KeyboardInterrupt) as exc:

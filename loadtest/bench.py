@@ -17,18 +17,16 @@ figures drift on a shared machine, ratios much less. Five questions:
 import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 
-from core.matrix import ROOT, Matrix, Scenario
+from core.matrix import Matrix, Scenario
 from core.variants import VARIANTS
-from loadtest import explain, model, plan, results, run, server, swarm
+from loadtest import children, explain, lifeline, model, plan, results, run, server, swarm
 from loadtest.files import write_json
 from loadtest.plan import Cell
 from loadtest.records import SUMMARY_NAME, CellResult, load_summary
@@ -42,6 +40,8 @@ OVERHEAD_ROUNDS, OVERHEAD_S = 5, 4.0
 MODEL_SETUPS = ("uvicorn-1w", "uvicorn-2w")
 WAKE_WAITS_MS = (0, 1, 10, 100)
 CONVERGE_PCT, CONVERGE_CAP_S = 2.0, 20.0  # the goal's +-2%; the full profile's cell duration
+WRK_MARGIN_S = 10.0  # wrk ends at its -d; past this margin it hangs and is killed
+QUICK_RUN_TIMEOUT_S = 300.0  # the quick profile's goal is 90 s
 BARE = Scenario(
     description="bare FastHttpUser", locustfile="loadtest/bench_locustfiles/bare_fast.py", users=20
 )
@@ -57,24 +57,26 @@ def _median_round(generator: str, rounds: list[dict]) -> dict:
     return {**middle, "generator": generator, "rounds": [r["requests_per_cpu_s"] for r in rounds]}
 
 
-def wrk(url: str, *, connections: int, duration_s: float, cpus: set[int] | None) -> dict:
-    """One wrk run (one thread): rps, p50 and the CPU seconds wrk used (read by psutil)."""
+def wrk(
+    srv: server.RunningServer, path: str, *, connections: int, duration_s: float, cpus: set[int] | None
+) -> dict:
+    """One wrk run (one thread) on a started server's `path`, its output beside the server's log:
+    rps, p50 and the CPU seconds wrk used (read by psutil)."""
+    url, log_path = f"{srv.url}{path}", srv.log_path.with_suffix(".wrk.log")
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration_s:g}s", "--timeout", "30s", "--latency", url]
-    if cpus:
-        argv = ["taskset", "-c", ",".join(map(str, sorted(cpus))), *argv]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    meter = CpuMeter(proc.pid)
-    used = 0.0
-    while proc.poll() is None:
-        used = meter.read()
-        time.sleep(0.25)
-    out = proc.stdout.read()
+    process = children.spawn(argv, log_path=log_path, cpus=cpus)
+    meter = CpuMeter(process.pid)
+    try:
+        used = children.watch(process, timeout=duration_s + WRK_MARGIN_S, sample=meter.read, every_s=0.25)
+    except children.Overrun as exc:
+        raise server.ServerError(f"wrk {exc}") from None
+    out = log_path.read_text()
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
-    if proc.returncode != 0 or not rps or not p50:
-        raise server.ServerError(f"wrk failed ({proc.returncode}): {out[-300:]}")
+    if process.returncode != 0 or not rps or not p50:
+        raise server.ServerError(f"wrk failed ({process.returncode}): {out[-300:]}")
     to_ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
-    return {"rps": float(rps.group(1)), "p50_ms": round(float(p50.group(1)) * to_ms, 2), "cpu_s": used}
+    return {"rps": float(rps.group(1)), "p50_ms": round(float(p50.group(1)) * to_ms, 2), "cpu_s": used[-1]}
 
 
 class Bench:
@@ -125,7 +127,7 @@ class Bench:
         server_model = model.Server(inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores)
         predicted = model.predict(alone, SLEEP_USERS, server_model).predicted_rps
         with self.serve(setup, f"wrk-{variant}") as srv:
-            got = wrk(f"{srv.url}{name}?ms={SLEEP_MS}", connections=SLEEP_USERS, duration_s=FIDELITY_S,
+            got = wrk(srv, f"{name}?ms={SLEEP_MS}", connections=SLEEP_USERS, duration_s=FIDELITY_S,
                       cpus=self.cores.generator)  # fmt: skip
         return {"setup": setup, "variant": variant, "generator": "wrk", "rps": got["rps"],
                 "predicted_rps": round(predicted, 2), "rps_ratio": ratio(got["rps"], predicted),
@@ -166,7 +168,7 @@ class Bench:
         if shutil.which("wrk"):
             with self.serve("uvicorn-1w", "headroom-wrk") as srv:
                 got = wrk(
-                    f"{srv.url}/fast", connections=PROBE_USERS, duration_s=PROBE_S, cpus=self.cores.generator
+                    srv, "/fast", connections=PROBE_USERS, duration_s=PROBE_S, cpus=self.cores.generator
                 )
             cores = got["cpu_s"] / PROBE_S
             rows.append({"generator": "wrk", "rps": got["rps"], "cores": round(cores, 3),
@@ -208,7 +210,7 @@ class Bench:
                 with self.serve("uvicorn-1w", f"instrument-{state}-{round_}", env) as srv:
                     meter = CpuMeter(srv.process.pid)
                     before = meter.read()
-                    got = wrk(f"{srv.url}/fast", connections=PROBE_USERS, duration_s=OVERHEAD_S,
+                    got = wrk(srv, "/fast", connections=PROBE_USERS, duration_s=OVERHEAD_S,
                               cpus=self.cores.generator)  # fmt: skip
                     used = meter.read() - before
                 rps[state].append(got["rps"])
@@ -253,15 +255,20 @@ class Bench:
         """`loadtest run --quick` as a user runs it, timed from outside, phases from its cells."""
         out = self.out / "quick-run"
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "loadtest", "run", "--quick", "--out", str(out)],
-                              cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        argv = [sys.executable, "-m", "loadtest", "run", "--quick", "--out", str(out)]
+        try:
+            code = children.run(
+                argv, log_path=self.out / "logs" / "quick-run.log", timeout=QUICK_RUN_TIMEOUT_S
+            )
+        except children.Overrun as exc:
+            code = f"killed ({exc})"
         wall = time.monotonic() - started
         cells = load_summary(out).cells if (out / SUMMARY_NAME).exists() else []
         phases: dict[str, float] = {}
         for cell in cells:
             for phase, seconds in cell.timings.items():
                 phases[phase] = round(phases.get(phase, 0.0) + seconds, 1)
-        return {"exit": done.returncode, "wall_s": round(wall, 1), "cells": len(cells), "phases_s": phases,
+        return {"exit": code, "wall_s": round(wall, 1), "cells": len(cells), "phases_s": phases,
                 "rest_s": round(wall - sum(phases.values()), 1)}  # fmt: skip
 
 
@@ -283,8 +290,8 @@ SECTIONS = ("fidelity", "convergence", "headroom", "instrumentation", "time_to_r
 def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict:
     """Run the chosen sections (all by default), each on servers of its own."""
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="asyncgap-bench-") as scratch:
-        bench = Bench(matrix, out, Path(scratch))
+    with lifeline.scratch("asyncgap-bench-") as scratch:
+        bench = Bench(matrix, out, scratch)
         pinned = bench.cores.generator is not None
         report: dict = {"pinned": pinned, "cores": {"generator": sorted(bench.cores.generator or []),
                                                     "server": sorted(bench.cores.server or [])}}  # fmt: skip

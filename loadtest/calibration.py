@@ -12,16 +12,15 @@ the event loop, and the loop's bound would come out a third too low.
 """
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 from pydantic import TypeAdapter
 
-from core.matrix import ROOT
 from core.names import FAST, endpoint_key
 from core.stations import OPENAPI_KEY, STATIONS
+from loadtest import children
 from loadtest.files import write_json
 from loadtest.records import EndpointCalibration
 
@@ -33,20 +32,18 @@ class CalibrationError(RuntimeError):
     """An endpoint that failed its check or could not be measured: its cell fails before the load."""
 
 
-def _measure(locustfile: str, host: str, server_pid: int, options: list[str]) -> dict[str, dict]:
-    argv = [sys.executable, "-m", "loadtest.verify", locustfile, "--host", host, "--server-pid",
-            str(server_pid), *options]  # fmt: skip
+def _measure(cell_dir: Path, locustfile: str, host: str, server_pid: int, options: list[str]) -> dict:
+    found, log = cell_dir / "verify.json", cell_dir / "verify.log"
+    argv = [sys.executable, "-m", "loadtest.verify", str(found), locustfile, "--host", host,
+            "--server-pid", str(server_pid), *options]  # fmt: skip
     try:
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
+        code = children.run(argv, log_path=log, timeout=TIMEOUT_S)
+    except children.Overrun:
         raise CalibrationError(f"checking the scenario's URLs took over {TIMEOUT_S:g} s") from None
-    if done.returncode != 0:
-        raise CalibrationError(f"checking the scenario's URLs failed:\n{done.stderr.strip()[-800:]}")
-    try:
-        measured = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        tail = done.stderr.strip()[-800:]
-        raise CalibrationError(f"checking the scenario's URLs printed no result:\n{tail}") from None
+    if code != 0:
+        tail = log.read_text(errors="replace").strip()[-800:]
+        raise CalibrationError(f"checking the scenario's URLs failed ({code}):\n{tail}")
+    measured = json.loads(found.read_text())
     broken = {name: e["error"] for name, e in measured.items() if e["error"]}
     if broken:
         raise CalibrationError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
@@ -77,7 +74,7 @@ def calibrate(
     cell_dir: Path, *, locustfile: str, host: str, server_pid: int, options: list[str]
 ) -> dict[str, EndpointCalibration]:
     """Check and measure every endpoint of a scenario; written to the cell's calibration.json."""
-    measured = _measure(locustfile, host, server_pid, options)
+    measured = _measure(cell_dir, locustfile, host, server_pid, options)
     stations = declared_stations(host)
     undeclared = sorted(set(measured) - set(stations))
     if undeclared:

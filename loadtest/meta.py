@@ -11,14 +11,17 @@ from importlib.metadata import version
 from core.matrix import ROOT, Matrix
 from loadtest.plan import Cell
 
+GIT_TIMEOUT_S = 10.0
 PACKAGES = ("fastapi", "starlette", "anyio", "uvicorn", "uvloop", "httptools", "gunicorn",
             "uvicorn-worker", "locust", "httpx", "databases", "aiosqlite")  # fmt: skip
 
 
 def _git_commit() -> str | None:
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    except OSError:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=GIT_TIMEOUT_S
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() or None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.matrix import Matrix
-from loadtest import explain, model, results, server, supervision, swarm
+from loadtest import explain, lifeline, model, results, server, supervision, swarm
 from loadtest.calibration import CalibrationError, calibrate
 from loadtest.files import write_json
 from loadtest.plan import Cell
@@ -190,17 +190,18 @@ def run(
     """Run every cell in order; summary.json is rewritten after each so nothing done is lost."""
     cores = Cores.split()
     done: list[CellResult] = []
-    with tempfile.TemporaryDirectory(prefix="asyncgap-run-") as scratch_dir:
-        scratch = Path(scratch_dir)
-        with server.serving(
+    with (
+        lifeline.scratch("asyncgap-run-") as scratch,
+        server.serving(
             "upstream", port=matrix.upstream.port, log_path=out_dir / "upstream.log", cpus=cores.generator
-        ) as upstream:
-            for cell in cells:
-                on_cell_start(cell)
-                result = run_cell(
-                    cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
-                )
-                done.append(result)
-                RunSummary(complete=False, cells=done).save(out_dir)
-                on_cell_done(cell, result)
+        ) as upstream,
+    ):
+        for cell in cells:
+            on_cell_start(cell)
+            result = run_cell(
+                cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
+            )
+            done.append(result)
+            RunSummary(complete=False, cells=done).save(out_dir)
+            on_cell_done(cell, result)
     return done

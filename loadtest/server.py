@@ -1,23 +1,20 @@
 """Start one setup (or the upstream) in its own process group, wait for /healthz, stop the group."""
 
-import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from core.matrix import ROOT
+from loadtest import children
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
-STOP_GRACE_S = 5.0
 
 
 class ServerError(RuntimeError):
@@ -53,21 +50,7 @@ class RunningServer:
             return ""
 
     def stop(self) -> None:
-        stop_group(self.process)
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM a process group we started, SIGKILL what is left after the grace period."""
-    _signal_group(process.pid, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(STOP_GRACE_S)
-    _signal_group(process.pid, signal.SIGKILL)  # stragglers: workers, pool children
-    process.wait()
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
+        children.stop_group(self.process)
 
 
 def free_port() -> int:
@@ -100,21 +83,10 @@ def start(
 ) -> RunningServer:
     """Start `python -m service.serve NAME` in a new session; return once /healthz answers 200."""
     ensure_port_free(port)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "service.serve", name, "--host", HOST, "--port", str(port)]
     if workers is not None:
         argv += ["--workers", str(workers)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
+    process = children.spawn(argv, log_path=log_path, cpus=cpus, env=env)
     server = RunningServer(name, port, process, log_path)
     try:
         _wait_healthy(server, ready_timeout)

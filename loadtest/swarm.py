@@ -1,15 +1,12 @@
 """Run one headless Locust swarm against a started server and watch it until it ends."""
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.matrix import ROOT, Scenario
-from loadtest.server import stop_group
+from core.matrix import Scenario
+from loadtest import children
 
 CSV_PREFIX = "locust"
 HTML_NAME = "locust.html"
@@ -92,30 +89,15 @@ def run(
 
     Returns the samples. Locust is killed (its whole process group) if it overruns.
     """
-    spec.out_dir.mkdir(parents=True, exist_ok=True)
     log_path = spec.out_dir / "locust.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            spec.argv(),
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
+    process = children.spawn(spec.argv(), log_path=log_path, cpus=cpus)
     sample = on_start(process.pid)
-    deadline = time.monotonic() + spec.duration_s + OVERRUN_MARGIN_S
-    samples = []
     try:
-        while process.poll() is None:
-            if time.monotonic() > deadline:
-                raise SwarmError(f"Locust overran its {spec.duration_s:g} s run time; killed")
-            samples.append(sample())
-            time.sleep(SAMPLE_EVERY_S)
-    finally:
-        if process.poll() is None:
-            stop_group(process)
+        samples = children.watch(
+            process, timeout=spec.duration_s + OVERRUN_MARGIN_S, sample=sample, every_s=SAMPLE_EVERY_S
+        )
+    except children.Overrun:
+        raise SwarmError(f"Locust overran its {spec.duration_s:g} s run time; killed") from None
     if process.returncode != 0:
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-10:])
         raise SwarmError(f"Locust exited with {process.returncode}:\n{tail}")

@@ -1,7 +1,8 @@
 """`python -m loadtest ui`: the upstream, the setups and Locust's web UI on loopback, until Ctrl-C.
 
 Everything is started in its own process group and stopped through an ExitStack, so
-Ctrl-C, SIGTERM or a crashed Locust all leave nothing running.
+Ctrl-C, SIGTERM, SIGHUP or a crashed Locust all leave nothing running (and after a SIGKILL,
+the reaper: see loadtest.lifeline).
 """
 
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 from rich.table import Table
 
 from core.matrix import ROOT, Matrix
-from loadtest import console, server, swarm
+from loadtest import children, console, lifeline, server, swarm
 
 WEB_PORT = 8089
 LOG_DIR = ROOT / "var" / "ui-logs"
@@ -24,14 +25,10 @@ def _wait_for_web_ui(port: int, process: subprocess.Popen, page: str, timeout: f
         raise server.ServerError(f"Locust's web UI did not answer on port {port} (see {LOG_DIR})")
 
 
-def _start_locust(stack: ExitStack, argv: list[str], log_path: Path) -> subprocess.Popen:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    stack.callback(server.stop_group, process)
-    return process
+def _server_env(upstream_url: str, metrics_dir: Path) -> dict[str, str]:
+    """The server's metrics folder in the harness's scratch, so it is removed with it."""
+    metrics_dir.mkdir()
+    return {"ASYNCGAP_UPSTREAM_URL": upstream_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
 
 
 def serve(
@@ -50,13 +47,14 @@ def serve(
         upstream = stack.enter_context(
             server.serving("upstream", port=matrix.upstream.port, log_path=LOG_DIR / "upstream.log")
         )
-        env = {"ASYNCGAP_UPSTREAM_URL": upstream.url}
+        scratch = stack.enter_context(lifeline.scratch("asyncgap-ui-"))
         running = [
             stack.enter_context(
-                server.serving(name, port=matrix.setups[name].port, log_path=LOG_DIR / f"{name}.log", env=env)
+                server.serving(name, port=matrix.setups[name].port, log_path=LOG_DIR / f"{name}.log",
+                               env=_server_env(upstream.url, scratch / f"metrics-{name}"))
             )
             for name in setups
-        ]
+        ]  # fmt: skip
         targets = running if side_by_side else running[:1]
         uis = []
         for offset, target in enumerate(targets):
@@ -65,7 +63,8 @@ def serve(
             log = LOG_DIR / f"locust-{port}.log"
             argv = swarm.web_ui_argv(locustfiles, target.url, port, allow_remote_target=allow_remote_target,
                                      web_login=web_login)  # fmt: skip
-            process = _start_locust(stack, argv, log)
+            process = children.spawn(argv, log_path=log)
+            stack.callback(children.stop_group, process)
             _wait_for_web_ui(port, process, "/login" if web_login else "/")  # both answer 200
             uis.append((target, port, process))
         _print_urls(running, uis, side_by_side)

@@ -1,6 +1,6 @@
-"""`python -m loadtest.verify LOCUSTFILE --host URL --server-pid PID [LOCUST OPTIONS]`: run each
-task of a scenario, one request at a time, on the idle server, and print per-endpoint
-figures as JSON: the calibration a cell's prediction is made from, before any load.
+"""`python -m loadtest.verify OUT_JSON LOCUSTFILE --host URL --server-pid PID [LOCUST OPTIONS]`:
+run each task of a scenario, one request at a time, on the idle server, and write per-endpoint
+figures to OUT_JSON: what a cell's calibration is made from, before any load.
 
 It does three jobs:
 - it proves that every URL the scenario uses answers as the scenario expects;
@@ -16,10 +16,10 @@ which the harness must not be.
 """
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from locust import events
 from locust.argument_parser import get_parser
@@ -27,6 +27,7 @@ from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
 from core.names import endpoint_key
+from loadtest.files import write_json
 from loadtest.sampler import idle_cpu_rate, tree_cpu_s
 
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
@@ -94,10 +95,11 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict[str
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m loadtest.verify")
+    parser.add_argument("out", type=Path, help="where to write the JSON")
     parser.add_argument("locustfile")
     parser.add_argument("--server-pid", type=int, required=True, help="the server's master process")
     args, locust_args = parser.parse_known_args(argv)
-    json.dump(verify(args.locustfile, args.server_pid, locust_args), sys.stdout)
+    write_json(args.out, verify(args.locustfile, args.server_pid, locust_args))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ command, so a setup is defined in exactly one place.
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from core.matrix import MatrixError, Setup, load, one_line
 APPS = {"upstream": "service.upstream:app"}
 DEFAULT_APP = "service.app:app"
 GRACEFUL_S = 3  # a blocked loop must not hold a shutdown for long
+METRICS_PREFIX = "asyncgap-metrics-"
 
 
 def server_argv(name: str, setup: Setup, host: str, port: int | None = None) -> list[str]:
@@ -58,12 +60,40 @@ def server_argv(name: str, setup: Setup, host: str, port: int | None = None) -> 
     ]
 
 
+def metrics_dir() -> str:
+    """A fresh Prometheus multiprocess folder when none is given (a server started by hand or
+    by docker-compose; the harness passes one from its scratch folder and removes it).
+
+    Named by this process's pid, which exec keeps for the server: each start removes the
+    folders of servers that have exited, so they cannot pile up, and empties a stale one
+    left under its own pid (a container restarted with the same pid).
+    """
+    for old in Path(tempfile.gettempdir()).glob(f"{METRICS_PREFIX}*"):
+        pid = old.name.removeprefix(METRICS_PREFIX)
+        if pid.isdigit() and (int(pid) == os.getpid() or not _running(int(pid))):
+            shutil.rmtree(old, ignore_errors=True)
+    path = Path(tempfile.gettempdir()) / f"{METRICS_PREFIX}{os.getpid()}"
+    path.mkdir(mode=0o700)
+    return str(path)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # running, as another user
+    return True
+
+
 def server_env(name: str) -> dict[str, str]:
-    """Environment for the server: a fresh Prometheus multiprocess folder for its workers."""
+    """Environment for the server: a Prometheus multiprocess folder for its workers."""
     env = dict(os.environ)
     if name not in APPS:
         # The harness passes its own folder so it can read the workers' metrics from outside.
-        env.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix=f"asyncgap-metrics-{name}-"))
+        if "PROMETHEUS_MULTIPROC_DIR" not in env:
+            env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir()
         env["ASYNCGAP_CREATE_SCHEMA"] = "false"  # created once below, before workers start
     return env
 

@@ -35,6 +35,16 @@ def interrupt(process: subprocess.Popen, sig: int, started: Iterable[psutil.Proc
         raise
 
 
+def running(procs: Iterable[psutil.Process]) -> list[psutil.Process]:
+    """Those still running: an orphan that exited stays a zombie where init does not reap it."""
+    alive = []
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc)
+    return alive
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from core.matrix import ROOT
-from loadtest import server, swarm
+from loadtest import children, server, swarm
 
 pytestmark = pytest.mark.e2e
 
@@ -53,18 +53,17 @@ def test_a_user_whose_host_got_past_the_other_checks_stops_before_its_first_requ
 
 
 @pytest.fixture
-def web_ui():
+def web_ui(tmp_path):
     """Locust's web UI with the harness's argv, its target a loopback port where nothing listens."""
     port, target = server.free_port(), f"http://127.0.0.1:{server.free_port()}"
-    process = subprocess.Popen(
-        swarm.web_ui_argv(["locustfiles/sleep_mix.py"], target, port),
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    process = children.spawn(
+        swarm.web_ui_argv(["locustfiles/sleep_mix.py"], target, port), log_path=tmp_path / "locust.log"
+    )
     try:
         assert server.wait_until_ok(f"http://127.0.0.1:{port}/", process, 60)
         yield f"http://127.0.0.1:{port}", target
     finally:
-        server.stop_group(process)
+        children.stop_group(process)
 
 
 def swarm_form(host: str, variant: str) -> dict:

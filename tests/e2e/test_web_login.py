@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core.matrix import ROOT
-from loadtest import server, swarm
+from loadtest import children, server, swarm
 from locustfiles.web_account import MISSING, PASSWORD_ENV, USER_ENV
 
 pytestmark = pytest.mark.e2e
@@ -23,18 +23,14 @@ def login_ui_argv(port: int) -> list[str]:
 
 
 @pytest.fixture
-def web():
+def web(tmp_path):
     port = server.free_port()
-    process = subprocess.Popen(
-        login_ui_argv(port),
-        cwd=ROOT, env={**os.environ, **ACCOUNT}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    process = children.spawn(login_ui_argv(port), log_path=tmp_path / "locust.log", env=ACCOUNT)
     try:
         assert server.wait_until_ok(f"http://127.0.0.1:{port}/login", process, 60)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.stop_group(process)
+        children.stop_group(process)
 
 
 def test_nothing_answers_before_the_right_password(web):

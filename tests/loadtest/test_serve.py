@@ -1,10 +1,12 @@
 """`python -m service.serve`: the one place server argv is built."""
 
+import os
 import subprocess
 import sys
+import tempfile
 
 from core import matrix
-from service.serve import server_argv
+from service.serve import METRICS_PREFIX, metrics_dir, server_argv
 
 
 def test_uvicorn_argv_binds_loopback_with_access_log_off():
@@ -52,3 +54,20 @@ def test_zero_workers_is_refused():
     done = serve("uvicorn-1w", "--dry-run", "--workers", "0")
     assert done.returncode == 2
     assert "workers" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_default_metrics_folder_replaces_those_of_exited_servers(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    for owner in (exited.pid, os.getppid(), os.getpid(), "uvicorn-1w-x1y2"):
+        (tmp_path / f"{METRICS_PREFIX}{owner}").mkdir()
+        (tmp_path / f"{METRICS_PREFIX}{owner}" / "counter_1.db").touch()
+
+    mine = metrics_dir()
+
+    assert mine == str(tmp_path / f"{METRICS_PREFIX}{os.getpid()}")
+    assert list((tmp_path / f"{METRICS_PREFIX}{os.getpid()}").iterdir()) == []  # a stale one, emptied
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{METRICS_PREFIX}{owner}" for owner in (os.getppid(), os.getpid(), "uvicorn-1w-x1y2")
+    )  # the exited server's is gone; a running one's and a foreign name are left alone
