@@ -17,7 +17,7 @@ from core import matrix
 from core.matrix import ROOT
 from core.variants import VARIANTS
 from loadtest import bench, check, compare, console, meta, plan, records, report, run, ui
-from loadtest.files import write_json
+from loadtest.files import write_atomic, write_json
 from locustfiles import web_account
 
 RESULTS = ROOT / "results"
@@ -227,7 +227,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     out = _create_out(args.out or RESULTS / f"bench-{_timestamp()}")
     report = bench.run_all(the_matrix, out, tuple(args.only or bench.SECTIONS))
     text = bench.markdown(report)
-    (out / "bench.md").write_text(text)
+    write_atomic(out / "bench.md", text)
     print(text)
     return 0
 

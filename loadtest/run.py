@@ -14,7 +14,7 @@ from pathlib import Path
 from core.matrix import Matrix
 from loadtest import explain, lifeline, model, results, server, supervision, swarm
 from loadtest.calibration import CalibrationError, calibrate
-from loadtest.files import write_json
+from loadtest.files import write_atomic, write_json
 from loadtest.plan import Cell
 from loadtest.records import ERROR_NAME, CellResult, Model, ResultsError, RunSummary
 from loadtest.sampler import Sampler
@@ -64,7 +64,7 @@ def failed(cell: Cell, exc: BaseException, clock: Stopwatch, cell_dir: Path, *, 
     if bug:
         reason = f"unexpected {type(exc).__name__}: {reason}"
     trace = "".join(traceback.format_exception(exc))
-    (cell_dir / ERROR_NAME).write_text(f"{message}\n\n{trace}")
+    write_atomic(cell_dir / ERROR_NAME, f"{message}\n\n{trace}")
     return CellResult(**cell.fields(), status="failed", reason=reason, error_file=f"{cell.key}/{ERROR_NAME}",
                       timings=clock.phases)  # fmt: skip
 
