@@ -9,6 +9,12 @@ trip of the /fast probe less its CPU: /fast holds the loop only for that CPU. So
 
 Without that, a 1 ms database call would count a 0.5 ms client round trip as time holding
 the event loop, and the loop's bound would come out a third too low.
+
+A call that waits (its round trip WAITS_MS over its CPU) lets the idle server fall asleep
+inside it, and waking costs CPU that a loaded server, never idle, does not pay. verify
+measures one wake (/fast after a pause, less /fast back to back) and the CPU bound uses
+
+    cpu_busy(e) = max(cpu_alone(e) - wake, cpu_alone(/fast))   for a call that waits
 """
 
 import json
@@ -26,6 +32,7 @@ from loadtest.records import EndpointCalibration
 
 TIMEOUT_S = 90.0
 NAME = "calibration.json"
+WAITS_MS = 5.0  # a call this much longer than its CPU lets the server idle inside it (bench section 7)
 
 
 class CalibrationError(RuntimeError):
@@ -44,7 +51,7 @@ def _measure(cell_dir: Path, locustfile: str, host: str, server_pid: int, option
         tail = log.read_text(errors="replace").strip()[-800:]
         raise CalibrationError(f"checking the scenario's URLs failed ({code}):\n{tail}")
     measured = json.loads(found.read_text())
-    broken = {name: e["error"] for name, e in measured.items() if e["error"]}
+    broken = {name: e["error"] for name, e in measured["endpoints"].items() if e["error"]}
     if broken:
         raise CalibrationError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
     return measured
@@ -64,6 +71,13 @@ def declared_stations(host: str) -> dict[str, str]:
     }
 
 
+def busy_ms(m: dict, wake_ms: float | None, floor_ms: float) -> float:
+    """CPU per request on a busy server: a call that waits less the one wake it paid alone."""
+    if wake_ms is None or m["round_trip_ms"] - m["cpu_ms_alone"] < WAITS_MS:
+        return m["cpu_ms_alone"]
+    return round(max(m["cpu_ms_alone"] - wake_ms, floor_ms), 4)
+
+
 def outside_ms(measured: dict[str, dict]) -> float:
     """What a call spends outside the server's stations, judged by /fast (0 without it)."""
     fast = measured.get(FAST)
@@ -74,7 +88,9 @@ def calibrate(
     cell_dir: Path, *, locustfile: str, host: str, server_pid: int, options: list[str]
 ) -> dict[str, EndpointCalibration]:
     """Check and measure every endpoint of a scenario; written to the cell's calibration.json."""
-    measured = _measure(cell_dir, locustfile, host, server_pid, options)
+    found = _measure(cell_dir, locustfile, host, server_pid, options)
+    measured, wake = found["endpoints"], found["wake_ms"]
+    floor = measured[FAST]["cpu_ms_alone"] if FAST in measured else 0.0
     stations = declared_stations(host)
     undeclared = sorted(set(measured) - set(stations))
     if undeclared:
@@ -90,6 +106,7 @@ def calibrate(
             round_trip_ms=m["round_trip_ms"],
             service_ms=round(max(m["round_trip_ms"] - outside, m["cpu_ms_alone"]), 4),
             cpu_ms_alone=m["cpu_ms_alone"],
+            cpu_ms_busy=busy_ms(m, wake, floor),
         )
         for name, m in measured.items()
     }

@@ -9,11 +9,11 @@ CPU_DRIFT = 1.10  # CPU per request under load this far from its cost alone is w
 LAG_MS = 50.0
 
 
-def cpu_ms_alone(model: Model) -> float:
-    """The scenario's CPU per request alone, weighted by the endpoints' shares."""
+def cpu_ms_expected(model: Model) -> float:
+    """The scenario's CPU per request on a busy server, as calibrated, weighted by the shares."""
     endpoints = model.inputs.endpoints.values()
     total = sum(e.share for e in endpoints)
-    return sum(e.share * e.cpu_ms_alone for e in endpoints) / total if total else 0.0
+    return sum(e.share * e.cpu_ms_busy for e in endpoints) / total if total else 0.0
 
 
 def reason(
@@ -32,11 +32,11 @@ def reason(
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
     facts = []
-    alone = cpu_ms_alone(model)
-    if cpu_ms_per_request and alone and not 1 / CPU_DRIFT <= cpu_ms_per_request / alone <= CPU_DRIFT:
+    expected = cpu_ms_expected(model)
+    if cpu_ms_per_request and expected and not 1 / CPU_DRIFT <= cpu_ms_per_request / expected <= CPU_DRIFT:
         facts.append(
-            f"each request cost {cpu_ms_per_request / alone:.1f}x its CPU alone "
-            f"({cpu_ms_per_request:.2f} ms under load, {alone:.2f} ms alone)"
+            f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated "
+            f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms calibrated)"
         )
     if generator_bound:
         facts.append(f"the load generator was the bottleneck ({generator_cores_busy:.2f} of a core)")
@@ -60,6 +60,6 @@ def in_words(model: Model) -> str:
         "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
         "loop": f"one event loop{per_worker}, blocked by each call",
         "pool": f"{inputs.pool_processes} pool processes{per_worker}",
-        "cpu": f"CPU: {cpu_ms_alone(model):.2f} ms a request alone, {inputs.cores} core(s)",
+        "cpu": f"CPU: {cpu_ms_expected(model):.2f} ms a request, {inputs.cores} core(s)",
     }
     return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"

@@ -20,6 +20,9 @@ is the prediction and names the binding station:
     cpu         = cores / sum of f_e * c_e            (a worker's Python holds one GIL: at
                                                       most one core each, bar its process pool)
 
+where c_e is the endpoint's CPU on a busy server (its CPU alone, less the wake from idle that
+a call that waits pays alone; loadtest/calibration.py).
+
 Keep-alive connections are split by the kernel at accept time, often unevenly (88/12 of 100
 is common): c_i is the measured split when there is one, and an even split before the load.
 Nothing measured under the load enters, so the model can be wrong, and the dashboard says so.
@@ -71,7 +74,7 @@ def bounds_rps(
         if demand.get(station, 0.0) > 0:
             cap = server.servers(station) / demand[station]
             bounds[station] = sum(min(c * per_connection, cap) for c in connections)
-    cpu_s = sum(shares[n] * e.cpu_ms_alone for n, e in endpoints.items()) / 1000
+    cpu_s = sum(shares[n] * e.cpu_ms_busy for n, e in endpoints.items()) / 1000
     if cpu_s > 0:
         cores = server.cores if demand.get("pool") else min(server.cores, server.workers)
         bounds["cpu"] = cores / cpu_s

@@ -72,7 +72,8 @@ class EndpointCalibration(_Record):
     share: float  # of the scenario's requests, from its task weights
     round_trip_ms: float  # the fastest call, as the load generator sees it
     service_ms: float  # the part of it spent holding the endpoint's station
-    cpu_ms_alone: float  # CPU of the server's process tree per request
+    cpu_ms_alone: float  # CPU of the server's process tree per request, one request at a time
+    cpu_ms_busy: float  # the same on a busy server: a call that waits pays no wake from idle
 
 
 Bound = Literal["connections", "threads", "loop", "pool", "cpu"]

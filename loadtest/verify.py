@@ -23,21 +23,24 @@ from pathlib import Path
 
 from locust import events
 from locust.argument_parser import get_parser
+from locust.clients import HttpSession
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
-from core.names import endpoint_key
+from core.names import FAST, endpoint_key
 from loadtest.files import write_json
 from loadtest.sampler import idle_cpu_rate, tree_cpu_s
 
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
+WAKE_CALLS, WAKE_PAUSE_S = 20, 0.02  # /fast after a pause long enough for the server to fall idle
 
 
-def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict[str, dict]:
+def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
-    trip, CPU ms per request alone, and its share of the scenario's requests."""
+    trip, CPU ms per request alone, and its share of the scenario's requests; and the cost of
+    one wake from idle (None without a /fast probe to measure it with)."""
     user_classes, _shapes = load_locustfile(locustfile)
     options = get_parser().parse_args(["-f", locustfile, *locust_args])
     env = Environment(
@@ -80,7 +83,7 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict[str
                 cpu_ms[key] = 1000 * max(used, 0.0) / requests
                 weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
     total = sum(weight.values())
-    return {
+    endpoints = {
         key: {
             "method": methods[key],
             "requests": len(times),
@@ -91,6 +94,25 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict[str
         }
         for key, times in latencies.items()
     }
+    return {"endpoints": endpoints, "wake_ms": _wake_ms(env, server_pid, idle, cpu_ms.get(FAST))}
+
+
+def _wake_ms(env: Environment, server_pid: int, idle: float, hot_ms: float | None) -> float | None:
+    """What one wake from idle costs the server: /fast after a pause, less /fast back to back.
+
+    A call that waits (a sleep, a query, an upstream) lets the server idle inside it, and
+    waking costs CPU a loaded server never pays (`make bench` section 7 shows it grow with the
+    wait). Measured here, it can be taken off such a call's CPU alone (loadtest/calibration.py).
+    """
+    if hot_ms is None:
+        return None
+    client = HttpSession(env.host, env.events.request, user=None)
+    cpu_before, started = tree_cpu_s(server_pid), time.monotonic()
+    for _ in range(WAKE_CALLS):
+        time.sleep(WAKE_PAUSE_S)
+        client.get(FAST)
+    used = tree_cpu_s(server_pid) - cpu_before - idle * (time.monotonic() - started)
+    return round(max(0.0, 1000 * used / WAKE_CALLS - hot_ms), 4)
 
 
 def main(argv: list[str]) -> None:

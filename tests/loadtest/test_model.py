@@ -11,7 +11,8 @@ SLEEP_MS, FAST_MS, OUTSIDE_MS = 100.0, 0.3, 0.5  # service times, and the client
 
 def call(station: str, share: float, service_ms: float, cpu_ms: float = 0.3) -> EndpointCalibration:
     return EndpointCalibration(method="GET", station=station, share=share, service_ms=service_ms,
-                               round_trip_ms=service_ms + OUTSIDE_MS, cpu_ms_alone=cpu_ms)  # fmt: skip
+                               round_trip_ms=service_ms + OUTSIDE_MS, cpu_ms_alone=cpu_ms,
+                               cpu_ms_busy=cpu_ms)  # fmt: skip
 
 
 def sleep_mix(variant: str) -> dict[str, EndpointCalibration]:
@@ -47,7 +48,7 @@ def test_async_blocking_is_capped_by_one_loop_per_worker():
 def test_async_is_bound_by_its_users_until_cpu_binds():
     got = predict(sleep_mix("async"), 100, Server(workers=1))
     assert (got.bound, got.predicted_rps) == ("connections", pytest.approx(100 / CYCLE_S, abs=0.01))
-    costly = {n: e.model_copy(update={"cpu_ms_alone": 2.0}) for n, e in sleep_mix("async").items()}
+    costly = {n: e.model_copy(update={"cpu_ms_busy": 2.0}) for n, e in sleep_mix("async").items()}
     capped = predict(costly, 100, Server(workers=1, cores=1))
     assert (capped.bound, capped.predicted_rps) == ("cpu", pytest.approx(500))
 
@@ -115,7 +116,7 @@ def test_a_miss_carries_its_measured_reason_and_a_hit_none():
     miss = run.record(prediction, measured(rps=prediction.predicted_rps / 2, cpu_ms=0.9, split=[100]))
     assert miss["model"].reason == (
         "measured 0.50x the prediction: "
-        "each request cost 3.0x its CPU alone (0.90 ms under load, 0.30 ms alone)"
+        "each request cost 3.0x the CPU calibrated (0.90 ms under load, 0.30 ms calibrated)"
     )
 
 
