@@ -284,7 +284,8 @@ class Bench:
         ]  # fmt: skip
 
 
-SECTIONS = ("fidelity", "convergence", "headroom", "instrumentation", "time_to_result", "wake_cost", "model")
+SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost")
+NEED_UPSTREAM = ("fidelity", "convergence")
 
 
 def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict:
@@ -295,13 +296,13 @@ def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict
         pinned = bench.cores.generator is not None
         report: dict = {"pinned": pinned, "cores": {"generator": sorted(bench.cores.generator or []),
                                                     "server": sorted(bench.cores.server or [])}}  # fmt: skip
-        if {"fidelity", "convergence"} & set(only):
+        if set(NEED_UPSTREAM) & set(only):
             with server.serving("upstream", port=matrix.upstream.port, log_path=out / "logs" / "upstream.log",
                                 cpus=bench.cores.generator) as upstream:  # fmt: skip
-                for name in ("fidelity", "convergence"):
+                for name in NEED_UPSTREAM:
                     if name in only:
                         report[name] = getattr(bench, name)(upstream.url)
-        for name in SECTIONS[2:]:  # each starts servers of its own
+        for name in (name for name in SECTIONS if name not in NEED_UPSTREAM):  # each starts its own servers
             if name in only:
                 report[name] = getattr(bench, name)()
     write_json(out / "bench.json", report)
