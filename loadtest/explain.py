@@ -7,6 +7,10 @@ from loadtest.records import Model
 TOLERANCE = 0.10
 CPU_DRIFT = 1.10  # CPU per request under load this far from its cost alone is worth naming
 LAG_MS = 50.0
+WOKE = (
+    ": calibrated one request at a time, the server fell idle and woke inside each call,"
+    " which a loaded server does not (make bench, section 7)"
+)
 
 
 def cpu_ms_expected(model: Model) -> float:
@@ -37,6 +41,7 @@ def reason(
         facts.append(
             f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated "
             f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms calibrated)"
+            + (WOKE if cpu_ms_per_request < expected else "")
         )
     if generator_bound:
         facts.append(f"the load generator was the bottleneck ({generator_cores_busy:.2f} of a core)")

@@ -120,6 +120,13 @@ def test_a_miss_carries_its_measured_reason_and_a_hit_none():
     )
 
 
+def test_a_request_cheaper_under_load_than_calibrated_says_why():
+    prediction = predict(sleep_mix("async"), 100, Server(workers=1))
+    cheaper = run.record(prediction, measured(rps=prediction.predicted_rps * 1.5, cpu_ms=0.15, split=[100]))
+    assert cheaper["model"].reason.startswith("measured 1.50x the prediction: each request cost 0.5x")
+    assert "the server fell idle and woke inside each call" in cheaper["model"].reason
+
+
 def test_the_bound_in_words():
     assert (
         explain.in_words(predict(sleep_mix("sync"), 100, Server(workers=1)))
