@@ -20,6 +20,11 @@ def cpu_ms_expected(model: Model) -> float:
     return sum(e.share * e.cpu_ms_busy for e in endpoints) / total if total else 0.0
 
 
+def _waits(model: Model) -> bool:
+    """Whether an endpoint lets the server idle inside its calls (its busy CPU was corrected)."""
+    return any(e.cpu_ms_busy < e.cpu_ms_alone for e in model.inputs.endpoints.values())
+
+
 def reason(
     model: Model,
     *,
@@ -41,7 +46,7 @@ def reason(
         facts.append(
             f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated "
             f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms calibrated)"
-            + (WOKE if cpu_ms_per_request < expected else "")
+            + (WOKE if cpu_ms_per_request < expected and _waits(model) else "")
         )
     if generator_bound:
         facts.append(f"the load generator was the bottleneck ({generator_cores_busy:.2f} of a core)")

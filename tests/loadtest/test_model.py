@@ -124,7 +124,11 @@ def test_a_request_cheaper_under_load_than_calibrated_says_why():
     prediction = predict(sleep_mix("async"), 100, Server(workers=1))
     cheaper = run.record(prediction, measured(rps=prediction.predicted_rps * 1.5, cpu_ms=0.15, split=[100]))
     assert cheaper["model"].reason.startswith("measured 1.50x the prediction: each request cost 0.5x")
-    assert "the server fell idle and woke inside each call" in cheaper["model"].reason
+    assert "the server fell idle and woke inside each call" not in cheaper["model"].reason  # none waits
+    waits = {n: e.model_copy(update={"cpu_ms_busy": e.cpu_ms_alone / 2})
+             for n, e in sleep_mix("async").items()}
+    woke = run.record(predict(waits, 100, Server(workers=1)), measured(rps=2000.0, cpu_ms=0.05, split=[100]))
+    assert "the server fell idle and woke inside each call" in woke["model"].reason
 
 
 def test_the_bound_in_words():
