@@ -2,6 +2,7 @@
 outside +-TOLERANCE, and never a guess: each fact is a figure the cell measured beside the
 model's input it contradicts."""
 
+from loadtest.model import Knee
 from loadtest.records import Model
 
 TOLERANCE = 0.10
@@ -63,3 +64,14 @@ def in_words(model: Model) -> str:
         "cpu": f"CPU: {cpu_ms_alone(model):.2f} ms a request alone, {inputs.cores} core(s)",
     }
     return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"
+
+
+UNITS = {"threads": ("thread token", "thread tokens"), "loop": ("event loop", "event loops"),
+         "pool": ("pool process", "pool processes"), "cpu": ("core", "cores")}  # fmt: skip
+
+
+def knee_words(knee: Knee) -> str:
+    """Where a curve flattens, as its two factors, e.g. 'knee 40 users = 40 thread tokens / 0.99
+    of a cycle holding one'."""
+    unit = UNITS[knee.bound][knee.servers != 1]
+    return f"knee {knee.users:,.0f} users = {knee.servers} {unit} / {knee.share:.2g} of a cycle holding one"
