@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from core.names import FAST
 from core.variants import VARIANTS
-from loadtest import explain, results, supervision
+from loadtest import explain, model, results, supervision
 from loadtest.files import write_atomic
 from loadtest.records import CellResult, load_summary
 
@@ -31,9 +31,12 @@ def _ok(cells: list[CellResult]) -> list[CellResult]:
     return [c for c in cells if c.ok]
 
 
-def _fast_p95(cell: CellResult) -> float | None:
+def fast_p95(cell: CellResult) -> float | None:
+    """The /fast probe's p95: its endpoint's, or a sweep level's (results.by_level)."""
     fast = cell.endpoint(FAST)
-    return fast and fast.p95_ms
+    if fast is not None:
+        return fast.p95_ms
+    return cell.levels[-1].fast_p95_ms if cell.levels else None
 
 
 def _ratio(a: float, b: float) -> str:
@@ -61,9 +64,9 @@ def verdicts(cells: list[CellResult]) -> list[str]:
                 for c in ranked
             )
             probe = ", ".join(
-                f"{_fast_p95(c):,.0f} ms under {c.variant}"
+                f"{fast_p95(c):,.0f} ms under {c.variant}"
                 for c in ranked
-                if _fast_p95(c) is not None
+                if fast_p95(c) is not None
             )
             theory = ", ".join(
                 f"{c.measured_over_predicted:.2f}" for c in ranked if c.measured_over_predicted
@@ -136,6 +139,86 @@ def latency_chart(cells: list[CellResult], scenario: str, endpoint: str | None, 
     return _layout(fig, title, "milliseconds", log=True)
 
 
+def _sweeps(cells: list[CellResult], scenario: str, setup: str) -> list[CellResult]:
+    """The measured sweeps of one scenario on one setup, in the variants' order."""
+    swept = [c for c in _ok(cells) if (c.scenario, c.setup) == (scenario, setup) and c.levels and c.model]
+    return sorted(swept, key=lambda c: VARIANTS.index(c.variant))
+
+
+def _model_users(cell: CellResult) -> list[int]:
+    """Every number of users from 1 to a quarter past the sweep's last level: the model's curve."""
+    return list(range(1, int(cell.levels[-1].users * 1.25) + 1))
+
+
+LEVEL_HOVER = ("<b>%{fullData.legendgroup}</b>, %{x} users<br>measured %{y:,.1f} rps, predicted "
+               "%{customdata[0]} (%{customdata[1]}x)<br>p50 %{customdata[2]} ms, p95 %{customdata[3]} ms, "
+               "/fast p95 %{customdata[4]} ms<br>bound: %{customdata[5]}<extra></extra>")  # fmt: skip
+
+
+def _level_numbers(cell: CellResult) -> list[list[str]]:
+    """What hovering a measured level shows, formatted as the tables are."""
+    return [[number(lv.predicted_rps, 1), number(lv.measured_over_predicted, 2), number(lv.p50_ms),
+             number(lv.p95_ms), number(lv.fast_p95_ms), lv.bound or "-"] for lv in cell.levels]  # fmt: skip
+
+
+def curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure:
+    """Throughput against users: each variant's measured levels (points), the model's curve made
+    from the cell's calibration alone (dashed) and its knee (dotted), where users stop helping."""
+    fig = go.Figure()
+    sweeps = _sweeps(cells, scenario, setup)
+    for c in sweeps:
+        color, users = COLORS[c.variant], _model_users(c)
+        fig.add_scatter(
+            x=users, y=[m.predicted_rps for m in model.curve(c.model.inputs, users)], mode="lines",
+            name=f"{c.variant} model", legendgroup=c.variant, line={"color": color, "dash": "dash"},
+            hovertemplate=f"{c.variant} model: %{{x}} users, %{{y:,.1f}} rps<extra></extra>",
+        )  # fmt: skip
+        fig.add_scatter(
+            x=[lv.users for lv in c.levels], y=[lv.rps for lv in c.levels], mode="lines+markers",
+            name=f"{c.variant} measured", legendgroup=c.variant, line={"color": color, "width": 1},
+            marker={"color": color, "size": 10}, customdata=_level_numbers(c), hovertemplate=LEVEL_HOVER,
+        )  # fmt: skip
+    rps = [r for c in sweeps for lv in c.levels for r in (lv.rps, lv.predicted_rps) if r]
+    for c in sweeps:
+        knee = model.knee(c.model.inputs)
+        if knee is None or not rps or not 1 <= knee.users <= c.levels[-1].users * 1.25:
+            continue
+        words, color = f"{c.variant}: {explain.knee_words(knee)}", COLORS[c.variant]
+        fig.add_scatter(
+            x=[knee.users, knee.users], y=[min(rps) / 1.5, max(rps) * 1.5], mode="lines+text",
+            text=["", words], textposition="bottom right", textfont={"color": color}, showlegend=False,
+            line={"color": color, "dash": "dot", "width": 1}, legendgroup=c.variant,
+            hovertemplate=f"{words}<extra></extra>",
+        )  # fmt: skip
+    fig.update_xaxes(type="log", title="concurrent users (log)")
+    title = f"{scenario} on {setup}: throughput against users (measured; dashed: the model; dotted: its knee)"
+    return _layout(fig, title, "requests/s (log)", log=True)
+
+
+def latency_curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure:
+    """Latency against users: each level's p50, p95 and /fast p95 beside the model's mean, N / X."""
+    fig = go.Figure()
+    for c in _sweeps(cells, scenario, setup):
+        color, users = COLORS[c.variant], _model_users(c)
+        curve = model.curve(c.model.inputs, users)
+        fig.add_scatter(
+            x=users, y=[model.latency_ms(n, m.predicted_rps) for n, m in zip(users, curve, strict=True)],
+            mode="lines", name=f"{c.variant} model mean (N / X)", legendgroup=c.variant,
+            line={"color": color, "dash": "dash"}, hovertemplate="%{x} users: %{y:,.1f} ms, the model's mean",
+        )  # fmt: skip
+        for key, label, symbol in (("p50_ms", "p50", "circle"), ("p95_ms", "p95", "circle-open"),
+                                   ("fast_p95_ms", "/fast p95", "x")):  # fmt: skip
+            fig.add_scatter(
+                x=[lv.users for lv in c.levels], y=[getattr(lv, key) for lv in c.levels], mode="markers",
+                name=f"{c.variant} {label}", legendgroup=c.variant,
+                marker={"color": color, "symbol": symbol, "size": 9},
+                hovertemplate=f"{c.variant}, %{{x}} users: {label} %{{y:,.1f}} ms<extra></extra>",
+            )  # fmt: skip
+    fig.update_xaxes(type="log", title="concurrent users (log)")
+    title = f"{scenario} on {setup}: latency against users (measured; dashed: the model's mean)"
+    return _layout(fig, title, "milliseconds (log)", log=True)
+
+
 def _samples(run_dir: Path, cell: CellResult) -> list[dict]:
     path = run_dir / cell.folder / "samples.json"
     return json.loads(path.read_text()) if path.exists() else []
@@ -187,7 +270,7 @@ def _table(cells: list[CellResult]) -> str:
         "/fast&nbsp;p95 failures connections generator report"
     ).split()
     rows = []
-    for c in cells:
+    for c in results.by_level(cells):  # a sweep: a row per level
         if not c.ok:
             cols = [c.setup, c.scenario, c.variant, c.users]
             reason = html.escape(c.reason or "")
@@ -198,7 +281,7 @@ def _table(cells: list[CellResult]) -> str:
                 + f"<td colspan=13 style='text-align:left;color:#b00'>failed: {reason}</td>"
             )
             continue
-        gen = f"{c.generator_cores_busy:.2f} core" + (" ⚠ bound" if c.generator_bound else "")
+        gen = number(c.generator_cores_busy, 2) + " core" + (" ⚠ bound" if c.generator_bound else "")
         cols = [
             c.setup,
             c.scenario,
@@ -212,12 +295,13 @@ def _table(cells: list[CellResult]) -> str:
             number(c.p50_ms),
             number(c.p95_ms),
             number(c.p99_ms),
-            number(_fast_p95(c)),
+            number(fast_p95(c)),
             c.failures,
             "/".join(map(str, c.connections_per_worker)),
             gen,
         ]
-        link = f"<td><a href='{html.escape(c.locust_report or '')}'>Locust</a></td>"
+        report = c.locust_report
+        link = f"<td><a href='{html.escape(report)}'>Locust</a></td>" if report else "<td></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
         notes = {
             "theory": (explain.in_words(c.model), "#555") if c.model else ("", ""),
@@ -244,7 +328,10 @@ def render(run_dir: Path) -> str:
     cells = results.merge_repeats(summary.cells)
     charts, first = [], True
     for scenario in dict.fromkeys(c.scenario for c in cells):
+        swept = [setup for setup in dict.fromkeys(c.setup for c in cells) if _sweeps(cells, scenario, setup)]
+        curves = [draw(cells, scenario, s) for s in swept for draw in (curve_chart, latency_curve_chart)]
         for fig in (
+            *curves,
             throughput_chart(cells, scenario),
             latency_chart(cells, scenario, None, f"{scenario}: latency of all requests (p50, p95, p99)"),
             latency_chart(cells, scenario, FAST, f"{scenario}: the /fast probe's latency (starvation)"),
