@@ -5,7 +5,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core import levels
 from core.names import unknown
@@ -77,12 +77,17 @@ class Profile(_Frozen):
     duration_s: float = Field(gt=0, le=3600)
     warmup_s: float = Field(ge=0)
 
+    @field_validator("users")
+    @classmethod
+    def _sweepable(cls, users: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if users and (problem := levels.problem(users)):
+            raise ValueError(problem)
+        return users
+
     @model_validator(mode="after")
-    def _consistent(self) -> "Profile":
+    def _warmup_inside_duration(self) -> "Profile":
         if self.warmup_s >= self.duration_s:
             raise ValueError(f"warmup_s ({self.warmup_s}) must be below duration_s ({self.duration_s})")
-        if self.users and (problem := levels.problem(self.users)):
-            raise ValueError(f"users {problem}")
         return self
 
 
