@@ -16,6 +16,7 @@ from loadtest import explain, model, results, supervision
 from loadtest.files import write_atomic
 from loadtest.records import CellResult, load_summary
 
+COLLAPSE = 0.8  # a sweep whose last level serves less than this share of its peak is called out
 COLORS = {"sync": "#4C78A8", "async": "#54A24B", "async-blocking": "#E45756"}
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
@@ -75,6 +76,32 @@ def verdicts(cells: list[CellResult]) -> list[str]:
                 f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {served}. "
                 f"The /fast probe's p95 was {probe}. Measured/predicted: {theory}."
             )
+    return lines
+
+
+def _by_users(cell: CellResult) -> str:
+    """A sweep in words: where it started, peaked, ended if it fell, the model's knee, its worst level."""
+    first, last = cell.levels[0], cell.levels[-1]
+    peak = max(cell.levels, key=lambda lv: lv.rps or 0.0)
+    text = f"{cell.variant} {number(first.rps)} rps at {first.users}, {number(peak.rps)} at {peak.users}"
+    if last is not peak and (last.rps or 0.0) < COLLAPSE * (peak.rps or 0.0):
+        text += f", then {number(last.rps)} at {last.users}: <b>more users, less throughput</b>"
+    if knee := model.knee(cell.model.inputs):
+        text += f" (the model's knee: {knee.users:,.0f} users)"
+    ratios = [lv for lv in cell.levels if lv.measured_over_predicted]
+    if ratios:
+        worst = max(ratios, key=lambda lv: abs(lv.measured_over_predicted - 1))
+        text += f", worst level {worst.measured_over_predicted:.2f}x the model at {worst.users} users"
+    return text
+
+
+def sweep_verdicts(cells: list[CellResult]) -> list[str]:
+    """Plain words per scenario and setup swept: how each variant's throughput followed its users."""
+    lines = []
+    for scenario, setup in dict.fromkeys((c.scenario, c.setup) for c in cells):
+        if sweeps := _sweeps(cells, scenario, setup):
+            words = "; ".join(_by_users(c) for c in sweeps)
+            lines.append(f"<b>{html.escape(scenario)} on {html.escape(setup)}, by users</b>: {words}.")
     return lines
 
 
@@ -350,7 +377,7 @@ def render(run_dir: Path) -> str:
         f"{meta.get('cpu_count', '?')} CPUs · Python {meta.get('python', '?')} · "
         + " · ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
     )
-    verdict = "".join(f"<li>{line}</li>" for line in verdicts(cells))
+    verdict = "".join(f"<li>{line}</li>" for line in verdicts(cells) + sweep_verdicts(cells))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>asyncgap report</title>
 <style>{CSS}</style></head><body>
 <h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(facts)}</p>{warn}

@@ -131,3 +131,12 @@ def test_the_dashboard_draws_the_curves_with_the_knee_and_lists_each_level(tmp_p
     assert "sleep on uvicorn-1w: latency against users" in page
     assert "sync: knee 40 users = 40 thread tokens / 0.99 of a cycle holding one" in page
     assert page.count("<tr><td>uvicorn-1w</td><td>sleep</td><td>sync</td>") == 2  # a row per level
+
+
+def test_a_sweep_that_serves_less_with_more_users_is_called_out(tmp_path):
+    collapsed = swept_cell({10: 104.0, 30: 309.0, 100: 94.0})  # issue 14's upstream async
+    steady = swept_cell({10: 110.0, 40: 430.0, 100: 440.0})
+    assert "more users, less throughput" in report.sweep_verdicts([collapsed])[0]
+    line = report.sweep_verdicts([steady])[0]
+    assert "sync 110 rps at 10, 440 at 100 (the model's knee: 40 users)" in line
+    assert "less throughput" not in line
