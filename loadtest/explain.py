@@ -57,7 +57,7 @@ def in_words(model: Model) -> str:
     inputs = model.inputs
     per_worker = "" if inputs.workers == 1 else f" in each of {inputs.workers} workers"
     words = {
-        "connections": f"{inputs.users} users, one request out each",
+        "connections": f"{inputs.users} user{'s' if inputs.users != 1 else ''}, one request out each",
         "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
         "loop": f"one event loop{per_worker}, blocked by each call",
         "pool": f"{inputs.pool_processes} pool processes{per_worker}",

@@ -308,7 +308,8 @@ def _table(cells: list[CellResult]) -> str:
                 + f"<td colspan=13 style='text-align:left;color:#b00'>failed: {reason}</td>"
             )
             continue
-        gen = number(c.generator_cores_busy, 2) + " core" + (" ⚠ bound" if c.generator_bound else "")
+        busy = "-" if c.generator_cores_busy is None else f"{c.generator_cores_busy:.2f} core"
+        gen = busy + (" ⚠ bound" if c.generator_bound else "")
         cols = [
             c.setup,
             c.scenario,
@@ -331,7 +332,7 @@ def _table(cells: list[CellResult]) -> str:
         link = f"<td><a href='{html.escape(report)}'>Locust</a></td>" if report else "<td></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
         notes = {
-            "theory": (explain.in_words(c.model), "#555") if c.model else ("", ""),
+            "theory": (explain.in_words(c.model), "#555") if c.model and not c.levels else ("", ""),  # curves
             "theory missed": (c.model.reason if c.model else "", "#b00"),
             "server": (supervision.describe(c.server_events), "#b00"),
             "failures": ("; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons), "#b00"),
@@ -348,25 +349,37 @@ def number(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+CURVES_NOTE = """<p>Each swept cell is one server and one swarm holding each level of users in turn,
+each level's warm-up discarded. Points are measured; the dashed curve is the model, made before
+the load from the cell's calibration alone; the dotted line is its knee, where the station that
+binds first saturates: its servers (thread tokens, the event loop, cores) over the share of a
+user's cycle that holds one. Past the knee, more users bring only latency.</p>"""
+
+
 def render(run_dir: Path) -> str:
     summary = load_summary(run_dir)
     meta_path = run_dir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     cells = results.merge_repeats(summary.cells)
-    charts, first = [], True
-    for scenario in dict.fromkeys(c.scenario for c in cells):
-        swept = [setup for setup in dict.fromkeys(c.setup for c in cells) if _sweeps(cells, scenario, setup)]
-        curves = [draw(cells, scenario, s) for s in swept for draw in (curve_chart, latency_curve_chart)]
+    scenarios = list(dict.fromkeys(c.scenario for c in cells))
+    swept = [(scenario, setup) for scenario in scenarios for setup in dict.fromkeys(c.setup for c in cells)
+             if _sweeps(cells, scenario, setup)]  # fmt: skip
+    curves = [draw(cells, *pair) for pair in swept for draw in (curve_chart, latency_curve_chart)]
+    charts = [
+        fig
+        for scenario in scenarios
         for fig in (
-            *curves,
             throughput_chart(cells, scenario),
             latency_chart(cells, scenario, None, f"{scenario}: latency of all requests (p50, p95, p99)"),
             latency_chart(cells, scenario, FAST, f"{scenario}: the /fast probe's latency (starvation)"),
             timeline_chart(run_dir, cells, scenario),
             lag_chart(run_dir, cells, scenario),
-        ):
-            charts.append(fig.to_html(full_html=False, include_plotlyjs=first, div_id=None))
-            first = False
+        )
+    ]
+    html_of = [fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=None)
+               for i, fig in enumerate(curves + charts)]  # plotly.js once, in the first  # fmt: skip
+    curves_html = "".join(f"<div class=chart>{c}</div>" for c in html_of[: len(curves)])
+    by_users = f"<h2>Throughput against users</h2>{CURVES_NOTE}{curves_html}" if curves else ""
     warn = (
         ""
         if summary.complete
@@ -382,6 +395,7 @@ def render(run_dir: Path) -> str:
 <style>{CSS}</style></head><body>
 <h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(facts)}</p>{warn}
 <h2>Verdict</h2><ul class=verdict>{verdict}</ul>
+{by_users}
 <h2>Measured vs predicted</h2>
 <p>Predicted before each cell's load, from its calibration alone (each endpoint's round trip, the
 time it holds its declared station and its CPU, measured one request at a time on the idle server):
@@ -390,7 +404,7 @@ the event loop, the process pool or CPU), with each worker's measured share of t
 <i>even-split</i> assumes the kernel spread them evenly. Where measured/predicted is outside ±10%,
 the row says what the cell measured that theory did not expect. See the README's methodology.</p>
 {_table(cells)}
-<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in charts)}
+<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in html_of[len(curves):])}
 </body></html>"""
 
 
