@@ -427,7 +427,7 @@ def percent(value: float | None) -> str:
 def write_compare(rows: list[dict], run_a: Path, run_b: Path, path: Path) -> Path:
     """compare.html: each cell's throughput change with its 95% interval, and the table."""
     measured = [r for r in rows if "rps_change" in r]
-    labels = [f"{r['setup']} {r['scenario']} {r['variant']}" for r in measured]
+    labels = [f"{r['setup']} {r['scenario']} {r['variant']} {r['users']} users" for r in measured]
     fig = go.Figure(
         go.Bar(
             x=[r["rps_change"] * 100 for r in measured], y=labels, orientation="h",
