@@ -62,12 +62,13 @@ def swept_cell(rps: dict[int, float], *, status: str = "ok") -> CellResult:
     """A measured sweep as run.run_cell records it: its figures are its last level's."""
     top = max(rps)
     prediction = predict(sleep_mix("sync"), top, Server(workers=1))
-    levels = [Level(users=n, rps=r, p50_ms=100.0, p95_ms=120.0, fast_p95_ms=2.0, connections_per_worker=[n],
+    levels = [Level(users=n, rps=r, requests=int(3 * r), failures=0, p50_ms=100.0, p95_ms=120.0,
+                    fast_p95_ms=2.0, connections_per_worker=[n],
                     predicted_rps=predict(sleep_mix("sync"), n, Server(workers=1)).predicted_rps,
                     bound="threads" if n > 40 else "connections") for n, r in rps.items()]  # fmt: skip
     return CellResult(setup="uvicorn-1w", scenario="sleep", variant="sync", users=top, duration_s=8.0,
-                      status=status, rps=rps[top], model=prediction, levels=levels,
-                      locust_report="uvicorn-1w__sleep__sync/locust.html")  # fmt: skip
+                      status=status, rps=rps[top], requests=levels[-1].requests, failures=0, model=prediction,
+                      levels=levels, locust_report="uvicorn-1w__sleep__sync/locust.html")  # fmt: skip
 
 
 def test_by_level_makes_a_cell_of_each_level_with_the_model_at_its_users():
