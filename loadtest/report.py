@@ -206,14 +206,15 @@ def curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure
             marker={"color": color, "size": 10}, customdata=_level_numbers(c), hovertemplate=LEVEL_HOVER,
         )  # fmt: skip
     rps = [r for c in sweeps for lv in c.levels for r in (lv.rps, lv.predicted_rps) if r]
-    for c in sweeps:
+    for row, c in enumerate(sweeps):
         knee = model.knee(c.model.inputs)
         if knee is None or not rps or not 1 <= knee.users <= c.levels[-1].users * 1.25:
             continue
         words, color = f"{c.variant}: {explain.knee_words(knee)}", COLORS[c.variant]
+        low, high = min(rps) / 1.5, max(rps) * 1.5
         fig.add_scatter(
-            x=[knee.users, knee.users], y=[min(rps) / 1.5, max(rps) * 1.5], mode="lines+text",
-            text=["", words], textposition="bottom right", textfont={"color": color}, showlegend=False,
+            x=[knee.users] * 3, y=[low, high / 2.5**row, high], mode="lines+text",  # labels one under another
+            text=["", words, ""], textposition="bottom right", textfont={"color": color}, showlegend=False,
             line={"color": color, "dash": "dot", "width": 1}, legendgroup=c.variant,
             hovertemplate=f"{words}<extra></extra>",
         )  # fmt: skip
@@ -243,7 +244,7 @@ def latency_curve_chart(cells: list[CellResult], scenario: str, setup: str) -> g
             )  # fmt: skip
     fig.update_xaxes(type="log", title="concurrent users (log)")
     title = f"{scenario} on {setup}: latency against users (measured; dashed: the model's mean)"
-    return _layout(fig, title, "milliseconds (log)", log=True)
+    return _layout(fig, title, "milliseconds (log)", log=True).update_layout(height=480, legend={"y": -0.3})
 
 
 def _samples(run_dir: Path, cell: CellResult) -> list[dict]:
