@@ -74,4 +74,4 @@ def knee_words(knee: Knee) -> str:
     """Where a curve flattens, as its two factors, e.g. 'knee 40 users = 40 thread tokens / 0.99
     of a cycle holding one'."""
     unit = UNITS[knee.bound][knee.servers != 1]
-    return f"knee {knee.users:,.0f} users = {knee.servers} {unit} / {knee.share:.2g} of a cycle holding one"
+    return f"knee {knee.users:,.0f} users = {knee.servers} {unit} / {knee.share:.3g} of a cycle holding one"

@@ -152,7 +152,7 @@ def test_the_curve_grows_with_users_until_the_knee_at_tokens_over_demand_then_fl
         expected = n / CYCLE_S if n <= knee.users else ceiling
         assert curve[n] == pytest.approx(expected, abs=0.01), n
     assert explain.knee_words(knee) == (
-        f"knee {knee.users:,.0f} users = {tokens} thread tokens / 0.99 of a cycle holding one"
+        f"knee {knee.users:,.0f} users = {tokens} thread tokens / 0.994 of a cycle holding one"
     )
 
 
