@@ -74,4 +74,6 @@ def knee_words(knee: Knee) -> str:
     """Where a curve flattens, as its two factors, e.g. 'knee 40 users = 40 thread tokens / 0.99
     of a cycle holding one'."""
     unit = UNITS[knee.bound][knee.servers != 1]
-    return f"knee {knee.users:,.0f} users = {knee.servers} {unit} / {knee.share:.3g} of a cycle holding one"
+    users = f"{knee.users:,.0f} user" + ("" if round(knee.users) == 1 else "s")
+    held = "on a core" if knee.bound == "cpu" else "holding one"
+    return f"knee {users} = {knee.servers} {unit} / {knee.share:.3g} of a cycle {held}"
