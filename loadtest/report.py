@@ -214,7 +214,8 @@ def curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure
         low, high = min(rps) / 1.5, max(rps) * 1.5
         fig.add_scatter(
             x=[knee.users] * 3, y=[low, high / 2.5**row, high], mode="lines+text",  # labels one under another
-            text=["", words, ""], textposition="bottom right", textfont={"color": color}, showlegend=False,
+            text=["", words, ""], textfont={"color": color}, showlegend=False,
+            textposition="bottom left" if knee.users**2 > c.levels[-1].users else "bottom right",
             line={"color": color, "dash": "dot", "width": 1}, legendgroup=c.variant,
             hovertemplate=f"{words}<extra></extra>",
         )  # fmt: skip
