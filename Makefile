@@ -48,7 +48,7 @@ DURATION ?= 30s
 COMPOSE_ENV = SETUP=$(SETUP) WORKERS=$(WORKERS) HOST_UID=$$(id -u) HOST_GID=$$(id -g)
 .PHONY: compose-up compose-loadtest compose-down
 
-compose-up: | results/compose ## setups + upstream + Locust in containers; UIs on 127.0.0.1:8191-8193; workers join SETUP
+compose-up: | results/compose ## setups + upstream + Locust in containers; UIs on 127.0.0.1:8191-8194; workers join SETUP
 	$(COMPOSE_ENV) $(COMPOSE) up --build
 
 compose-loadtest: | results/compose ## headless Locust in containers on SETUP for DURATION; CSV/HTML in results/compose/SETUP

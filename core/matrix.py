@@ -5,8 +5,9 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core import levels
 from core.names import unknown
 from core.variants import Variant
 
@@ -30,6 +31,7 @@ class Setup(_Frozen):
     workers: int = Field(ge=1, le=64)
     port: int = Field(ge=1024, le=65535)
     timeout_s: int | None = Field(default=None, ge=1, le=3600)  # gunicorn --timeout (its default: 30)
+    thread_tokens: int | None = Field(default=None, ge=1, le=10_000)  # per worker (None: the service's)
 
     @model_validator(mode="after")
     def _timeout_is_gunicorns(self) -> "Setup":
@@ -64,14 +66,23 @@ class Scenario(_Frozen):
 
 
 class Profile(_Frozen):
-    """Which cells to run and for how long each."""
+    """Which cells to run and for how long each; with several `users`, each cell is a sweep that
+    holds each level for duration_s (its first warmup_s discarded)."""
 
     description: str
     setups: tuple[str, ...] = Field(min_length=1)
     scenarios: tuple[str, ...] = Field(min_length=1)
     variants: tuple[Variant, ...] = Field(min_length=1)
+    users: tuple[int, ...] | None = Field(default=None, min_length=1)  # None: each scenario's users
     duration_s: float = Field(gt=0, le=3600)
     warmup_s: float = Field(ge=0)
+
+    @field_validator("users")
+    @classmethod
+    def _sweepable(cls, users: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if users and (problem := levels.problem(users)):
+            raise ValueError(problem)
+        return users
 
     @model_validator(mode="after")
     def _warmup_inside_duration(self) -> "Profile":

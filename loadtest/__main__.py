@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core import matrix
+from core import levels, matrix
 from core.matrix import ROOT
 from core.variants import VARIANTS
 from loadtest import bench, check, compare, console, meta, plan, records, report, run, ui
@@ -63,18 +63,29 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+def _users(text: str) -> tuple[int, ...]:
+    """One number of users, or a sweep's levels: 1,10,40 (checked as a plan, see core/levels.py)."""
+    try:
+        return levels.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m loadtest", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     go = verbs.add_parser("run", help="run the matrix and write a dashboard")
-    go.add_argument("--profile", default="default", help="quick, default or full (see matrix.toml)")
+    go.add_argument("--profile", default="default", help="quick, default, full or sweep (see matrix.toml)")
     go.add_argument("--quick", action="store_const", dest="profile", const="quick", help="= --profile quick")
     go.add_argument("--setups", type=_names, help="comma-separated setups (default: the profile's)")
     go.add_argument("--scenarios", type=_names, help="comma-separated scenarios")
     go.add_argument("--variants", type=_names, help=f"comma-separated, of: {', '.join(VARIANTS)}")
-    go.add_argument("--users", type=int, help="concurrent users (default: the scenario's)")
-    go.add_argument("--duration", type=float, help="seconds of load per cell (default: the profile's)")
+    go.add_argument(
+        "--users", type=_users, metavar="N[,N...]",
+        help="concurrent users (default: the scenario's); a list such as 1,10,40 sweeps them, one level each",
+    )  # fmt: skip
+    go.add_argument("--duration", type=float, help="seconds of load per cell, or per level of a sweep")
     go.add_argument("--out", type=Path, help="run folder (default: results/<UTC timestamp>)")
     go.add_argument(
         "--repeat", type=int, default=1, help="run each cell K times, interleaved, to measure noise"
@@ -241,6 +252,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for row in worse:
             console.err(
                 f"regression: {row['setup']} {row['scenario']} {row['variant']}: {row['rps_change']:+.1%} rps"
+                f" at {row['users']} users"
             )
         return 1 if worse else 0
     return 0

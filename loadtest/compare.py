@@ -8,6 +8,7 @@ otherwise each steady second's rps. Seconds of one run cannot see what drifts be
 smaller than SINGLE_RUN_FLOOR is never called. A change whose interval spans zero is "not
 significant", however large it looks. Latency changes are shown as measured; they get an
 interval only from repeats, since Locust keeps no per-second percentiles worth trusting.
+Sweeps are compared level by level: each level is a cell of its users, its seconds its own.
 """
 
 import random
@@ -53,8 +54,8 @@ def _relative(a: float | None, b: float | None) -> float | None:
 
 
 def compare(run_a: Path, run_b: Path) -> list[dict]:
-    """One row per cell common to both runs, in run A's order."""
-    cells_a, cells_b = load_summary(run_a).cells, load_summary(run_b).cells
+    """One row per cell common to both runs, in run A's order; a sweep's levels are cells here."""
+    cells_a, cells_b = (results.by_level(load_summary(run).cells) for run in (run_a, run_b))
     groups_a: dict[tuple, list[CellResult]] = {}
     groups_b: dict[tuple, list[CellResult]] = {}
     for cells, groups in ((cells_a, groups_a), (cells_b, groups_b)):

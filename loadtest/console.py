@@ -9,12 +9,11 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from core.matrix import Matrix
-from core.names import FAST
 from core.variants import DESCRIPTIONS
 from loadtest.plan import Cell
 from loadtest.records import CellResult
-from loadtest.report import number, percent
-from loadtest.results import merge_repeats
+from loadtest.report import fast_p95, number, percent
+from loadtest.results import by_level, merge_repeats
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI: no cramped columns
 CELL_OVERHEAD_S = 4.0  # start, URL check and stop around each cell's load, for the ETA
@@ -77,28 +76,28 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
     table = Table(title=f"asyncgap: {run_dir}", title_justify="left")
     for column in ("setup", "scenario", "variant", "note"):
         table.add_column(column)
-    for column in ("rps", "predicted", "meas/pred"):
+    for column in ("users", "rps", "predicted", "meas/pred"):
         table.add_column(column, justify="right")
     table.add_column("bound")
     for column in ("p50 ms", "p95 ms", "/fast p95 ms", "failures"):
         table.add_column(column, justify="right")
-    for c in merge_repeats(cells):
+    for c in merge_repeats(by_level(cells)):
         if not c.ok:
-            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", *["-"] * 8)
+            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", str(c.users), *["-"] * 8)
             continue
-        fast = c.endpoint(FAST)
         table.add_row(
             c.setup,
             c.scenario,
             c.variant,
             _note(c),
+            str(c.users),
             number(c.rps, 1),
             number(c.predicted_rps, 1),
             number(c.measured_over_predicted, 2),
             c.model.bound if c.model else "-",
             number(c.p50_ms),
             number(c.p95_ms),
-            number(fast and fast.p95_ms),
+            number(fast_p95(c)),
             number(c.failures),
         )
     out.print(table)
@@ -123,14 +122,15 @@ def compare_table(rows: list[dict]) -> None:
     table = Table(title="asyncgap compare: B against A", title_justify="left")
     for column in ("setup", "scenario", "variant"):
         table.add_column(column)
-    for column in ("rps A", "rps B", "change", "95% interval", "p50", "p95", "samples", "verdict"):
+    for column in ("users", "rps A", "rps B", "change", "95% interval", "p50", "p95", "samples", "verdict"):
         table.add_column(column, justify="right")
     colors = {"faster": "green", "slower": "red"}
     for r in rows:
         interval = f"{percent(r['ci_low'])} to {percent(r['ci_high'])}" if "ci_low" in r else "-"
         color = colors.get(r["verdict"], "white")
         table.add_row(
-            r["setup"], r["scenario"], r["variant"], number(r.get("rps_a"), 1), number(r.get("rps_b"), 1),
+            r["setup"], r["scenario"], r["variant"], str(r["users"]), number(r.get("rps_a"), 1),
+            number(r.get("rps_b"), 1),
             percent(r.get("rps_change")), interval, percent(r.get("p50_change")),
             percent(r.get("p95_change")), r.get("basis", "-"), f"[{color}]{r['verdict']}[/]",
         )  # fmt: skip

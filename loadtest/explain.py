@@ -2,6 +2,7 @@
 outside +-TOLERANCE, and never a guess: each fact is a figure the cell measured beside the
 model's input it contradicts."""
 
+from loadtest.model import Knee
 from loadtest.records import Model
 
 TOLERANCE = 0.10
@@ -66,10 +67,23 @@ def in_words(model: Model) -> str:
     inputs = model.inputs
     per_worker = "" if inputs.workers == 1 else f" in each of {inputs.workers} workers"
     words = {
-        "connections": f"{inputs.users} users, one request out each",
+        "connections": f"{inputs.users} user{'s' if inputs.users != 1 else ''}, one request out each",
         "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
         "loop": f"one event loop{per_worker}, blocked by each call",
         "pool": f"{inputs.pool_processes} pool processes{per_worker}",
         "cpu": f"CPU: {cpu_ms_expected(model):.2f} ms a request, {inputs.cores} core(s)",
     }
     return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"
+
+
+UNITS = {"threads": ("thread token", "thread tokens"), "loop": ("event loop", "event loops"),
+         "pool": ("pool process", "pool processes"), "cpu": ("core", "cores")}  # fmt: skip
+
+
+def knee_words(knee: Knee) -> str:
+    """Where a curve flattens, as its two factors, e.g. 'knee 40 users = 40 thread tokens / 0.99
+    of a cycle holding one'."""
+    unit = UNITS[knee.bound][knee.servers != 1]
+    users = f"{knee.users:,.0f} user" + ("" if round(knee.users) == 1 else "s")
+    held = "on a core" if knee.bound == "cpu" else "holding one"
+    return f"knee {users} = {knee.servers} {unit} / {knee.share:.3g} of a cycle {held}"

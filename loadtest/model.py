@@ -23,6 +23,11 @@ is the prediction and names the binding station:
 where c_e is the endpoint's CPU on a busy server (its CPU alone, less the wake from idle that
 a call that waits pays alone; loadtest/calibration.py).
 
+Over N, the curve is the throughput-concurrency curve of the closed network: X grows as N / R
+while users are what limit it, and flattens at the lowest station's bound past its knee,
+N* = R x that bound (for a thread pool, T tokens / the share D_threads / R of a cycle that
+holds one). The mean latency at N is then N / X (Little's law, no think time).
+
 Keep-alive connections are split by the kernel at accept time, often unevenly (88/12 of 100
 is common): c_i is the measured split when there is one, and an even split before the load.
 Nothing measured under the load enters, so the model can be wrong, and the dashboard says so.
@@ -56,28 +61,48 @@ def even_split(users: int, workers: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(workers)]
 
 
+def _shares(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
+    total = sum(e.share for e in endpoints.values())
+    return {name: e.share / total for name, e in endpoints.items()} if total > 0 else {}
+
+
+def cycle_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
+    """R: a user's mean round trip when nothing else runs (one request out at a time)."""
+    shares = _shares(endpoints)
+    return sum(shares[n] * e.round_trip_ms for n, e in endpoints.items() if n in shares) / 1000
+
+
+def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float]:
+    """D_r: seconds a request holds each station on average, and its CPU seconds (no zeros)."""
+    shares = _shares(endpoints)
+    demand: dict[Bound, float] = {}
+    for name, e in endpoints.items():
+        demand[e.station] = demand.get(e.station, 0.0) + shares.get(name, 0.0) * e.service_ms / 1000
+        demand["cpu"] = demand.get("cpu", 0.0) + shares.get(name, 0.0) * e.cpu_ms_busy / 1000
+    return {station: d for station, d in demand.items() if station in ORDER and d > 0}
+
+
+def cores_used(server: Server, demand: Mapping[Bound, float]) -> int:
+    """A worker's Python holds one GIL: at most one core each, bar its process pool."""
+    return server.cores if demand.get("pool") else min(server.cores, server.workers)
+
+
 def bounds_rps(
     endpoints: Mapping[str, EndpointCalibration], connections: Sequence[int], server: Server
 ) -> dict[Bound, float]:
     """Every station's bound on the server's requests per second (stations with no demand left out)."""
-    total = sum(e.share for e in endpoints.values())
-    if total <= 0:
+    if not _shares(endpoints):
         return {"connections": 0.0}
-    shares = {name: e.share / total for name, e in endpoints.items()}
-    cycle_s = sum(shares[n] * e.round_trip_ms for n, e in endpoints.items()) / 1000
-    demand: dict[Station, float] = {}
-    for name, e in endpoints.items():
-        demand[e.station] = demand.get(e.station, 0.0) + shares[name] * e.service_ms / 1000
-    per_connection = 1 / cycle_s if cycle_s > 0 else float("inf")
+    cycle = cycle_s(endpoints)
+    demand = demands_s(endpoints)
+    per_connection = 1 / cycle if cycle > 0 else float("inf")
     bounds: dict[Bound, float] = {"connections": sum(c * per_connection for c in connections)}
     for station in ("threads", "loop", "pool"):
-        if demand.get(station, 0.0) > 0:
+        if station in demand:
             cap = server.servers(station) / demand[station]
             bounds[station] = sum(min(c * per_connection, cap) for c in connections)
-    cpu_s = sum(shares[n] * e.cpu_ms_busy for n, e in endpoints.items()) / 1000
-    if cpu_s > 0:
-        cores = server.cores if demand.get("pool") else min(server.cores, server.workers)
-        bounds["cpu"] = cores / cpu_s
+    if "cpu" in demand:
+        bounds["cpu"] = cores_used(server, demand) / demand["cpu"]
     return bounds
 
 
@@ -104,7 +129,48 @@ def predict(
     return Model(bound=bound, bounds_rps={b: round(v, 2) for b, v in bounds.items()}, inputs=inputs)
 
 
+def server_of(inputs: ModelInputs) -> Server:
+    """The server a recorded model was made for."""
+    return Server(inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores)
+
+
 def recompute(inputs: ModelInputs) -> Model:
     """The same prediction from a recorded model's inputs: anyone can check a summary.json."""
-    server = Server(inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores)
-    return predict(inputs.endpoints, inputs.users, server, inputs.connections)
+    return predict(inputs.endpoints, inputs.users, server_of(inputs), inputs.connections)
+
+
+@dataclass(frozen=True)
+class Knee:
+    """Where the curve flattens: `users` = servers / share, the share of a user's cycle R spent
+    holding one of the binding station's servers (D_r / R): 40 tokens / 0.99 = 40 users."""
+
+    users: float
+    bound: Bound
+    servers: int  # the whole server's: tokens (or loops, pool processes) of every worker, or cores
+    share: float
+
+
+def knee(inputs: ModelInputs) -> Knee | None:
+    """N*, past which more users add no throughput, at the station whose ceiling is lowest once
+    users no longer limit it (None when no station has demand: users are all there is)."""
+    server = server_of(inputs)
+    demand = demands_s(inputs.endpoints)
+    cycle = cycle_s(inputs.endpoints)
+    if not demand or cycle <= 0:
+        return None
+    servers = {s: server.workers * server.servers(s) for s in ("threads", "loop", "pool")}
+    servers["cpu"] = cores_used(server, demand)
+    bound = min(demand, key=lambda s: (servers[s] / demand[s], ORDER.index(s)))
+    share = demand[bound] / cycle
+    return Knee(users=servers[bound] / share, bound=bound, servers=servers[bound], share=share)
+
+
+def curve(inputs: ModelInputs, users: Sequence[int]) -> list[Model]:
+    """The model of the same cell at each number of users, connections split evenly: the
+    throughput-concurrency curve drawn beside a sweep's measured levels."""
+    return [predict(inputs.endpoints, n, server_of(inputs)) for n in users]
+
+
+def latency_ms(users: int, rps: float) -> float | None:
+    """The mean response time of N closed-loop users with no think time: N / X (Little's law)."""
+    return round(1000 * users / rps, 2) if rps else None

@@ -6,7 +6,8 @@ file from another version of asyncgap loads or fails with one line, never half-r
 
 Schema versions: 1 had no `schema_version` key (runs before typed records) and loads, with
 the fields added since left empty; 2 added `schema_version`, `error_file`, `model` (the
-prediction, its inputs and bounds) and `server_cpu_ms_per_request`.
+prediction, its inputs and bounds) and `server_cpu_ms_per_request`, then `levels` (a
+sweep's; empty in older files and in single-level cells, so those load as they were).
 """
 
 import json
@@ -105,6 +106,28 @@ class Model(_Record):
         return self.bounds_rps[self.bound]
 
 
+class Level(_Record):
+    """One level of a sweep: what its steady seconds measured (its warm-up discarded) beside what
+    the model predicted for its users before the load, from the cell's calibration alone."""
+
+    users: int
+    requests: int | None = None
+    failures: int | None = None
+    rps: float | None = None
+    rps_ci95_pct: float | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    fast_p95_ms: float | None = None  # the /fast probe: a starved loop shows here first
+    predicted_rps: float | None = None  # with the level's measured connection split, as a cell's
+    predicted_latency_ms: float | None = None  # users / predicted_rps (Little's law, no think time)
+    measured_over_predicted: float | None = None
+    bound: Bound | None = None
+    reason: str = ""  # why theory missed the level, in measured facts (loadtest/explain.py)
+    server_cpu_ms_per_request: float | None = None
+    connections_per_worker: list[int] = Field(default_factory=list)
+    generator_bound: bool = False
+
+
 class CellResult(_Record):
     """One cell: what was asked, then what was measured and predicted (None when it failed)."""
 
@@ -148,6 +171,7 @@ class CellResult(_Record):
     timings: dict[str, float] = Field(default_factory=dict)  # seconds in each phase of the cell
     repeats: int = 1  # after merging repeats: how many were merged, and each one's rps
     rps_repeats: list[float] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=list)  # a sweep's, lowest first; the figures above: its last
 
     @property
     def ok(self) -> bool:

@@ -12,10 +12,11 @@ import plotly.graph_objects as go
 
 from core.names import FAST
 from core.variants import VARIANTS
-from loadtest import explain, results, supervision
+from loadtest import explain, model, results, supervision
 from loadtest.files import write_atomic
 from loadtest.records import CellResult, load_summary
 
+COLLAPSE = 0.8  # a sweep whose last level serves less than this share of its peak is called out
 COLORS = {"sync": "#4C78A8", "async": "#54A24B", "async-blocking": "#E45756"}
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
@@ -31,9 +32,12 @@ def _ok(cells: list[CellResult]) -> list[CellResult]:
     return [c for c in cells if c.ok]
 
 
-def _fast_p95(cell: CellResult) -> float | None:
+def fast_p95(cell: CellResult) -> float | None:
+    """The /fast probe's p95: its endpoint's, or a sweep level's (results.by_level)."""
     fast = cell.endpoint(FAST)
-    return fast and fast.p95_ms
+    if fast is not None:
+        return fast.p95_ms
+    return cell.levels[-1].fast_p95_ms if cell.levels else None
 
 
 def _ratio(a: float, b: float) -> str:
@@ -61,9 +65,9 @@ def verdicts(cells: list[CellResult]) -> list[str]:
                 for c in ranked
             )
             probe = ", ".join(
-                f"{_fast_p95(c):,.0f} ms under {c.variant}"
+                f"{fast_p95(c):,.0f} ms under {c.variant}"
                 for c in ranked
-                if _fast_p95(c) is not None
+                if fast_p95(c) is not None
             )
             theory = ", ".join(
                 f"{c.measured_over_predicted:.2f}" for c in ranked if c.measured_over_predicted
@@ -72,6 +76,32 @@ def verdicts(cells: list[CellResult]) -> list[str]:
                 f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {served}. "
                 f"The /fast probe's p95 was {probe}. Measured/predicted: {theory}."
             )
+    return lines
+
+
+def _by_users(cell: CellResult) -> str:
+    """A sweep in words: where it started, peaked, ended if it fell, the model's knee, its worst level."""
+    first, last = cell.levels[0], cell.levels[-1]
+    peak = max(cell.levels, key=lambda lv: lv.rps or 0.0)
+    text = f"{cell.variant} {number(first.rps)} rps at {first.users}, {number(peak.rps)} at {peak.users}"
+    if last is not peak and (last.rps or 0.0) < COLLAPSE * (peak.rps or 0.0):
+        text += f", then {number(last.rps)} at {last.users}: <b>more users, less throughput</b>"
+    if knee := model.knee(cell.model.inputs):
+        text += f" (the model's knee: {knee.users:,.0f} users)"
+    ratios = [lv for lv in cell.levels if lv.measured_over_predicted]
+    if ratios:
+        worst = max(ratios, key=lambda lv: abs(lv.measured_over_predicted - 1))
+        text += f", worst level {worst.measured_over_predicted:.2f}x the model at {worst.users} users"
+    return text
+
+
+def sweep_verdicts(cells: list[CellResult]) -> list[str]:
+    """Plain words per scenario and setup swept: how each variant's throughput followed its users."""
+    lines = []
+    for scenario, setup in dict.fromkeys((c.scenario, c.setup) for c in cells):
+        if sweeps := _sweeps(cells, scenario, setup):
+            words = "; ".join(_by_users(c) for c in sweeps)
+            lines.append(f"<b>{html.escape(scenario)} on {html.escape(setup)}, by users</b>: {words}.")
     return lines
 
 
@@ -136,6 +166,88 @@ def latency_chart(cells: list[CellResult], scenario: str, endpoint: str | None, 
     return _layout(fig, title, "milliseconds", log=True)
 
 
+def _sweeps(cells: list[CellResult], scenario: str, setup: str) -> list[CellResult]:
+    """The measured sweeps of one scenario on one setup, in the variants' order."""
+    swept = [c for c in _ok(cells) if (c.scenario, c.setup) == (scenario, setup) and c.levels and c.model]
+    return sorted(swept, key=lambda c: VARIANTS.index(c.variant))
+
+
+def _model_users(cell: CellResult) -> list[int]:
+    """Every number of users from 1 to a quarter past the sweep's last level: the model's curve."""
+    return list(range(1, int(cell.levels[-1].users * 1.25) + 1))
+
+
+LEVEL_HOVER = ("<b>%{fullData.legendgroup}</b>, %{x} users<br>measured %{y:,.1f} rps, predicted "
+               "%{customdata[0]} (%{customdata[1]}x)<br>p50 %{customdata[2]} ms, p95 %{customdata[3]} ms, "
+               "/fast p95 %{customdata[4]} ms<br>bound: %{customdata[5]}<extra></extra>")  # fmt: skip
+
+
+def _level_numbers(cell: CellResult) -> list[list[str]]:
+    """What hovering a measured level shows, formatted as the tables are."""
+    return [[number(lv.predicted_rps, 1), number(lv.measured_over_predicted, 2), number(lv.p50_ms),
+             number(lv.p95_ms), number(lv.fast_p95_ms), lv.bound or "-"] for lv in cell.levels]  # fmt: skip
+
+
+def curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure:
+    """Throughput against users: each variant's measured levels (points), the model's curve made
+    from the cell's calibration alone (dashed) and its knee (dotted), where users stop helping."""
+    fig = go.Figure()
+    sweeps = _sweeps(cells, scenario, setup)
+    for c in sweeps:
+        color, users = COLORS[c.variant], _model_users(c)
+        fig.add_scatter(
+            x=users, y=[m.predicted_rps for m in model.curve(c.model.inputs, users)], mode="lines",
+            name=f"{c.variant} model", legendgroup=c.variant, line={"color": color, "dash": "dash"},
+            hovertemplate=f"{c.variant} model: %{{x}} users, %{{y:,.1f}} rps<extra></extra>",
+        )  # fmt: skip
+        fig.add_scatter(
+            x=[lv.users for lv in c.levels], y=[lv.rps for lv in c.levels], mode="lines+markers",
+            name=f"{c.variant} measured", legendgroup=c.variant, line={"color": color, "width": 1},
+            marker={"color": color, "size": 10}, customdata=_level_numbers(c), hovertemplate=LEVEL_HOVER,
+        )  # fmt: skip
+    rps = [r for c in sweeps for lv in c.levels for r in (lv.rps, lv.predicted_rps) if r]
+    for row, c in enumerate(sweeps):
+        knee = model.knee(c.model.inputs)
+        if knee is None or not rps or not 1 <= knee.users <= c.levels[-1].users * 1.25:
+            continue
+        words, color = f"{c.variant}: {explain.knee_words(knee)}", COLORS[c.variant]
+        low, high = min(rps) / 1.5, max(rps) * 1.5
+        fig.add_scatter(
+            x=[knee.users] * 3, y=[low, high / 2.5**row, high], mode="lines+text",  # labels one under another
+            text=["", words, ""], textfont={"color": color}, showlegend=False,
+            textposition="bottom left" if knee.users**2 > c.levels[-1].users else "bottom right",
+            line={"color": color, "dash": "dot", "width": 1}, legendgroup=c.variant,
+            hovertemplate=f"{words}<extra></extra>",
+        )  # fmt: skip
+    fig.update_xaxes(type="log", title="concurrent users (log)")
+    title = f"{scenario} on {setup}: throughput against users (measured; dashed: the model; dotted: its knee)"
+    return _layout(fig, title, "requests/s (log)", log=True)
+
+
+def latency_curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure:
+    """Latency against users: each level's p50, p95 and /fast p95 beside the model's mean, N / X."""
+    fig = go.Figure()
+    for c in _sweeps(cells, scenario, setup):
+        color, users = COLORS[c.variant], _model_users(c)
+        curve = model.curve(c.model.inputs, users)
+        fig.add_scatter(
+            x=users, y=[model.latency_ms(n, m.predicted_rps) for n, m in zip(users, curve, strict=True)],
+            mode="lines", name=f"{c.variant} model mean (N / X)", legendgroup=c.variant,
+            line={"color": color, "dash": "dash"}, hovertemplate="%{x} users: %{y:,.1f} ms, the model's mean",
+        )  # fmt: skip
+        for key, label, symbol in (("p50_ms", "p50", "circle"), ("p95_ms", "p95", "circle-open"),
+                                   ("fast_p95_ms", "/fast p95", "x")):  # fmt: skip
+            fig.add_scatter(
+                x=[lv.users for lv in c.levels], y=[getattr(lv, key) for lv in c.levels], mode="markers",
+                name=f"{c.variant} {label}", legendgroup=c.variant,
+                marker={"color": color, "symbol": symbol, "size": 9},
+                hovertemplate=f"{c.variant}, %{{x}} users: {label} %{{y:,.1f}} ms<extra></extra>",
+            )  # fmt: skip
+    fig.update_xaxes(type="log", title="concurrent users (log)")
+    title = f"{scenario} on {setup}: latency against users (measured; dashed: the model's mean)"
+    return _layout(fig, title, "milliseconds (log)", log=True).update_layout(height=480, legend={"y": -0.3})
+
+
 def _samples(run_dir: Path, cell: CellResult) -> list[dict]:
     path = run_dir / cell.folder / "samples.json"
     return json.loads(path.read_text()) if path.exists() else []
@@ -187,7 +299,7 @@ def _table(cells: list[CellResult]) -> str:
         "/fast&nbsp;p95 failures connections generator report"
     ).split()
     rows = []
-    for c in cells:
+    for c in results.by_level(cells):  # a sweep: a row per level
         if not c.ok:
             cols = [c.setup, c.scenario, c.variant, c.users]
             reason = html.escape(c.reason or "")
@@ -198,7 +310,8 @@ def _table(cells: list[CellResult]) -> str:
                 + f"<td colspan=13 style='text-align:left;color:#b00'>failed: {reason}</td>"
             )
             continue
-        gen = f"{c.generator_cores_busy:.2f} core" + (" ⚠ bound" if c.generator_bound else "")
+        busy = "-" if c.generator_cores_busy is None else f"{c.generator_cores_busy:.2f} core"
+        gen = busy + (" ⚠ bound" if c.generator_bound else "")
         cols = [
             c.setup,
             c.scenario,
@@ -212,15 +325,16 @@ def _table(cells: list[CellResult]) -> str:
             number(c.p50_ms),
             number(c.p95_ms),
             number(c.p99_ms),
-            number(_fast_p95(c)),
+            number(fast_p95(c)),
             c.failures,
             "/".join(map(str, c.connections_per_worker)),
             gen,
         ]
-        link = f"<td><a href='{html.escape(c.locust_report or '')}'>Locust</a></td>"
+        report = c.locust_report
+        link = f"<td><a href='{html.escape(report)}'>Locust</a></td>" if report else "<td></td>"
         rows.append("".join(f"<td>{html.escape(str(v))}</td>" for v in cols) + link)
         notes = {
-            "theory": (explain.in_words(c.model), "#555") if c.model else ("", ""),
+            "theory": (explain.in_words(c.model), "#555") if c.model and not c.levels else ("", ""),  # curves
             "theory missed": (c.model.reason if c.model else "", "#b00"),
             "server": (supervision.describe(c.server_events), "#b00"),
             "failures": ("; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons), "#b00"),
@@ -237,22 +351,37 @@ def number(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+CURVES_NOTE = """<p>Each swept cell is one server and one swarm holding each level of users in turn,
+each level's warm-up discarded. Points are measured; the dashed curve is the model, made before
+the load from the cell's calibration alone; the dotted line is its knee, where the station that
+binds first saturates: its servers (thread tokens, the event loop, cores) over the share of a
+user's cycle that holds one. Past the knee, more users bring only latency.</p>"""
+
+
 def render(run_dir: Path) -> str:
     summary = load_summary(run_dir)
     meta_path = run_dir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     cells = results.merge_repeats(summary.cells)
-    charts, first = [], True
-    for scenario in dict.fromkeys(c.scenario for c in cells):
+    scenarios = list(dict.fromkeys(c.scenario for c in cells))
+    swept = [(scenario, setup) for scenario in scenarios for setup in dict.fromkeys(c.setup for c in cells)
+             if _sweeps(cells, scenario, setup)]  # fmt: skip
+    curves = [draw(cells, *pair) for pair in swept for draw in (curve_chart, latency_curve_chart)]
+    charts = [
+        fig
+        for scenario in scenarios
         for fig in (
             throughput_chart(cells, scenario),
             latency_chart(cells, scenario, None, f"{scenario}: latency of all requests (p50, p95, p99)"),
             latency_chart(cells, scenario, FAST, f"{scenario}: the /fast probe's latency (starvation)"),
             timeline_chart(run_dir, cells, scenario),
             lag_chart(run_dir, cells, scenario),
-        ):
-            charts.append(fig.to_html(full_html=False, include_plotlyjs=first, div_id=None))
-            first = False
+        )
+    ]
+    html_of = [fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=None)
+               for i, fig in enumerate(curves + charts)]  # plotly.js once, in the first  # fmt: skip
+    curves_html = "".join(f"<div class=chart>{c}</div>" for c in html_of[: len(curves)])
+    by_users = f"<h2>Throughput against users</h2>{CURVES_NOTE}{curves_html}" if curves else ""
     warn = (
         ""
         if summary.complete
@@ -263,11 +392,12 @@ def render(run_dir: Path) -> str:
         f"{meta.get('cpu_count', '?')} CPUs · Python {meta.get('python', '?')} · "
         + " · ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
     )
-    verdict = "".join(f"<li>{line}</li>" for line in verdicts(cells))
+    verdict = "".join(f"<li>{line}</li>" for line in verdicts(cells) + sweep_verdicts(cells))
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>asyncgap report</title>
 <style>{CSS}</style></head><body>
 <h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(facts)}</p>{warn}
 <h2>Verdict</h2><ul class=verdict>{verdict}</ul>
+{by_users}
 <h2>Measured vs predicted</h2>
 <p>Predicted before each cell's load, from its calibration alone (each endpoint's round trip, the
 time it holds its declared station and its CPU, measured one request at a time on the idle server):
@@ -276,7 +406,7 @@ the event loop, the process pool or CPU), with each worker's measured share of t
 <i>even-split</i> assumes the kernel spread them evenly. Where measured/predicted is outside ±10%,
 the row says what the cell measured that theory did not expect. See the README's methodology.</p>
 {_table(cells)}
-<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in charts)}
+<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in html_of[len(curves):])}
 </body></html>"""
 
 
@@ -299,7 +429,7 @@ def percent(value: float | None) -> str:
 def write_compare(rows: list[dict], run_a: Path, run_b: Path, path: Path) -> Path:
     """compare.html: each cell's throughput change with its 95% interval, and the table."""
     measured = [r for r in rows if "rps_change" in r]
-    labels = [f"{r['setup']} {r['scenario']} {r['variant']}" for r in measured]
+    labels = [f"{r['setup']} {r['scenario']} {r['variant']} {r['users']} users" for r in measured]
     fig = go.Figure(
         go.Bar(
             x=[r["rps_change"] * 100 for r in measured], y=labels, orientation="h",

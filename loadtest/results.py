@@ -1,4 +1,5 @@
-"""Locust's final stats + the harness's samples -> one cell's measured figures; repeats merged."""
+"""Locust's final stats + the harness's samples -> one cell's (or each level's) measured figures;
+repeats merged; sweeps seen level by level."""
 
 import csv
 import json
@@ -9,15 +10,22 @@ from typing import TypeVar
 
 from core import interval
 from core.names import endpoint_key
-from loadtest.records import CellResult, FailureReason, ResultsError, WorkerEvent
-from loadtest.swarm import CSV_PREFIX, JSON_NAME
+from loadtest import model
+from loadtest.records import CellResult, FailureReason, Level, Model, ResultsError, WorkerEvent
+from loadtest.swarm import CSV_PREFIX, JSON_NAME, LEVELS_NAME
 
 Row = TypeVar("Row", FailureReason, WorkerEvent)
 
 AGGREGATED = "Aggregated"
 GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
 MIN_WINDOW_S = 2  # whole steady seconds needed to measure rps over a fixed window
+MOST_REASONS = 5  # failure reasons kept per cell, most frequent first
 FIGURES = ("requests", "failures", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
+LEVEL_FIGURES = ("requests", "failures", "rps", "rps_ci95_pct", "p50_ms", "p95_ms", "predicted_rps",
+                 "measured_over_predicted", "server_cpu_ms_per_request", "connections_per_worker",
+                 "generator_bound")  # what a sweep keeps of each level's record  # fmt: skip
+CELL_IDENTITY = {"setup", "scenario", "variant", "warmup_s", "repeat", "dir", "status", "reason",
+                 "error_file"}  # what a level of a sweep shares with its cell
 
 
 def _percentile(times: Counter, count: int, percent: float) -> float | None:
@@ -77,7 +85,11 @@ def read_stats(cell_dir: Path) -> dict[str, dict]:
     Not from <prefix>_stats.csv: Locust rewrites that file once a second and not at exit, so
     it misses the run's last second (hundreds of requests in a short cell).
     """
-    entries = _entries(cell_dir)
+    return _stats(_entries(cell_dir))
+
+
+def _stats(entries: list[dict]) -> dict[str, dict]:
+    """Figures per endpoint name, and 'Aggregated', of Locust's serialized stats entries."""
     window = interval.steady_window(_per_second(entries))
     stats = {endpoint_key(e["method"], e["name"]): _figures(e["method"], [e], window) for e in entries}
     if entries:
@@ -97,7 +109,7 @@ def steady_seconds(cell_dir: Path) -> list[int]:
     return interval.steady_counts(_per_second(_entries(cell_dir)))
 
 
-def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
+def read_failures(cell_dir: Path, most: int = MOST_REASONS) -> list[dict]:
     """Locust's failure reasons, most frequent first: what the dashboard shows beside a count."""
     path = cell_dir / f"{CSV_PREFIX}_failures.csv"
     if not path.exists():
@@ -107,7 +119,11 @@ def read_failures(cell_dir: Path, most: int = 5) -> list[dict]:
             {"name": r["Name"], "error": r["Error"], "count": int(r["Occurrences"])}
             for r in csv.DictReader(f)
         ]
-    return sorted(rows, key=lambda r: r["count"], reverse=True)[:most]
+    return _most_frequent(rows, most)
+
+
+def _most_frequent(reasons: list[dict], most: int = MOST_REASONS) -> list[dict]:
+    return sorted(reasons, key=lambda r: r["count"], reverse=True)[:most]
 
 
 def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
@@ -133,22 +149,55 @@ def worst_per_sample(samples: list[dict], key: str) -> list[float]:
 def cell_figures(*, cell_dir: Path, samples: list[dict], warmup_s: float) -> dict:
     """What one cell measured: Locust's figures, the server's CPU and connections, the loop's lag,
     the busy thread tokens and the generator check. No prediction: that was made before."""
-    stats = read_stats(cell_dir)
+    since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
+    return _measured(_entries(cell_dir), samples, since_s=since, failure_reasons=read_failures(cell_dir))
+
+
+def read_levels(cell_dir: Path) -> dict[int, dict]:
+    """A sweep's saved levels (locustfiles/shapes.py), by their users: stats entries and errors."""
+    path = cell_dir / LEVELS_NAME
+    try:
+        return {level["users"]: level for level in json.loads(path.read_text())}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"cannot read {path}: {exc}") from None
+
+
+def level_figures(*, cell_dir: Path, samples: list[dict], levels: tuple[int, ...]) -> list[dict]:
+    """What each level of a sweep measured, as cell_figures does for a cell: its own stats (its
+    warm-up discarded) and the samples taken within its steady seconds."""
+    saved = read_levels(cell_dir)
+    figures = []
+    for users in levels:
+        if users not in saved:
+            raise ResultsError(f"the level of {users} users saved no stats (the swarm ended early)")
+        entries = saved[users]["entries"]
+        window = interval.steady_window(_per_second(entries))  # whole seconds since the epoch
+        inside = [s for s in samples if window.start <= s["at"] < window.stop]
+        reasons = _most_frequent([{"name": e["name"], "error": e["error"], "count": e["occurrences"]}
+                                  for e in saved[users]["errors"].values()])  # fmt: skip
+        figures.append(_measured(entries, inside, since_s=0.0, failure_reasons=reasons))
+    return figures
+
+
+def _measured(
+    entries: list[dict], samples: list[dict], *, since_s: float, failure_reasons: list[dict]
+) -> dict:
+    """Figures of Locust's stats entries beside the samples of the same time, steady from `since_s`."""
+    stats = _stats(entries)
     if AGGREGATED not in stats:
         raise ResultsError("no request finished after warm-up (Locust recorded none)")
     total = stats.pop(AGGREGATED)
     rps = total["rps"]
-    since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
-    server_cores_busy = steady_rate(samples, "server_cpu_s", since)
-    generator_cores_busy = steady_rate(samples, "generator_cpu_s", since)
+    server_cores_busy = steady_rate(samples, "server_cpu_s", since_s)
+    generator_cores_busy = steady_rate(samples, "generator_cpu_s", since_s)
     lags = worst_per_sample(samples, "lag_s")
-    seconds = steady_seconds(cell_dir)
+    seconds = interval.steady_counts(_per_second(entries))
     halfwidth = interval.relative_halfwidth(seconds)
     return {
         **{k: total[k] for k in FIGURES},
         "steady_s": len(seconds),
         "rps_ci95_pct": round(100 * halfwidth, 2) if halfwidth is not None else None,
-        "connections_per_worker": connection_split(samples, since),
+        "connections_per_worker": connection_split(samples, since_s),
         "server_cores_busy": round(server_cores_busy, 3),
         "server_cpu_ms_per_request": round(1000 * server_cores_busy / rps, 3) if rps else None,
         "generator_cores_busy": round(generator_cores_busy, 3),
@@ -156,7 +205,7 @@ def cell_figures(*, cell_dir: Path, samples: list[dict], warmup_s: float) -> dic
         "loop_lag_max_ms": round(max(lags, default=0.0) * 1000, 1),
         "loop_lag_median_ms": round(statistics.median(lags) * 1000, 1) if lags else None,
         "tokens_busy_max": max(worst_per_sample(samples, "tokens_busy"), default=0.0),
-        "failure_reasons": read_failures(cell_dir),
+        "failure_reasons": failure_reasons,
         "endpoints": stats,
     }
 
@@ -202,5 +251,36 @@ def _summed(rows: list[Row], key: tuple[str, ...]) -> list[Row]:
 
 
 def steady_rps_samples(run_dir: Path, cell: CellResult) -> list[float]:
-    """Requests/s of each steady second of a cell: the per-second samples compare falls back on."""
-    return [float(n) for n in steady_seconds(run_dir / cell.folder)]
+    """Requests/s of each steady second of a cell: the per-second samples compare falls back on.
+    A sweep's figures, and so its seconds, are those of its last level (one level, in by_level)."""
+    if not cell.levels:
+        return [float(n) for n in steady_seconds(run_dir / cell.folder)]
+    saved = read_levels(run_dir / cell.folder)[cell.levels[-1].users]
+    return [float(n) for n in interval.steady_counts(_per_second(saved["entries"]))]
+
+
+def by_level(cells: list[CellResult]) -> list[CellResult]:
+    """Each sweep as one cell per level, single cells as they are: what compare pairs up and the
+    tables list. A level's cell has its figures, its model (the cell's at its users and measured
+    connection split) and nothing it did not measure (no p99, no per-endpoint figures)."""
+    out = []
+    for cell in cells:
+        if not cell.levels:
+            out.append(cell)
+            continue
+        for level in cell.levels:
+            out.append(CellResult(
+                **cell.model_dump(include=CELL_IDENTITY), **level.model_dump(include=set(LEVEL_FIGURES)),
+                users=level.users,
+                duration_s=cell.duration_s and cell.duration_s / len(cell.levels),
+                model=cell.model and _level_model(cell.model, level), levels=[level],
+                locust_report=cell.locust_report if level is cell.levels[-1] else None,  # its last level
+            ))  # fmt: skip
+    return out
+
+
+def _level_model(cell_model: Model, level: Level) -> Model:
+    """The cell's model at the level's users, as record() made it for the level."""
+    split = level.connections_per_worker or model.even_split(level.users, cell_model.inputs.workers)
+    inputs = cell_model.inputs.model_copy(update={"users": level.users, "connections": split})
+    return model.recompute(inputs).model_copy(update={"reason": level.reason})

@@ -11,16 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.matrix import Matrix
+from core.matrix import Matrix, Setup
+from core.names import FAST
 from loadtest import explain, lifeline, model, results, server, supervision, swarm
 from loadtest.calibration import CalibrationError, calibrate
 from loadtest.files import write_atomic, write_json
 from loadtest.plan import Cell
-from loadtest.records import ERROR_NAME, CellResult, Model, ResultsError, RunSummary
+from loadtest.records import ERROR_NAME, CellResult, Level, Model, ResultsError, RunSummary
 from loadtest.sampler import Sampler
 from service.settings import Settings
 
-PREDICTION_NAME = "prediction.json"
+PREDICTION_NAME = "prediction.json"  # the cell's (a sweep's: its last level's)
+LEVEL_PREDICTIONS_NAME = "prediction-levels.json"  # a sweep's, one model per level
 
 
 class CellError(RuntimeError):
@@ -83,8 +85,8 @@ def run_cell(
         return failed(cell, exc, clock, cell_dir, bug=False)
     except Exception as exc:  # a bug must cost one cell, not the run and its report
         return failed(cell, exc, clock, cell_dir, bug=True)
-    return CellResult(**cell.fields(), status="ok", **figures, locust_report=f"{cell.key}/{swarm.HTML_NAME}",
-                      timings=clock.phases)  # fmt: skip
+    return CellResult(**{**cell.fields(), **figures}, status="ok", timings=clock.phases,
+                      locust_report=f"{cell.key}/{swarm.HTML_NAME}")  # fmt: skip
 
 
 def _server_env(cell: Cell, scratch: Path, upstream_url: str) -> dict[str, str]:
@@ -118,11 +120,15 @@ def _measure(
             warmup_s=cell.warmup_s,
             out_dir=cell_dir,
             converge_pct=cell.converge_pct,
+            levels=cell.levels,
         )
         calibration = calibrate(cell_dir, locustfile=spec.scenario.locustfile, host=running.url,
                                 server_pid=running.process.pid, options=spec.scenario_options())  # fmt: skip
-        prediction = model.predict(calibration, cell.users, _server_model(setup.workers, cores))
-        write_json(cell_dir / PREDICTION_NAME, prediction)  # before the load, which cannot change it
+        server_model = _server_model(setup, cores)
+        predictions = [model.predict(calibration, n, server_model) for n in cell.levels or [cell.users]]
+        write_json(cell_dir / PREDICTION_NAME, predictions[-1])  # before the load, which cannot change it
+        if cell.levels:
+            write_json(cell_dir / LEVEL_PREDICTIONS_NAME, [p.model_dump(mode="json") for p in predictions])
         clock.lap("calibrate_s")
 
         def sampler(pid: int) -> Callable[[], dict]:
@@ -139,14 +145,21 @@ def _measure(
             raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
     clock.lap("server_stop_s")
     write_json(cell_dir / "samples.json", samples)
-    figures = results.cell_figures(cell_dir=cell_dir, samples=samples, warmup_s=cell.warmup_s)
-    return {**record(prediction, figures), "server_events": events}
+    if not cell.levels:
+        figures = results.cell_figures(cell_dir=cell_dir, samples=samples, warmup_s=cell.warmup_s)
+        return {**record(predictions[0], figures), "server_events": events}
+    each = results.level_figures(cell_dir=cell_dir, samples=samples, levels=cell.levels)
+    recorded = [record(p, f) for p, f in zip(predictions, each, strict=True)]
+    levels = [level(users, r) for users, r in zip(cell.levels, recorded, strict=True)]
+    return {**recorded[-1], "levels": levels, "server_events": events}  # the cell: its last level
 
 
-def _server_model(workers: int, cores: Cores) -> model.Server:
-    """What the model needs to know of the server: its workers, their tokens and pool, its cores."""
+def _server_model(setup: Setup, cores: Cores) -> model.Server:
+    """What the model needs to know of the server: its workers, their tokens and pool, its cores.
+    The thread tokens are the setup's when it fixes them (service.serve passes them on)."""
     settings = Settings()  # the harness's ASYNCGAP_* environment is the servers' too
-    return model.Server(workers=workers, thread_tokens=settings.thread_tokens,
+    tokens = setup.thread_tokens if setup.thread_tokens is not None else settings.thread_tokens
+    return model.Server(workers=setup.workers, thread_tokens=tokens,
                         pool_processes=settings.cpu_processes, cores=cores.server_count)  # fmt: skip
 
 
@@ -177,6 +190,17 @@ def record(prediction: Model, figures: dict) -> dict:
         "predicted_rps_even_split": prediction.predicted_rps,
         "measured_over_predicted": round(rps / predicted, 3) if predicted else None,
     }
+
+
+def level(users: int, recorded: dict) -> Level:
+    """One level of a sweep, from what record() made of its figures."""
+    fast = recorded["endpoints"].get(FAST)
+    final: Model = recorded["model"]
+    return Level(
+        users=users, **{k: recorded[k] for k in results.LEVEL_FIGURES}, fast_p95_ms=fast and fast["p95_ms"],
+        predicted_latency_ms=model.latency_ms(users, recorded["predicted_rps"]), bound=final.bound,
+        reason=final.reason,
+    )  # fmt: skip
 
 
 def run(

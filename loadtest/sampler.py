@@ -20,6 +20,7 @@ IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured 
 @dataclass(frozen=True)
 class Sample:
     t: float  # seconds since the swarm started
+    at: float  # the same moment, seconds since the epoch: Locust's clock for each second's requests
     generator_cpu_s: float
     server_cpu_s: float
     lag_s: dict[str, float] = field(default_factory=dict)  # worker pid -> worst recent lag
@@ -124,6 +125,7 @@ class Sampler:
         lag = gauges.get(names.LOOP_LAG, {})
         return Sample(
             t=round(time.monotonic() - self.started, 3),
+            at=round(time.time(), 3),
             generator_cpu_s=self.generator_cpu.read(),
             server_cpu_s=self.server_cpu.read(),
             lag_s=lag,

@@ -5,12 +5,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.levels import STATS_SUFFIX
 from core.matrix import Scenario
 from loadtest import children
 
 CSV_PREFIX = "locust"
 HTML_NAME = "locust.html"
 JSON_NAME = "locust.json"  # Locust appends .json to --json-file
+SHAPES = "locustfiles/shapes.py"  # the step ramp: the web UI's, and the harness's sweeps
+LEVELS_NAME = JSON_NAME.removesuffix(".json") + STATS_SUFFIX  # a sweep's stats, level by level
 SAMPLE_EVERY_S = 0.5
 OVERRUN_MARGIN_S = 15.0  # Locust normally exits within a second or two of --run-time
 
@@ -32,6 +35,7 @@ class SwarmSpec:
     out_dir: Path
     processes: int = 1  # Locust --processes: more than one core of load generation
     converge_pct: float | None = None  # end early once rps is known within +-this % (locustfiles)
+    levels: tuple[int, ...] = ()  # a sweep: each level held duration_s / len(levels) (shapes.py)
 
     def scenario_options(self) -> list[str]:
         """The scenario's own options (declared in locustfiles/common.py)."""
@@ -42,13 +46,21 @@ class SwarmSpec:
             options += ["--work-n", str(self.scenario.work_n)]
         return options
 
+    def _load(self) -> list[str]:
+        """How many users, for how long: one level until --run-time, or the step shape's levels
+        (which ends the swarm after the last; the harness's overrun limit bounds it still)."""
+        if not self.levels:
+            return ["-f", self.scenario.locustfile, "--users", str(self.users),
+                    "--spawn-rate", str(self.users), "--run-time", f"{self.duration_s:g}s"]  # fmt: skip
+        return ["-f", f"{self.scenario.locustfile},{SHAPES}", "--levels", ",".join(map(str, self.levels)),
+                "--level-s", f"{self.duration_s / len(self.levels):g}"]  # fmt: skip
+
     def argv(self) -> list[str]:
         return [
             sys.executable, "-m", "locust",
-            "-f", self.scenario.locustfile,
+            *self._load(),
             "--headless", "--host", self.host,
-            "--users", str(self.users), "--spawn-rate", str(self.users),
-            "--run-time", f"{self.duration_s:g}s", "--stop-timeout", "0",
+            "--stop-timeout", "0",
             "--warmup", f"{self.warmup_s:g}",
             "--csv", str(self.out_dir / CSV_PREFIX), "--csv-full-history",
             "--html", str(self.out_dir / HTML_NAME),

@@ -17,7 +17,6 @@ from loadtest import children, console, lifeline, server, swarm
 
 WEB_PORT = 8089
 LOG_DIR = ROOT / "var" / "ui-logs"
-SHAPES = "locustfiles/shapes.py"
 
 
 def _wait_for_web_ui(port: int, process: subprocess.Popen, page: str, timeout: float = 30.0) -> None:
@@ -42,7 +41,7 @@ def serve(
 ) -> int:
     """Run until interrupted; returns 1 if a Locust UI dies on its own."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    locustfiles = [*dict.fromkeys(s.locustfile for s in matrix.scenarios.values()), SHAPES]
+    locustfiles = [*dict.fromkeys(s.locustfile for s in matrix.scenarios.values()), swarm.SHAPES]
     with ExitStack() as stack:
         upstream = stack.enter_context(
             server.serving("upstream", port=matrix.upstream.port, log_path=LOG_DIR / "upstream.log")

@@ -72,6 +72,21 @@ def _add_options(parser) -> None:
         help="headless: end the swarm once its rps is known within +-PCT (95%%); --run-time caps it",
     )
     parser.add_argument(
+        "--levels",
+        default="",
+        env_var="LOCUST_LEVELS",
+        include_in_web_ui=False,
+        help="headless, with locustfiles/shapes.py: users of each level of a sweep, e.g. 1,10,40",
+    )
+    parser.add_argument(
+        "--level-s",
+        type=float,
+        default=10.0,
+        env_var="LOCUST_LEVEL_S",
+        include_in_web_ui=False,
+        help="seconds each level of --levels is held (its first --warmup seconds discarded)",
+    )
+    parser.add_argument(
         "--allow-remote-target",
         action="store_true",
         env_var="LOCUST_ALLOW_REMOTE_TARGET",
@@ -83,7 +98,8 @@ def _add_options(parser) -> None:
 @events.init.add_listener
 def _steady_phase(environment, **_kwargs) -> None:
     """After warm-up, reset the stats (every figure Locust writes is steady-state); then, with
-    --converge-pct, end a headless swarm once its throughput is known that well."""
+    --converge-pct, end a headless swarm once its throughput is known that well. Each level of
+    a sweep completes a spawning of its own, so each level's warm-up is discarded the same way."""
     options = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or not (options.warmup > 0 or options.converge_pct):
         return

@@ -87,9 +87,12 @@ def _running(pid: int) -> bool:
     return True
 
 
-def server_env(name: str) -> dict[str, str]:
-    """Environment for the server: a Prometheus multiprocess folder for its workers."""
+def server_env(name: str, setup: Setup) -> dict[str, str]:
+    """Environment for the server: a Prometheus multiprocess folder for its workers, and the
+    settings its setup fixes (its thread tokens), over those it inherits."""
     env = dict(os.environ)
+    if setup.thread_tokens is not None:
+        env["ASYNCGAP_THREAD_TOKENS"] = str(setup.thread_tokens)
     if name not in APPS:
         # The harness passes its own folder so it can read the workers' metrics from outside.
         if "PROMETHEUS_MULTIPROC_DIR" not in env:
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.dry_run:
         print(" ".join(command))
         return
-    env = server_env(args.setup)
+    env = server_env(args.setup, setup)
     if args.setup not in APPS:
         from service.prestart import prepare
 

@@ -31,6 +31,13 @@ def loadtest(*args: str) -> subprocess.CompletedProcess:
         (["--converge", "0"], "--converge must be a percentage above 0 and below 100, got 0"),
         (["--converge", "150"], "--converge must be a percentage above 0 and below 100, got 150"),
         (["--converge", "tight"], "argument --converge: invalid float value: 'tight'"),
+        (["--users", "1,10,0"], "--users must be a positive number, got 0"),
+        (["--users", "1,10,10,40"], "--users lists 10 twice"),
+        (["--users", "1,40,10"], "--users must increase: 10 comes after 40"),
+        (["--users", ",".join(map(str, range(1, 14)))], "--users has 13 levels; at most 12"),
+        (["--users", "1,x"], "argument --users: invalid int value: 'x'"),
+        (["--users", "1,10", "--converge", "5"], "--converge ends a single level early"),
+        (["--profile", "sweep", "--converge", "5"], "--converge ends a single level early"),
     ],
 )
 def test_bad_run_arguments(tmp_path, args, message):
@@ -141,5 +148,5 @@ def test_ui_refuses_what_is_not_a_setup(name):
     assert done.returncode == 2
     assert (
         done.stderr.strip()
-        == f"error: unknown setup {name!r}; choose from: uvicorn-1w, uvicorn-2w, gunicorn-2w"
+        == f"error: unknown setup {name!r}; choose from: uvicorn-1w, uvicorn-2w, gunicorn-2w, uvicorn-1w-t100"
     )

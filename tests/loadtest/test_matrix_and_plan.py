@@ -82,7 +82,7 @@ def test_profile_resolves_to_its_cross_product():
 
 def test_overrides_narrow_and_reshape():
     cells = plan.resolve(
-        matrix.load(), "full", setups=["uvicorn-1w"], scenarios=["sleep"], variants=["sync"], users=7,
+        matrix.load(), "full", setups=["uvicorn-1w"], scenarios=["sleep"], variants=["sync"], users=(7,),
         duration_s=2,
     )  # fmt: skip
     assert [(c.setup, c.scenario, c.variant, c.users, c.duration_s) for c in cells] == [
@@ -102,7 +102,7 @@ def test_scenarios_keep_only_their_variants():
         ({"setups": ["nginx"]}, "unknown setup 'nginx'; choose from: uvicorn-1w"),
         ({"scenarios": ["x"]}, "unknown scenario 'x'"),
         ({"variants": ["blocking"]}, "unknown variant 'blocking'; choose from: sync, async, async-blocking"),
-        ({"users": 0}, "--users must be a positive number"),
+        ({"users": (0,)}, "--users must be a positive number"),
         ({"duration_s": -1}, "--duration must be a positive"),
         ({"scenarios": ["tutorial"], "variants": ["async-blocking"]}, "no cells"),
     ],

@@ -145,3 +145,40 @@ def test_the_bound_in_words():
 def test_even_split():
     assert even_split(100, 3) == [34, 33, 33]
     assert model.bounds_rps({}, [10], Server(workers=1)) == {"connections": 0.0}
+
+
+THREAD_SHARE = 0.9 * SLEEP_MS / 1000 / CYCLE_S  # the share of a sync user's cycle holding a token: D/R
+
+
+@pytest.mark.parametrize("tokens", [40, 100])
+def test_the_curve_grows_with_users_until_the_knee_at_tokens_over_demand_then_flattens(tokens):
+    inputs = predict(sleep_mix("sync"), 1, Server(workers=1, thread_tokens=tokens)).inputs
+    knee = model.knee(inputs)
+    assert (knee.bound, knee.servers) == ("threads", tokens)
+    assert knee.share == pytest.approx(THREAD_SHARE)
+    assert knee.users == pytest.approx(tokens / THREAD_SHARE)  # T / (D/R): just above T here
+    users = [1, 10, int(knee.users), int(knee.users) + 1, 2 * tokens, 5 * tokens]
+    curve = {n: m.predicted_rps for n, m in zip(users, model.curve(inputs, users), strict=True)}
+    ceiling = tokens / (0.9 * SLEEP_MS / 1000)
+    for n in users:
+        expected = n / CYCLE_S if n <= knee.users else ceiling
+        assert curve[n] == pytest.approx(expected, abs=0.01), n
+    assert explain.knee_words(knee) == (
+        f"knee {knee.users:,.0f} users = {tokens} thread tokens / 0.994 of a cycle holding one"
+    )
+
+
+def test_the_knee_is_where_the_lowest_station_saturates():
+    blocking = model.knee(predict(sleep_mix("async-blocking"), 1, Server(workers=2)).inputs)
+    assert (blocking.bound, blocking.servers) == ("loop", 2)  # one loop per worker
+    assert blocking.users == pytest.approx(2 * CYCLE_S / ((0.9 * SLEEP_MS + 0.1 * FAST_MS) / 1000))
+    costly = {n: e.model_copy(update={"cpu_ms_busy": 2.0}) for n, e in sleep_mix("async").items()}
+    cpu = model.knee(predict(costly, 1, Server(workers=1, cores=1)).inputs)
+    assert (cpu.bound, cpu.servers, cpu.users) == ("cpu", 1, pytest.approx(CYCLE_S / 0.002))
+    only_users = {"/async/sleep": call("delay", 1.0, SLEEP_MS, cpu_ms=0.0)}
+    assert model.knee(predict(only_users, 1, Server(workers=1)).inputs) is None
+
+
+def test_the_predicted_latency_is_users_over_throughput():
+    assert model.latency_ms(40, 400.0) == 100.0
+    assert model.latency_ms(40, 0.0) is None

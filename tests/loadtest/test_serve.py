@@ -6,7 +6,7 @@ import sys
 import tempfile
 
 from core import matrix
-from service.serve import METRICS_PREFIX, metrics_dir, server_argv
+from service.serve import METRICS_PREFIX, metrics_dir, server_argv, server_env
 
 
 def test_uvicorn_argv_binds_loopback_with_access_log_off():
@@ -46,8 +46,16 @@ def test_unknown_setup_is_one_line_and_exit_2():
     done = serve("nginx-1w", "--dry-run")
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "error: unknown setup 'nginx-1w'; choose from: uvicorn-1w, uvicorn-2w, gunicorn-2w"
+        "error: unknown setup 'nginx-1w'; choose from: uvicorn-1w, uvicorn-2w, gunicorn-2w, uvicorn-1w-t100"
     )
+
+
+def test_a_setup_that_fixes_its_thread_tokens_passes_them_to_its_workers(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASYNCGAP_THREAD_TOKENS", "7")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # no default folder made
+    m = matrix.load()
+    assert server_env("uvicorn-1w-t100", m.setup("uvicorn-1w-t100"))["ASYNCGAP_THREAD_TOKENS"] == "100"
+    assert server_env("uvicorn-1w", m.setup("uvicorn-1w"))["ASYNCGAP_THREAD_TOKENS"] == "7"  # inherited
 
 
 def test_zero_workers_is_refused():

@@ -19,6 +19,18 @@ def test_a_headless_swarm_is_bounded_and_writes_locusts_own_reports(tmp_path: Pa
     assert "--allow-remote-target" not in argv
 
 
+def test_a_sweep_runs_the_step_shape_over_its_levels_not_a_fixed_count_of_users(tmp_path: Path):
+    spec = swarm.SwarmSpec(scenario=matrix.load().scenarios["sleep"], variant="async",
+                           host="http://127.0.0.1:8101", users=40, duration_s=12, warmup_s=1,
+                           out_dir=tmp_path, levels=(1, 10, 40))  # fmt: skip
+    argv = spec.argv()
+    assert argv[argv.index("-f") + 1] == f"locustfiles/sleep_mix.py,{swarm.SHAPES}"
+    assert argv[argv.index("--levels") + 1] == "1,10,40"
+    assert argv[argv.index("--level-s") + 1] == "4"  # each level an equal share of the duration
+    assert argv[argv.index("--warmup") + 1] == "1"  # discarded at each level
+    assert not {"--users", "--spawn-rate", "--run-time"} & set(argv)  # the shape sets and ends them
+
+
 def test_the_web_ui_binds_loopback_and_keeps_the_guard_unless_asked():
     argv = swarm.web_ui_argv(["locustfiles/sleep_mix.py"], "http://127.0.0.1:8101", 8089)
     assert argv[argv.index("--web-host") + 1] == "127.0.0.1"
