@@ -19,7 +19,9 @@ import httpx
 from service.db import SqliteFile
 from service.settings import Settings
 
-# Enough connections for every user of a load test; the defaults (100) would queue the async variant.
+# One keep-alive connection per concurrent call, as a service tuned for its load would keep. With
+# httpcore 1.0.9 this is what makes `async` collapse past one core: every pool pass polls every
+# idle connection (README, "async loses the upstream scenario"). Kept: the pack shows the trap.
 HTTP_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
 
