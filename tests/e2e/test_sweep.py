@@ -25,7 +25,7 @@ def sweep(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep") / "run"
     done = subprocess.run(
         [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
-         "--variants", "async,async-blocking", "--users", ",".join(map(str, LEVELS)), "--duration", "4",
+         "--variants", "async,async-blocking", "--users", ",".join(map(str, LEVELS)), "--duration", "8",
          "--out", str(out)],
         cwd=matrix.ROOT, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
@@ -58,8 +58,14 @@ def test_async_grows_with_its_users(sweep):
 
 
 def test_async_blocking_stays_flat_on_its_one_event_loop(sweep):
-    levels = rps(sweep, "async-blocking")
-    assert max(levels) <= 1.2 * min(levels), levels
+    """Flat: every level within 20% of the one loop's bound, which does not move with the users.
+    (At about 11 requests a second, a few steady seconds count in steps of 2-3%; the levels' spread
+    around the line, not between two noisy levels, is what a flat curve promises.)"""
+    cell = next(c for c in load_summary(sweep).cells if c.variant == "async-blocking")
+    predicted = [level.predicted_rps for level in cell.levels]
+    assert max(predicted) <= 1.02 * min(predicted), predicted  # the model's line is flat
+    ratios = [level.rps / level.predicted_rps for level in cell.levels]
+    assert all(0.8 <= ratio <= 1.2 for ratio in ratios), ratios
 
 
 def test_each_level_was_predicted_from_the_calibration_before_the_load(sweep):
