@@ -203,8 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     chosen = engines.prepare(args.engine, args.generator_workers)  # before any folder: it may refuse
     out = _create_out(args.out)
     started = datetime.now(UTC)
-    engine_meta = {"engine": chosen.name, "generator_workers": chosen.generator_workers}
-    write_json(out / "meta.json", {**meta.collect(the_matrix, args.profile, cells, started), **engine_meta})
+    write_json(out / "meta.json", {**meta.collect(the_matrix, args.profile, cells, started), **chosen.meta()})
     status = 0
     done: list[records.CellResult] = []
     try:

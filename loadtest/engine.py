@@ -21,7 +21,12 @@ class Engine(Protocol):
     name: str
     generator_workers: int
 
-    def upstream(self, matrix: Matrix, out_dir: Path, cpus: set[int] | None) -> AbstractContextManager[str]:
+    def meta(self) -> dict:
+        """What meta.json records of the engine."""
+
+    def upstream(
+        self, matrix: Matrix, out_dir: Path, scratch: Path, cpus: set[int] | None
+    ) -> AbstractContextManager[str]:
         """The fake upstream for the whole run; yields the URL the cells' servers call it by."""
 
     def serving(
@@ -46,8 +51,11 @@ class LocalEngine:
     def __init__(self, generator_workers: int = 1) -> None:
         self.generator_workers = generator_workers
 
+    def meta(self) -> dict:
+        return {"engine": self.name, "generator_workers": self.generator_workers}
+
     @contextmanager
-    def upstream(self, matrix: Matrix, out_dir: Path, cpus: set[int] | None) -> Iterator[str]:
+    def upstream(self, matrix: Matrix, out_dir: Path, scratch: Path, cpus: set[int] | None) -> Iterator[str]:
         with server.serving(
             "upstream", port=matrix.upstream.port, log_path=out_dir / "upstream.log", cpus=cpus
         ) as running:

@@ -229,7 +229,7 @@ def run(
     done: list[CellResult] = []
     with (
         lifeline.scratch("asyncgap-run-") as scratch,
-        engine.upstream(matrix, out_dir, cores.generator) as upstream_url,
+        engine.upstream(matrix, out_dir, scratch, cores.generator) as upstream_url,
     ):
         for cell in cells:
             on_cell_start(cell)
