@@ -12,7 +12,8 @@ figures drift on a shared machine, ratios much less. Five questions:
 6. the model: every cell of the `full` profile on 1 and 2 uvicorn workers, measured against
    its prediction made before the load, with the binding bound and any measured reason;
 7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms;
-8. generator workers: /fast driven by a Locust master and 2 workers against one Locust process.
+8. generator workers: /fast driven by a Locust master and 2 workers against one Locust process;
+9. the compose engine: the quick profile in containers against the local engine, cell by cell.
 """
 
 import re
@@ -27,7 +28,7 @@ import httpx
 
 from core.matrix import Matrix, Scenario
 from core.variants import VARIANTS
-from loadtest import children, explain, lifeline, model, plan, results, run, server, swarm
+from loadtest import children, compare, compose, explain, lifeline, model, plan, results, run, server, swarm
 from loadtest.files import write_json
 from loadtest.plan import Cell
 from loadtest.records import SUMMARY_NAME, CellResult, load_summary
@@ -192,6 +193,29 @@ class Bench:
         rows[1]["rps_vs_1_process"] = ratio(rows[1]["rps"], rows[0]["rps"])
         return rows
 
+    def compose_engine(self) -> dict:
+        """`loadtest run --quick` on each engine as a user runs it, timed from outside (the image is
+        built, or found built, inside the compose run), then compared cell by cell."""
+        if reason := compose.why_no_engine():
+            return {"skipped": reason}
+        walls, outs = {}, {}
+        for engine in ("local", "compose"):
+            outs[engine] = self.out / f"quick-{engine}"
+            argv = [sys.executable, "-m", "loadtest", "run", "--quick", "--engine", engine,
+                    "--out", str(outs[engine])]  # fmt: skip
+            log_path = self.out / "logs" / f"quick-{engine}.log"
+            started = time.monotonic()
+            try:
+                code = children.run(argv, log_path=log_path, timeout=QUICK_RUN_TIMEOUT_S)
+            except children.Overrun as exc:
+                code = f"killed ({exc})"
+            walls[engine] = {"exit": code, "wall_s": round(time.monotonic() - started, 1)}
+        if not all((out / SUMMARY_NAME).exists() for out in outs.values()):
+            return {"runs": walls, "rows": []}
+        rows = [{**row, "compose_over_local": ratio(row.get("rps_b"), row.get("rps_a"))}
+                for row in compare.compare(outs["local"], outs["compose"])]  # fmt: skip
+        return {"runs": walls, "rows": rows}
+
     def wake_cost(self) -> list[dict]:
         """CPU per request alone, as calibration measures it, around waits of growing length: what
         a server spends waking from idle inside each call, which a loaded server never pays."""
@@ -302,7 +326,7 @@ class Bench:
 
 
 SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost",
-            "generator_workers")
+            "generator_workers", "compose_engine")
 NEED_UPSTREAM = ("fidelity", "convergence")
 
 
@@ -447,6 +471,24 @@ def _generator_workers_md(rows: list[dict]) -> str:
     ])  # fmt: skip
 
 
+COMPOSE_COLUMNS = ["setup", "variant", "rps_a", "rps_b", "compose_over_local", "ci_low", "ci_high", "verdict"]
+
+
+def _compose_engine_md(result: dict) -> str:
+    if "skipped" in result:
+        return f"## 9. The compose engine\n\nskipped: {result['skipped']}"
+    runs = result["runs"]
+    return "\n\n".join([
+        "## 9. The compose engine against the local one (goal: compose_over_local within 1 +- 0.05 for "
+        "I/O-bound cells)",
+        f"`loadtest run --quick`: local exit {runs['local']['exit']}, **{runs['local']['wall_s']} s**; "
+        f"`--engine compose` exit {runs['compose']['exit']}, **{runs['compose']['wall_s']} s** (image build "
+        "from cache included).",
+        _md_table(result["rows"], COMPOSE_COLUMNS),
+        "rps_a is local, rps_b compose; the interval and verdict are `loadtest compare`'s.",
+    ])  # fmt: skip
+
+
 _MARKDOWN = {
     "fidelity": _fidelity_md,
     "headroom": _headroom_md,
@@ -456,4 +498,5 @@ _MARKDOWN = {
     "model": _model_md,
     "wake_cost": _wake_cost_md,
     "generator_workers": _generator_workers_md,
+    "compose_engine": _compose_engine_md,
 }

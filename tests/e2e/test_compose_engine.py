@@ -86,3 +86,31 @@ def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
     finally:
         if harness.poll() is None:
             harness.kill()
+
+
+@pytest.mark.timeout(400)
+def test_a_container_that_dies_mid_cell_fails_that_cell_with_its_log_and_the_run_goes_on(tmp_path, env):
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "loadtest", "run", *TINY, "--variants", "async,sync", "--duration", "8"]
+    harness = subprocess.Popen([*argv, "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not (out / "uvicorn-1w__sleep__async" / "locust.log").exists():
+            assert harness.poll() is None and time.monotonic() < deadline, "the run ended before its load"
+            time.sleep(0.5)
+        project = json.loads((out / "meta.json").read_text())["compose_project"]
+        setup = ["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={project}",
+                 "--filter", "label=com.docker.compose.service=uvicorn-1w"]  # fmt: skip
+        container = subprocess.run(setup, capture_output=True, text=True, timeout=60).stdout.split()
+        subprocess.run(["docker", "kill", *container], capture_output=True, timeout=60, check=True)
+        harness.wait(timeout=300)
+    finally:
+        if harness.poll() is None:
+            harness.kill()
+    assert harness.returncode == 1  # a failed cell
+    killed, after = load_summary(out).cells
+    assert not killed.ok and "the server exited with 137 during the load" in killed.reason
+    assert "Application startup complete" in (out / killed.error_file).read_text()  # the container's log tail
+    assert after.ok and after.rps > 0
+    assert project_containers(project) == []
