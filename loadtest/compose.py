@@ -140,9 +140,8 @@ class ContainerProcess:
 
 @dataclass
 class ContainerServer(server.RunningServer):
-    """A setup's container. `port` is None: its sockets live in the container's network
-    namespace, where the sampler cannot count connections per worker (the model keeps the even
-    split). `published` is the loopback address Docker gave its port on this host."""
+    """A setup's container: `port` is the one it listens on in its own network namespace,
+    `published` the loopback address Docker gave that port on this host."""
 
     published: str = ""
 
@@ -343,12 +342,12 @@ class ComposeEngine:
             published = self._published(setup, port)
             with self._following({container: log_path}):
                 self._wait_healthy(f"http://{published}/healthz", process, log_path)
-                yield ContainerServer(setup, None, process, log_path, published=published)
+                yield ContainerServer(setup, port, process, log_path, published=published)
         finally:
             self._compose("rm", "-f", "-s", "-v", setup, log_path=log_path.with_name("compose-rm.log"))
 
     def load_host(self, running: server.RunningServer) -> str:
-        return f"http://{running.name}:{port_of(self.base[running.name])}"
+        return f"http://{running.name}:{running.port}"
 
     def swarm(
         self, spec: swarm.SwarmSpec, *, cpus: set[int] | None, on_start: Callable[..., Callable[[], object]]
@@ -407,8 +406,3 @@ class ComposeEngine:
             self._compose(
                 "rm", "-f", "-s", "-v", MASTER, WORKER, log_path=spec.out_dir / "compose-rm-locust.log"
             )
-
-
-def port_of(service: dict) -> int:
-    """The container port a setup's service listens on (its published one, in docker-compose.yml)."""
-    return int(str(service["ports"][0]).rsplit(":", 1)[-1])

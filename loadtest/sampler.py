@@ -14,6 +14,7 @@ import psutil
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from core import names
+from loadtest import netns
 
 IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
 
@@ -118,13 +119,21 @@ class Sampler:
     """Takes one Sample of a server (its process tree and metrics folder) and its load generator."""
 
     def __init__(
-        self, *, metrics_dir: Path, server_pid: int, port: int | None, generator_pids: Sequence[int]
+        self, *, metrics_dir: Path, server_pid: int, port: int, generator_pids: Sequence[int]
     ) -> None:
         self.metrics_dir = metrics_dir
-        self.port = port  # None: the server's sockets are not in this network namespace (a container)
+        self.port = port
+        self.server_pid = server_pid
+        self.contained = netns.separate(server_pid)  # a container: its own pids and network namespace
         self.generator_cpu = CpuMeter(*generator_pids)
         self.server_cpu = CpuMeter(server_pid)
         self.started = time.monotonic()
+
+    def _connections(self, workers: list[str]) -> dict[str, int]:
+        if not self.contained:
+            return connections(workers, self.port)
+        here = netns.host_pids(self.server_pid)
+        return {w: netns.established(here[w], self.port) for w in workers if w in here}
 
     def sample(self) -> Sample:
         gauges = read_worker_metrics(self.metrics_dir)
@@ -136,6 +145,6 @@ class Sampler:
             server_cpu_s=self.server_cpu.read(),
             lag_s=lag,
             tokens_busy=gauges.get(names.TOKENS_BUSY, {}),
-            connections=connections(list(lag), self.port) if self.port is not None else {},
+            connections=self._connections(list(lag)),
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
         )
