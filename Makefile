@@ -28,8 +28,8 @@ test: install system-deps ## every test (unit, service, end-to-end, browser)
 lint: install ## ruff
 	$(VENV)/bin/ruff check .
 
-loadtest: install ## the default matrix (QUICK=1 for the short profile); ARGS passes more flags
-	$(PY) -m loadtest run $(if $(QUICK),--quick) $(ARGS)
+loadtest: install ## the default matrix (QUICK=1 for the short profile, ENGINE=compose in containers); ARGS passes more flags
+	$(PY) -m loadtest run $(if $(QUICK),--quick) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
 
 report: install ## rebuild the dashboard of a run: make report RUN=results/latest
 	$(PY) -m loadtest report $(or $(RUN),results/latest)

@@ -16,7 +16,8 @@ from pathlib import Path
 from core import levels, matrix
 from core.matrix import ROOT
 from core.variants import VARIANTS
-from loadtest import bench, check, compare, console, meta, plan, records, report, run, ui
+from loadtest import bench, check, compare, console, engines, generators, meta, plan, records, report, run, ui
+from loadtest.engine import ENGINES
 from loadtest.files import write_atomic, write_json
 from locustfiles import web_account
 
@@ -71,6 +72,13 @@ def _users(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _workers(text: str) -> int:
+    """A count of Locust worker processes: a whole number, 1 or more."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of Locust workers, 1 or more, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m loadtest", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -95,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         help="end each cell's load once its rps is known within +-PCT (95%%); the duration caps it",
     )  # fmt: skip
     go.add_argument("--check", action="store_true", help="exit 1 unless the scenarios' expected gaps show")
+    go.add_argument("--engine", choices=ENGINES, default="local",
+                    help="where servers and Locust run: local processes, or Docker Compose services")
+    go.add_argument(
+        "--generator-workers", type=_workers, default=1, metavar="N",
+        help="Locust as a master and N worker processes (its distributed mode); 1 = one process locally",
+    )  # fmt: skip
 
     ui_verb = verbs.add_parser("ui", help="the setups and Locust's web UI on loopback, until Ctrl-C")
     ui_verb.add_argument("--setups", type=_names, help="comma-separated setups (default: all)")
@@ -184,15 +198,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         repeats=args.repeat,
         converge_pct=args.converge,
     )
-    _check_ports(the_matrix, [c.setup for c in cells])
+    if args.engine == "local":
+        _check_ports(the_matrix, [c.setup for c in cells])
+    chosen = engines.prepare(args.engine, args.generator_workers)  # before any folder: it may refuse
     out = _create_out(args.out)
     started = datetime.now(UTC)
-    write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
+    write_json(out / "meta.json", {**meta.collect(the_matrix, args.profile, cells, started), **chosen.meta()})
     status = 0
     done: list[records.CellResult] = []
     try:
         with console.Progress(cells) as progress:
-            done = run.run(cells, the_matrix, out, on_cell_start=progress.start, on_cell_done=progress.done)
+            done = run.run(cells, the_matrix, out, on_cell_start=progress.start, on_cell_done=progress.done,
+                           engine=chosen)  # fmt: skip
     except (Interrupted, KeyboardInterrupt) as exc:
         status = _interrupt_status(exc)
         console.err(f"interrupted: keeping the {len(_finished(out))} finished cell(s) in {out}")
@@ -204,6 +221,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     report.write(out)
     _link_latest(out)
     console.summary_table(done, out)
+    for hint in generators.advice(done, the_matrix, chosen.generator_workers):
+        console.err(hint)
     if status == 0 and not all(c.ok for c in done):
         status = 1
     if status == 0 and args.check:
@@ -287,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         return verb(args)
     except (Interrupted, KeyboardInterrupt) as exc:
         return _interrupt_status(exc)
-    except (matrix.MatrixError, plan.PlanError, records.ResultsError, compare.CompareError) as exc:
+    except (matrix.MatrixError, plan.PlanError, records.ResultsError, compare.CompareError,
+            engines.EngineError) as exc:
         console.err(f"error: {exc}")
         return EXIT_USAGE
     except run.server.ServerError as exc:  # a server that the whole command needs did not start

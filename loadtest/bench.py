@@ -11,7 +11,9 @@ figures drift on a shared machine, ratios much less. Five questions:
 5. convergence: how much load time --converge saves, and at what cost in fidelity;
 6. the model: every cell of the `full` profile on 1 and 2 uvicorn workers, measured against
    its prediction made before the load, with the binding bound and any measured reason;
-7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms.
+7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms;
+8. generator workers: /fast driven by a Locust master and 2 workers against one Locust process;
+9. the compose engine: the quick profile in containers against the local engine, cell by cell.
 """
 
 import re
@@ -26,7 +28,7 @@ import httpx
 
 from core.matrix import Matrix, Scenario
 from core.variants import VARIANTS
-from loadtest import children, explain, lifeline, model, plan, results, run, server, swarm
+from loadtest import children, compare, compose, explain, lifeline, model, plan, results, run, server, swarm
 from loadtest.files import write_json
 from loadtest.plan import Cell
 from loadtest.records import SUMMARY_NAME, CellResult, load_summary
@@ -39,6 +41,7 @@ HEADROOM_ROUNDS = 3
 OVERHEAD_ROUNDS, OVERHEAD_S = 5, 4.0
 MODEL_SETUPS = ("uvicorn-1w", "uvicorn-2w")
 WAKE_WAITS_MS = (0, 1, 10, 100)
+GENERATOR_WORKERS, GENERATOR_WORKERS_ROUNDS = 2, 2
 CONVERGE_PCT, CONVERGE_CAP_S = 2.0, 20.0  # the goal's +-2%; the full profile's cell duration
 WRK_MARGIN_S = 10.0  # wrk ends at its -d; past this margin it hangs and is killed
 QUICK_RUN_TIMEOUT_S = 300.0  # the quick profile's goal is 90 s
@@ -134,7 +137,7 @@ class Bench:
                 "p50_ms": got["p50_ms"],
                 "predicted_mean_ms": round(1000 * SLEEP_USERS / predicted, 1)}  # fmt: skip
 
-    def _locust_on_fast(self, scenario: Scenario, label: str, processes: int = 1) -> dict:
+    def _locust_on_fast(self, scenario: Scenario, label: str, processes: int = 1, workers: int = 1) -> dict:
         """Locust on /fast: its rps and the cores it burned (all its processes, read by psutil)."""
         out_dir = self.out / "headroom" / label
         with self.serve("uvicorn-1w", f"headroom-{label}") as srv:
@@ -142,11 +145,12 @@ class Bench:
                                    duration_s=PROBE_S, warmup_s=1.0, out_dir=out_dir,
                                    processes=processes)  # fmt: skip
 
-            def sampler(pid: int):
-                meter = CpuMeter(pid)
+            def sampler(*pids: int):
+                meter = CpuMeter(*pids)
                 return lambda: {"t": time.monotonic(), "generator_cpu_s": meter.read()}
 
-            samples = swarm.run(spec, cpus=self.cores.generator if processes == 1 else None, on_start=sampler)
+            samples = swarm.run(spec, cpus=self.cores.generator if processes == 1 else None, on_start=sampler,
+                                workers=workers)  # fmt: skip
         t0 = samples[0]["t"]
         cores = results.steady_rate([{**s, "t": s["t"] - t0} for s in samples], "generator_cpu_s", 2.0)
         rps = results.read_stats(out_dir)["Aggregated"]["rps"]
@@ -174,6 +178,43 @@ class Bench:
             rows.append({"generator": "wrk", "rps": got["rps"], "cores": round(cores, 3),
                          "requests_per_cpu_s": round(got["rps"] / cores) if cores else None})  # fmt: skip
         return rows
+
+    def generator_workers(self) -> list[dict]:
+        """/fast driven by one Locust process, then by a master and GENERATOR_WORKERS workers
+        (--generator-workers), on the same load CPUs, in alternating rounds."""
+        fast = self.matrix.scenarios["fast"]
+        rounds: dict[int, list[dict]] = {1: [], GENERATOR_WORKERS: []}
+        for round_ in range(GENERATOR_WORKERS_ROUNDS):
+            for workers in rounds:
+                label = f"generator-workers-{workers}-{round_ + 1}"
+                rounds[workers].append(self._locust_on_fast(fast, label, workers=workers))
+        rows = [{**_median_round(f"{n} worker(s)" if n > 1 else "1 process", got), "generator_workers": n}
+                for n, got in rounds.items()]  # fmt: skip
+        rows[1]["rps_vs_1_process"] = ratio(rows[1]["rps"], rows[0]["rps"])
+        return rows
+
+    def compose_engine(self) -> dict:
+        """`loadtest run --quick` on each engine as a user runs it, timed from outside (the image is
+        built, or found built, inside the compose run), then compared cell by cell."""
+        if reason := compose.why_no_engine():
+            return {"skipped": reason}
+        walls, outs = {}, {}
+        for engine in ("local", "compose"):
+            outs[engine] = self.out / f"quick-{engine}"
+            argv = [sys.executable, "-m", "loadtest", "run", "--quick", "--engine", engine,
+                    "--out", str(outs[engine])]  # fmt: skip
+            log_path = self.out / "logs" / f"quick-{engine}.log"
+            started = time.monotonic()
+            try:
+                code = children.run(argv, log_path=log_path, timeout=QUICK_RUN_TIMEOUT_S)
+            except children.Overrun as exc:
+                code = f"killed ({exc})"
+            walls[engine] = {"exit": code, "wall_s": round(time.monotonic() - started, 1)}
+        if not all((out / SUMMARY_NAME).exists() for out in outs.values()):
+            return {"runs": walls, "rows": []}
+        rows = [{**row, "compose_over_local": ratio(row.get("rps_b"), row.get("rps_a"))}
+                for row in compare.compare(outs["local"], outs["compose"])]  # fmt: skip
+        return {"runs": walls, "rows": rows}
 
     def wake_cost(self) -> list[dict]:
         """CPU per request alone, as calibration measures it, around waits of growing length: what
@@ -284,7 +325,8 @@ class Bench:
         ]  # fmt: skip
 
 
-SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost")
+SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost",
+            "generator_workers", "compose_engine")
 NEED_UPSTREAM = ("fidelity", "convergence")
 
 
@@ -419,6 +461,34 @@ def _wake_cost_md(rows: list[dict]) -> str:
     ])  # fmt: skip
 
 
+def _generator_workers_md(rows: list[dict]) -> str:
+    return "\n\n".join([
+        f"## 8. Locust's distributed mode on /fast (--generator-workers {GENERATOR_WORKERS} vs one process)",
+        _md_table(rows, HEADROOM_COLUMNS),
+        f"Both on the same load CPUs ({GENERATOR_WORKERS_ROUNDS} alternating rounds, the median shown): with "
+        "one load core, workers share it and the ratio shows the master's cost; with a core per worker "
+        "(more CPUs than this machine's two) it shows the gain.",
+    ])  # fmt: skip
+
+
+COMPOSE_COLUMNS = ["setup", "variant", "rps_a", "rps_b", "compose_over_local", "ci_low", "ci_high", "verdict"]
+
+
+def _compose_engine_md(result: dict) -> str:
+    if "skipped" in result:
+        return f"## 9. The compose engine\n\nskipped: {result['skipped']}"
+    runs = result["runs"]
+    return "\n\n".join([
+        "## 9. The compose engine against the local one (goal: compose_over_local within 1 +- 0.05 for "
+        "I/O-bound cells)",
+        f"`loadtest run --quick`: local exit {runs['local']['exit']}, **{runs['local']['wall_s']} s**; "
+        f"`--engine compose` exit {runs['compose']['exit']}, **{runs['compose']['wall_s']} s** (image build "
+        "from cache included).",
+        _md_table(result["rows"], COMPOSE_COLUMNS),
+        "rps_a is local, rps_b compose; the interval and verdict are `loadtest compare`'s.",
+    ])  # fmt: skip
+
+
 _MARKDOWN = {
     "fidelity": _fidelity_md,
     "headroom": _headroom_md,
@@ -427,4 +497,6 @@ _MARKDOWN = {
     "convergence": _convergence_md,
     "model": _model_md,
     "wake_cost": _wake_cost_md,
+    "generator_workers": _generator_workers_md,
+    "compose_engine": _compose_engine_md,
 }

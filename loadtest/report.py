@@ -388,7 +388,8 @@ def render(run_dir: Path) -> str:
         else "<p class=warn>This run is incomplete: it was interrupted.</p>"
     )
     facts = (
-        f"profile {meta.get('profile', '?')} · started {meta.get('started_utc', '?')} · "
+        f"profile {meta.get('profile', '?')} · engine {meta.get('engine', 'local')} "
+        f"({meta.get('generator_workers', 1)} Locust worker(s)) · started {meta.get('started_utc', '?')} · "
         f"{meta.get('cpu_count', '?')} CPUs · Python {meta.get('python', '?')} · "
         + " · ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
     )

@@ -17,7 +17,7 @@ from loadtest.swarm import CSV_PREFIX, JSON_NAME, LEVELS_NAME
 Row = TypeVar("Row", FailureReason, WorkerEvent)
 
 AGGREGATED = "Aggregated"
-GENERATOR_BOUND_CORES = 0.85  # Locust is one process: near one core it is the bottleneck
+GENERATOR_BOUND_CORES = 0.85  # a Locust process uses one core: near it, it is the bottleneck
 MIN_WINDOW_S = 2  # whole steady seconds needed to measure rps over a fixed window
 MOST_REASONS = 5  # failure reasons kept per cell, most frequent first
 FIGURES = ("requests", "failures", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
@@ -146,11 +146,12 @@ def worst_per_sample(samples: list[dict], key: str) -> list[float]:
     return [max(s[key].values(), default=0.0) for s in samples]
 
 
-def cell_figures(*, cell_dir: Path, samples: list[dict], warmup_s: float) -> dict:
+def cell_figures(*, cell_dir: Path, samples: list[dict], warmup_s: float, generator_cores: int = 1) -> dict:
     """What one cell measured: Locust's figures, the server's CPU and connections, the loop's lag,
     the busy thread tokens and the generator check. No prediction: that was made before."""
     since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
-    return _measured(_entries(cell_dir), samples, since_s=since, failure_reasons=read_failures(cell_dir))
+    return _measured(_entries(cell_dir), samples, since_s=since, failure_reasons=read_failures(cell_dir),
+                     generator_cores=generator_cores)  # fmt: skip
 
 
 def read_levels(cell_dir: Path) -> dict[int, dict]:
@@ -162,7 +163,9 @@ def read_levels(cell_dir: Path) -> dict[int, dict]:
         raise ResultsError(f"cannot read {path}: {exc}") from None
 
 
-def level_figures(*, cell_dir: Path, samples: list[dict], levels: tuple[int, ...]) -> list[dict]:
+def level_figures(
+    *, cell_dir: Path, samples: list[dict], levels: tuple[int, ...], generator_cores: int = 1
+) -> list[dict]:
     """What each level of a sweep measured, as cell_figures does for a cell: its own stats (its
     warm-up discarded) and the samples taken within its steady seconds."""
     saved = read_levels(cell_dir)
@@ -175,14 +178,17 @@ def level_figures(*, cell_dir: Path, samples: list[dict], levels: tuple[int, ...
         inside = [s for s in samples if window.start <= s["at"] < window.stop]
         reasons = _most_frequent([{"name": e["name"], "error": e["error"], "count": e["occurrences"]}
                                   for e in saved[users]["errors"].values()])  # fmt: skip
-        figures.append(_measured(entries, inside, since_s=0.0, failure_reasons=reasons))
+        figures.append(_measured(entries, inside, since_s=0.0, failure_reasons=reasons,
+                                 generator_cores=generator_cores))  # fmt: skip
     return figures
 
 
 def _measured(
-    entries: list[dict], samples: list[dict], *, since_s: float, failure_reasons: list[dict]
+    entries: list[dict], samples: list[dict], *, since_s: float, failure_reasons: list[dict],
+    generator_cores: int = 1,
 ) -> dict:
-    """Figures of Locust's stats entries beside the samples of the same time, steady from `since_s`."""
+    """Figures of Locust's stats entries beside the samples of the same time, steady from `since_s`;
+    the generator is the bottleneck near the `generator_cores` its processes can use."""
     stats = _stats(entries)
     if AGGREGATED not in stats:
         raise ResultsError("no request finished after warm-up (Locust recorded none)")
@@ -201,7 +207,7 @@ def _measured(
         "server_cores_busy": round(server_cores_busy, 3),
         "server_cpu_ms_per_request": round(1000 * server_cores_busy / rps, 3) if rps else None,
         "generator_cores_busy": round(generator_cores_busy, 3),
-        "generator_bound": generator_cores_busy >= GENERATOR_BOUND_CORES,
+        "generator_bound": generator_cores_busy >= GENERATOR_BOUND_CORES * generator_cores,
         "loop_lag_max_ms": round(max(lags, default=0.0) * 1000, 1),
         "loop_lag_median_ms": round(statistics.median(lags) * 1000, 1) if lags else None,
         "tokens_busy_max": max(worst_per_sample(samples, "tokens_busy"), default=0.0),

@@ -15,6 +15,7 @@ from core.matrix import Matrix, Setup
 from core.names import FAST
 from loadtest import explain, lifeline, model, results, server, supervision, swarm
 from loadtest.calibration import CalibrationError, calibrate
+from loadtest.engine import Engine, LocalEngine
 from loadtest.files import write_atomic, write_json
 from loadtest.plan import Cell
 from loadtest.records import ERROR_NAME, CellResult, Level, Model, ResultsError, RunSummary
@@ -38,11 +39,17 @@ class Cores:
     server_count: int
 
     @classmethod
-    def split(cls) -> "Cores":
+    def split(cls, generator_processes: int = 1) -> "Cores":
+        """One CPU for the load generator, or one per Locust worker while the server keeps one."""
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) < 2:
             return cls(None, None, len(cpus))
-        return cls({cpus[0]}, set(cpus[1:]), len(cpus) - 1)
+        load = max(1, min(generator_processes, len(cpus) - 1))
+        return cls(set(cpus[:load]), set(cpus[load:]), len(cpus) - load)
+
+    def generator_capacity(self, processes: int) -> int:
+        """Cores the load generator can burn: one per Locust process, at most the CPUs it is pinned to."""
+        return min(processes, len(self.generator)) if self.generator else processes
 
 
 class Stopwatch:
@@ -72,7 +79,8 @@ def failed(cell: Cell, exc: BaseException, clock: Stopwatch, cell_dir: Path, *, 
 
 
 def run_cell(
-    cell: Cell, matrix: Matrix, *, out_dir: Path, scratch: Path, upstream_url: str, cores: Cores
+    cell: Cell, matrix: Matrix, *, out_dir: Path, scratch: Path, upstream_url: str, cores: Cores,
+    engine: Engine | None = None,
 ) -> CellResult:
     """Measure one cell on a freshly started server; a failure becomes a 'failed' cell, not a crash."""
     cell_dir = out_dir / cell.key
@@ -80,7 +88,7 @@ def run_cell(
     clock = Stopwatch()
     try:
         figures = _measure(cell, matrix, cell_dir, scratch=scratch, upstream_url=upstream_url, cores=cores,
-                           clock=clock)  # fmt: skip
+                           clock=clock, engine=engine or LocalEngine())  # fmt: skip
     except (server.ServerError, swarm.SwarmError, CellError, CalibrationError, ResultsError) as exc:
         return failed(cell, exc, clock, cell_dir, bug=False)
     except Exception as exc:  # a bug must cost one cell, not the run and its report
@@ -102,19 +110,19 @@ def _server_env(cell: Cell, scratch: Path, upstream_url: str) -> dict[str, str]:
 
 def _measure(
     cell: Cell, matrix: Matrix, cell_dir: Path, *, scratch: Path, upstream_url: str, cores: Cores,
-    clock: Stopwatch,
+    clock: Stopwatch, engine: Engine,
 ) -> dict:
     """Start the cell's server, calibrate, predict, then load it while sampling it, and stop it."""
     setup = matrix.setups[cell.setup]
     env = _server_env(cell, scratch, upstream_url)
-    with server.serving(
+    with engine.serving(
         cell.setup, port=setup.port, log_path=cell_dir / "server.log", cpus=cores.server, env=env
     ) as running:
         clock.lap("server_start_s")
         spec = swarm.SwarmSpec(
             scenario=matrix.scenarios[cell.scenario],
             variant=cell.variant,
-            host=running.url,
+            host=engine.load_host(running),
             users=cell.users,
             duration_s=cell.duration_s,
             warmup_s=cell.warmup_s,
@@ -131,12 +139,12 @@ def _measure(
             write_json(cell_dir / LEVEL_PREDICTIONS_NAME, [p.model_dump(mode="json") for p in predictions])
         clock.lap("calibrate_s")
 
-        def sampler(pid: int) -> Callable[[], dict]:
+        def sampler(*pids: int) -> Callable[[], dict]:
             watch = Sampler(metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]), server_pid=running.process.pid,
-                            port=running.port, generator_pid=pid)  # fmt: skip
+                            port=running.port, generator_pids=pids)  # fmt: skip
             return lambda: watch.sample().to_json()
 
-        samples = swarm.run(spec, cpus=cores.generator, on_start=sampler)
+        samples = engine.swarm(spec, cpus=cores.generator, on_start=sampler)
         clock.lap("load_s")
         events = supervision.worker_events(running.log_path, workers=setup.workers, timeout_s=setup.timeout_s)
         # (read before the stop, whose own signals are not events of the load)
@@ -145,10 +153,13 @@ def _measure(
             raise CellError(f"the server exited with {code} during the load:\n{running.log_tail()}")
     clock.lap("server_stop_s")
     write_json(cell_dir / "samples.json", samples)
+    capacity = cores.generator_capacity(engine.generator_workers)
     if not cell.levels:
-        figures = results.cell_figures(cell_dir=cell_dir, samples=samples, warmup_s=cell.warmup_s)
+        figures = results.cell_figures(cell_dir=cell_dir, samples=samples, warmup_s=cell.warmup_s,
+                                       generator_cores=capacity)  # fmt: skip
         return {**record(predictions[0], figures), "server_events": events}
-    each = results.level_figures(cell_dir=cell_dir, samples=samples, levels=cell.levels)
+    each = results.level_figures(cell_dir=cell_dir, samples=samples, levels=cell.levels,
+                                 generator_cores=capacity)  # fmt: skip
     recorded = [record(p, f) for p, f in zip(predictions, each, strict=True)]
     levels = [level(users, r) for users, r in zip(cell.levels, recorded, strict=True)]
     return {**recorded[-1], "levels": levels, "server_events": events}  # the cell: its last level
@@ -210,20 +221,21 @@ def run(
     *,
     on_cell_start: Callable[[Cell], None] = lambda cell: None,
     on_cell_done: Callable[[Cell, CellResult], None] = lambda cell, result: None,
+    engine: Engine | None = None,
 ) -> list[CellResult]:
     """Run every cell in order; summary.json is rewritten after each so nothing done is lost."""
-    cores = Cores.split()
+    engine = engine or LocalEngine()
+    cores = Cores.split(engine.generator_workers)
     done: list[CellResult] = []
     with (
         lifeline.scratch("asyncgap-run-") as scratch,
-        server.serving(
-            "upstream", port=matrix.upstream.port, log_path=out_dir / "upstream.log", cpus=cores.generator
-        ) as upstream,
+        engine.upstream(matrix, out_dir, scratch, cores.generator) as upstream_url,
     ):
         for cell in cells:
             on_cell_start(cell)
             result = run_cell(
-                cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream.url, cores=cores
+                cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream_url, cores=cores,
+                engine=engine,
             )
             done.append(result)
             RunSummary(complete=False, cells=done).save(out_dir)

@@ -6,6 +6,7 @@ connections per worker come from the kernel through psutil.
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import psutil
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from core import names
+from loadtest import netns
 
 IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
 
@@ -73,22 +75,25 @@ def idle_cpu_rate(server_pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU seconds (user + system) used by a process tree since it started, never going down.
+    """CPU seconds (user + system) used by process trees since they started, never going down:
+    one tree (a server), or several summed (a Locust master and its workers).
 
     Each process's last reading is kept, so a child that exits (a forked Locust process, a
     restarted gunicorn worker) still counts for what it used while it lived.
     """
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, *pids: int) -> None:
+        self.pids = pids
         self._last: dict[int, float] = {}
 
     def read(self) -> float:
-        try:
-            root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            procs = []
+        procs = []
+        for pid in self.pids:
+            try:
+                root = psutil.Process(pid)
+                procs += [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
         for proc in procs:
             try:
                 times = proc.cpu_times()
@@ -113,12 +118,22 @@ def connections(pids: list[str], port: int) -> dict[str, int]:
 class Sampler:
     """Takes one Sample of a server (its process tree and metrics folder) and its load generator."""
 
-    def __init__(self, *, metrics_dir: Path, server_pid: int, port: int, generator_pid: int) -> None:
+    def __init__(
+        self, *, metrics_dir: Path, server_pid: int, port: int, generator_pids: Sequence[int]
+    ) -> None:
         self.metrics_dir = metrics_dir
         self.port = port
-        self.generator_cpu = CpuMeter(generator_pid)
+        self.server_pid = server_pid
+        self.contained = netns.separate(server_pid)  # a container: its own pids and network namespace
+        self.generator_cpu = CpuMeter(*generator_pids)
         self.server_cpu = CpuMeter(server_pid)
         self.started = time.monotonic()
+
+    def _connections(self, workers: list[str]) -> dict[str, int]:
+        if not self.contained:
+            return connections(workers, self.port)
+        here = netns.host_pids(self.server_pid)
+        return {w: netns.established(here[w], self.port) for w in workers if w in here}
 
     def sample(self) -> Sample:
         gauges = read_worker_metrics(self.metrics_dir)
@@ -130,6 +145,6 @@ class Sampler:
             server_cpu_s=self.server_cpu.read(),
             lag_s=lag,
             tokens_busy=gauges.get(names.TOKENS_BUSY, {}),
-            connections=connections(list(lag), self.port),
+            connections=self._connections(list(lag)),
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.levels import STATS_SUFFIX
 from core.matrix import Scenario
-from loadtest import children
+from loadtest import children, server
 
 CSV_PREFIX = "locust"
 HTML_NAME = "locust.html"
@@ -16,6 +16,8 @@ SHAPES = "locustfiles/shapes.py"  # the step ramp: the web UI's, and the harness
 LEVELS_NAME = JSON_NAME.removesuffix(".json") + STATS_SUFFIX  # a sweep's stats, level by level
 SAMPLE_EVERY_S = 0.5
 OVERRUN_MARGIN_S = 15.0  # Locust normally exits within a second or two of --run-time
+EXPECT_WORKERS_S = 30.0  # a master gives up on workers that have not joined by then (exit 1)
+MASTER_HOST = "127.0.0.1"  # a local master listens for its workers on loopback only
 
 
 class SwarmError(RuntimeError):
@@ -71,6 +73,19 @@ class SwarmSpec:
             *self.scenario_options(),
         ]  # fmt: skip
 
+    def master_argv(self, workers: int, bind_host: str, port: int) -> list[str]:
+        """The same swarm as argv(), run by a master that waits for `workers` workers and reports
+        for all of them (its CSV, HTML and JSON are the run's)."""
+        return [*self.argv(), "--master", "--expect-workers", str(workers),
+                "--expect-workers-max-wait", f"{EXPECT_WORKERS_S:g}",
+                "--master-bind-host", bind_host, "--master-bind-port", str(port)]  # fmt: skip
+
+    def worker_argv(self, master_host: str, port: int) -> list[str]:
+        """A worker of master_argv(): the same locustfiles (its user classes); the master sends it
+        the host, the users and the scenario's options with each spawn."""
+        return [sys.executable, "-m", "locust", "-f", self._load()[1], "--worker", "--master-host",
+                master_host, "--master-port", str(port), "--loglevel", "WARNING"]  # fmt: skip
+
 
 def web_ui_argv(
     locustfiles: list[str],
@@ -95,15 +110,35 @@ def run(
     spec: SwarmSpec,
     *,
     cpus: set[int] | None,
-    on_start: Callable[[int], Callable[[], object]],
+    on_start: Callable[..., Callable[[], object]],
+    workers: int = 1,
 ) -> list[object]:
-    """Run Locust to completion; `on_start(pid)` returns a sampler called every SAMPLE_EVERY_S.
+    """Run Locust to completion; `on_start(*pids)` (every Locust process: the one, or the master
+    and its `workers` workers) returns a sampler called every SAMPLE_EVERY_S.
 
-    Returns the samples. Locust is killed (its whole process group) if it overruns.
+    Returns the samples. Locust is killed (every process group of it) if it overruns.
     """
     log_path = spec.out_dir / "locust.log"
-    process = children.spawn(spec.argv(), log_path=log_path, cpus=cpus)
-    sample = on_start(process.pid)
+    if workers <= 1:
+        process = children.spawn(spec.argv(), log_path=log_path, cpus=cpus)
+        return watch(spec, process, log_path, on_start(process.pid))
+    port = server.free_port()
+    master = children.spawn(spec.master_argv(workers, MASTER_HOST, port), log_path=log_path, cpus=cpus)
+    helpers = []
+    try:
+        for n in range(1, workers + 1):
+            argv = spec.worker_argv(MASTER_HOST, port)
+            helpers.append(children.spawn(argv, log_path=spec.out_dir / f"locust-worker-{n}.log", cpus=cpus))
+        return watch(spec, master, log_path, on_start(master.pid, *(w.pid for w in helpers)))
+    finally:
+        for helper in helpers:  # they quit with their master; stragglers are stopped
+            children.stop_group(helper)
+        if master.returncode is None:  # watch() stops it; not reached if a worker failed to start
+            children.stop_group(master)
+
+
+def watch(spec: SwarmSpec, process, log_path: Path, sample: Callable[[], object]) -> list[object]:
+    """Wait for Locust (its only or master process) within its run time plus the margin, sampling."""
     try:
         samples = children.watch(
             process, timeout=spec.duration_s + OVERRUN_MARGIN_S, sample=sample, every_s=SAMPLE_EVERY_S
@@ -111,6 +146,12 @@ def run(
     except children.Overrun:
         raise SwarmError(f"Locust overran its {spec.duration_s:g} s run time; killed") from None
     if process.returncode != 0:
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-10:])
-        raise SwarmError(f"Locust exited with {process.returncode}:\n{tail}")
+        raise SwarmError(f"Locust exited with {process.returncode}:\n{log_tail(log_path)}")
     return samples
+
+
+def log_tail(log_path: Path, lines: int = 10) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -10,7 +10,6 @@ scripts/build-base-image.sh; the stack always goes down with its volume, pass or
 import csv
 import os
 import re
-import shutil
 import subprocess
 import time
 import uuid
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from core.matrix import ROOT
+from loadtest import compose as engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -41,27 +41,9 @@ SWARM = {
 }
 
 
-def why_no_engine() -> str | None:
-    """None when a Docker engine answers; otherwise the reason, for the skip."""
-    if shutil.which("docker") is None:
-        return "no Docker engine: the docker command is not installed"
-    try:
-        argv = ["docker", "version", "--format", "{{.Server.Version}}"]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        return "no Docker engine: it did not answer within 60 s"
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or ["docker version failed"]
-        return f"no Docker engine: {lines[-1]}"
-    return None
-
-
 def compose_tool() -> list[str]:
-    """`docker compose` (v2) when the docker command has it, else the docker-compose tool."""
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
+    if tool := engine.compose_tool():
+        return tool
     pytest.fail("a Docker engine answers but there is no Compose tool (docker compose or docker-compose)")
 
 
@@ -115,7 +97,7 @@ class Stack:
 @pytest.fixture
 def compose(tmp_path):
     """A fresh Compose project, torn down with its volume whatever happens."""
-    if reason := why_no_engine():
+    if reason := engine.why_no_engine():
         pytest.skip(reason)
     tool = compose_tool()
     results = tmp_path / "results"

@@ -38,6 +38,9 @@ def loadtest(*args: str) -> subprocess.CompletedProcess:
         (["--users", "1,x"], "argument --users: invalid int value: 'x'"),
         (["--users", "1,10", "--converge", "5"], "--converge ends a single level early"),
         (["--profile", "sweep", "--converge", "5"], "--converge ends a single level early"),
+        (["--generator-workers", "0"], "--generator-workers: must be a whole number of Locust workers, 1 or"),
+        (["--generator-workers", "two"], "--generator-workers: must be a whole number of Locust workers"),
+        (["--engine", "k8s"], "argument --engine: invalid choice: 'k8s'"),
     ],
 )
 def test_bad_run_arguments(tmp_path, args, message):

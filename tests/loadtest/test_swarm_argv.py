@@ -38,3 +38,17 @@ def test_the_web_ui_binds_loopback_and_keeps_the_guard_unless_asked():
     lifted = swarm.web_ui_argv(["locustfiles/sleep_mix.py"], "http://127.0.0.1:8101", 8089,
                                allow_remote_target=True)  # fmt: skip
     assert "--allow-remote-target" in lifted
+
+
+def test_a_distributed_swarm_is_the_same_swarm_run_by_a_master_that_waits_for_its_workers(tmp_path: Path):
+    spec = swarm.SwarmSpec(scenario=matrix.load().scenarios["sleep"], variant="sync",
+                           host="http://127.0.0.1:8101", users=100, duration_s=8, warmup_s=2,
+                           out_dir=tmp_path)  # fmt: skip
+    master = spec.master_argv(3, "127.0.0.1", 5557)
+    assert master[: len(spec.argv())] == spec.argv()  # same options, same reports: the master writes them
+    assert master[master.index("--expect-workers") + 1] == "3"
+    assert master[master.index("--master-bind-host") + 1] == "127.0.0.1"
+    worker = spec.worker_argv("127.0.0.1", 5557)
+    assert "--worker" in worker and "--headless" not in worker
+    assert worker[worker.index("-f") + 1] == "locustfiles/sleep_mix.py"
+    assert worker[worker.index("--master-port") + 1] == "5557"
