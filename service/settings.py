@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     cpu_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     create_schema: bool = Field(True, description="false when a prestart step created it already")
     instrument: bool = Field(True, description="metrics middleware and lag probe (off: measure their cost)")
+    watchdog: bool = Field(True, description="name what blocks the loop, if instrumented")
+    block_threshold_ms: float = Field(20.0, gt=0, allow_inf_nan=False,
+                                      description="loop lateness the watchdog counts as blocked")  # fmt: skip
 
     @field_validator("database_url")
     @classmethod
