@@ -13,6 +13,7 @@ import psutil
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from core import names
+from loadtest import blocking
 
 IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
 
@@ -27,6 +28,7 @@ class Sample:
     tokens_busy: dict[str, float] = field(default_factory=dict)  # worker pid -> busy tokens
     connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
     requests: float = 0.0  # requests the server has finished, all workers (stale by up to 50 ms)
+    watch: dict[str, dict] | None = None  # pid -> its watch file (loadtest/blocking.py); None: unreadable
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -132,4 +134,5 @@ class Sampler:
             tokens_busy=gauges.get(names.TOKENS_BUSY, {}),
             connections=connections(list(lag), self.port),
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
+            watch=blocking.read_watches(self.metrics_dir),
         )

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from types import CodeType, FrameType
 
 NO_APP_FRAME = "(no application frame)"
-UNKNOWN = "?"
+OWN_CODE = "(own code)"  # the application frame runs its own bytecode (a CPU loop), not a call
+UNKNOWN = "?"  # a call whose target is not a plain dotted name
 
 _LIBRARY_PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
 _LIBRARY_DIRS = tuple({os.path.realpath(sysconfig.get_path(name)) + os.sep for name in _LIBRARY_PATHS})
@@ -84,7 +85,8 @@ def public_module(module: str) -> str:
 
 
 def called_in(frame: FrameType) -> str:
-    """What the frame's current call expression calls, e.g. `time.sleep`; `?` when unknown."""
+    """What the frame's current call expression calls, e.g. `time.sleep`; `(own code)` when the
+    frame is not calling anything; `?` when the call cannot be named."""
     try:
         positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
         expression = _source(frame.f_code.co_filename, *positions)
@@ -92,7 +94,7 @@ def called_in(frame: FrameType) -> str:
     except (IndexError, TypeError, ValueError, SyntaxError):
         return UNKNOWN
     if not isinstance(tree, ast.Call):
-        return UNKNOWN
+        return OWN_CODE
     target = _resolve(tree.func, frame)
     return UNKNOWN if target is None else callable_name(target, ast.unparse(tree.func))
 

@@ -84,3 +84,16 @@ def test_names_drop_private_modules():
     assert public_module("httpx._client") == "httpx"
     assert callable_name(json.dumps, "json.dumps") == "json.dumps"
     assert callable_name(time.sleep, "time.sleep") == "time.sleep"
+
+
+def spinning() -> int:
+    n = 0
+    while n < 20_000_000:  # no call inside: the loop's own bytecode
+        n += 1
+    return n
+
+
+def test_a_frame_running_its_own_code_is_its_own_callee():
+    site = sampled_while(spinning)
+    assert site is not None
+    assert (site.callee, site.site.split()[-1]) == ("(own code)", "spinning")
