@@ -11,7 +11,8 @@ figures drift on a shared machine, ratios much less. Five questions:
 5. convergence: how much load time --converge saves, and at what cost in fidelity;
 6. the model: every cell of the `full` profile on 1 and 2 uvicorn workers, measured against
    its prediction made before the load, with the binding bound and any measured reason;
-7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms.
+7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms;
+8. watchdog cost: /fast throughput with the blocking watchdog on vs off.
 """
 
 import re
@@ -200,14 +201,22 @@ class Bench:
         Two ratios: throughput (what the goal names, but it swings by 10-20% between identical
         runs on a shared machine) and the server's CPU per request, which is steadier.
         """
+        return self._fast_on_off("ASYNCGAP_INSTRUMENT", "instrument")
+
+    def watchdog(self) -> dict:
+        """/fast under wrk with the watchdog (service/watchdog.py) on and off, metrics and probe on."""
+        return self._fast_on_off("ASYNCGAP_WATCHDOG", "watchdog")
+
+    def _fast_on_off(self, variable: str, label: str) -> dict:
+        """/fast rps and server CPU per request with a setting true and false, in alternating rounds."""
         if not shutil.which("wrk"):
             return {"skipped": "wrk is not installed (make bench installs it)"}
         rps: dict[str, list[float]] = {"on": [], "off": []}
         cpu_us: dict[str, list[float]] = {"on": [], "off": []}
         for round_ in range(OVERHEAD_ROUNDS):
             for state in ("on", "off"):
-                env = {"ASYNCGAP_INSTRUMENT": str(state == "on").lower()}
-                with self.serve("uvicorn-1w", f"instrument-{state}-{round_}", env) as srv:
+                env = {variable: str(state == "on").lower()}
+                with self.serve("uvicorn-1w", f"{label}-{state}-{round_}", env) as srv:
                     meter = CpuMeter(srv.process.pid)
                     before = meter.read()
                     got = wrk(srv, "/fast", connections=PROBE_USERS, duration_s=OVERHEAD_S,
@@ -284,7 +293,8 @@ class Bench:
         ]  # fmt: skip
 
 
-SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost")
+SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost",
+            "watchdog")  # fmt: skip
 NEED_UPSTREAM = ("fidelity", "convergence")
 
 
@@ -419,6 +429,16 @@ def _wake_cost_md(rows: list[dict]) -> str:
     ])  # fmt: skip
 
 
+def _watchdog_md(dog: dict) -> str:
+    return "## 8. Watchdog cost (goal: ratio_on_over_off >= 0.97)\n\n" + (
+        dog.get("skipped")
+        or f"/fast rps with the watchdog on {dog['rps_on']}, off {dog['rps_off']} (metrics and lag probe on "
+        f"in both): median ratio **{dog['ratio_on_over_off']}**. Server CPU per request (us) on "
+        f"{dog['cpu_us_per_request_on']}, off {dog['cpu_us_per_request_off']}: capacity ratio "
+        f"(off/on CPU per request) **{dog['capacity_ratio_on_over_off']}**."
+    )
+
+
 _MARKDOWN = {
     "fidelity": _fidelity_md,
     "headroom": _headroom_md,
@@ -427,4 +447,5 @@ _MARKDOWN = {
     "convergence": _convergence_md,
     "model": _model_md,
     "wake_cost": _wake_cost_md,
+    "watchdog": _watchdog_md,
 }
