@@ -7,6 +7,7 @@ from loadtest.blocking import NO_DATA
 from loadtest.records import BlockingSite, CellResult
 
 NOTABLE = 0.01  # a loop blocked less than this share of the time is "not blocked"
+CALLED_OUT = 0.05  # the console names the callee of a loop blocked at least this share of the time
 TABLE_ROWS = 3  # call sites per cell under the lag chart
 
 
@@ -56,13 +57,18 @@ def pct(share: float) -> str:
 
 
 def short(cell: CellResult) -> str:
-    """The console's column: '98% time.sleep <- service/routes/sleep.py:20', '0%' or 'no data'."""
+    """The console's column, narrow: '98% time.sleep', '1%' or 'no data' (call sites: `called_out`)."""
     if cell.blocking is None or cell.loop_blocked_share is None:
         return "no data"
-    if cell.loop_blocked_share < NOTABLE or not cell.blocking:
+    if cell.loop_blocked_share < CALLED_OUT or not cell.blocking:
         return f"{pct(cell.loop_blocked_share)}"
-    top = cell.blocking[0]
-    return f"{pct(cell.loop_blocked_share)} {top.callee} <- {top.site.partition(' ')[0]}"
+    return f"{pct(cell.loop_blocked_share)} {cell.blocking[0].callee}"
+
+
+def called_out(cells: list[CellResult]) -> list[str]:
+    """Under the console's table, one line per cell whose loop was blocked: where."""
+    return [f"{c.setup} {c.scenario} {c.variant} {c.users} users: {loop_words(c)}" for c in cells
+            if c.blocking and (c.loop_blocked_share or 0.0) >= CALLED_OUT]  # fmt: skip
 
 
 def _rows(label: str, amount: str, sites: list[BlockingSite]) -> list[str]:

@@ -83,7 +83,8 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
     for column in ("p50 ms", "p95 ms", "/fast p95 ms", "failures"):
         table.add_column(column, justify="right")
     table.add_column("loop blocked by")
-    for c in merge_repeats(by_level(cells)):
+    shown = merge_repeats(by_level(cells))
+    for c in shown:
         if not c.ok:
             table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", str(c.users), *["-"] * 9)
             continue
@@ -104,6 +105,8 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
             blocking_view.short(c),
         )
     out.print(table)
+    for line in blocking_view.called_out([c for c in shown if c.ok]):
+        out.print(f"loop blocked: {line}", highlight=False)
     out.print(f"dashboard: {run_dir / 'report.html'}")
 
 

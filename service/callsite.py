@@ -40,6 +40,7 @@ class Namer:
         self.skip_files = {os.path.realpath(f) for f in skip_files}
         self._is_app: dict[CodeType, bool] = {}
         self._callee: dict[tuple[CodeType, int], str] = {}
+        self._shown: dict[CodeType, str] = {}  # a code object's file, as shown
 
     def is_app(self, code: CodeType) -> bool:
         """Application code: a real file outside the interpreter's and the installed libraries' folders."""
@@ -62,8 +63,10 @@ class Namer:
         return None
 
     def _where(self, frame: FrameType) -> str:
-        filename = os.path.realpath(frame.f_code.co_filename)
-        shown = filename.removeprefix(self.root) if filename.startswith(self.root) else filename
+        shown = self._shown.get(frame.f_code)
+        if shown is None:
+            filename = os.path.realpath(frame.f_code.co_filename)
+            shown = self._shown[frame.f_code] = filename.removeprefix(self.root)
         return f"{shown}:{frame.f_lineno} {frame.f_code.co_name}"
 
     def _c_callee(self, frame: FrameType) -> str:
@@ -89,10 +92,15 @@ def called_in(frame: FrameType) -> str:
     frame is not calling anything; `?` when the call cannot be named."""
     try:
         positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
-        expression = _source(frame.f_code.co_filename, *positions)
-        tree = ast.parse(expression.strip(), mode="eval").body
-    except (IndexError, TypeError, ValueError, SyntaxError):
+        expression = _source(frame.f_code.co_filename, *positions).strip()
+    except (IndexError, TypeError, ValueError):
         return UNKNOWN
+    if not expression:
+        return UNKNOWN  # no source
+    try:
+        tree = ast.parse(expression, mode="eval").body
+    except SyntaxError:  # a statement (return, assignment): not a call
+        return OWN_CODE
     if not isinstance(tree, ast.Call):
         return OWN_CODE
     target = _resolve(tree.func, frame)

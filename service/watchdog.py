@@ -1,11 +1,13 @@
 """The watchdog: a thread per worker that sees the event loop stall and names what stalls it.
 
-The loop sets a heartbeat every BEAT_S. The thread looks every TICK_S: when the last beat is
-older than BEAT_S + threshold, the loop is blocked, and the thread samples the loop thread's
-stack (sys._current_frames) and adds the time to its call site (service/callsite.py), counted
-from the last beat (the last moment the loop was seen running: at most one beat early).
-Less often it samples the other threads too, adding thread-seconds to the call sites of those
-running application code: the thread pool's busy tokens and what each is doing.
+The loop sets a heartbeat every BEAT_S. The thread sleeps until the loop would be late by the
+threshold if it missed its next beat, and looks: when the last beat is older than BEAT_S +
+threshold, the loop is blocked, and while it stays blocked the thread samples the loop
+thread's stack (sys._current_frames) every SAMPLE_S and adds the time to its call site
+(service/callsite.py), counted from the last beat (the last moment the loop was seen running:
+at most one beat early). So a healthy loop costs a wake-up every ~20 ms, not every few ms.
+Every THREADS_EVERY_S it samples the other threads too, adding thread-seconds to the call
+sites of those running application code: the thread pool's busy tokens and what each does.
 
 Totals go to a file beside the Prometheus multiprocess files (core/watchfile.py), rewritten
 from this thread, so they can be read from outside while the loop is blocked. Any FastAPI (or
@@ -28,8 +30,9 @@ from service.callsite import NO_APP_FRAME, CallSite, Namer, python_name
 
 DEFAULT_THRESHOLD_S = 0.02
 BEAT_S = 0.01  # the loop's heartbeat: ~100 timer callbacks a second
-TICK_S = 0.005  # how often the thread looks at the heartbeat
-THREADS_EVERY_S = 0.02  # how often it samples the other threads (a steady state: 50 Hz is plenty)
+SAMPLE_S = 0.01  # how often a blocked loop's stack is sampled (the time is counted between samples)
+MAX_SLEEP_S = 0.05  # the longest the thread sleeps (how soon it stops)
+THREADS_EVERY_S = 0.05  # how often it samples the other threads (a steady state: 20 Hz is plenty)
 WRITE_EVERY_S = 0.25  # how often the file is rewritten
 LAG_WINDOW_S = 1.0
 
@@ -49,7 +52,7 @@ class Watchdog:
                                      threshold_s=threshold_s)  # fmt: skip
         self._limiter = to_thread.current_default_thread_limiter()
         self._loop_thread = threading.get_ident()
-        self._stopped = threading.Event()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name="asyncgap-watchdog", daemon=True)
         self._last_beat = time.monotonic()
         self._beat_handle: asyncio.TimerHandle | None = None
@@ -67,7 +70,7 @@ class Watchdog:
         """Stop the thread and remove the file: a worker that is gone has nothing to show."""
         if self._beat_handle is not None:
             self._beat_handle.cancel()
-        self._stopped.set()
+        self._stopped = True
         self._thread.join()
         if self.directory is not None:
             with suppress(OSError):
@@ -77,7 +80,7 @@ class Watchdog:
         stall_beat = None  # the beat before the stall being counted, if one is
         last = threads_at = written_at = window_at = time.monotonic()
         window_max = previous_max = 0.0
-        while not self._stopped.wait(TICK_S):
+        while not self._stopped:
             now = time.monotonic()
             beat = self._last_beat
             late = max(0.0, now - beat - BEAT_S)
@@ -102,7 +105,13 @@ class Watchdog:
                 self.watch.lag_s = max(previous_max, window_max)
                 self._write(now)
                 written_at = now
+            # (Event.wait costs several times what time.sleep does, 200 times a second)
+            time.sleep(SAMPLE_S if stall_beat is not None else self._until_late(beat, now))
         self._write(time.monotonic())
+
+    def _until_late(self, beat: float, now: float) -> float:
+        """Seconds until the loop, beating last at `beat`, would be late by the threshold."""
+        return min(MAX_SLEEP_S, max(SAMPLE_S, beat + BEAT_S + self.threshold_s - now + 0.001))
 
     def _loop_site(self) -> CallSite:
         frame = sys._current_frames().get(self._loop_thread)

@@ -89,7 +89,9 @@ def test_the_verdict_names_the_call():
     words = blocking_view.verdict(cell(**got))
     assert words == ("under async-blocking, the loop was blocked 98% of the time, 99% of it in time.sleep "
                      "called from service/routes/sleep.py:20 (sleep_blocking)")  # fmt: skip
-    assert blocking_view.short(cell(**got)) == "98% time.sleep <- service/routes/sleep.py:20"
+    assert blocking_view.short(cell(**got)) == "98% time.sleep"
+    (line,) = blocking_view.called_out([cell(**got), cell()])
+    assert line.startswith("uvicorn-1w sleep async-blocking 100 users: the loop was blocked 98% of the time")
     assert "service/routes/sleep.py:20 sleep_blocking" in blocking_view.table([cell(**got)])
 
 

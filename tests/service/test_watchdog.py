@@ -5,10 +5,12 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 
 import anyio
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from core import watchfile
 from core.matrix import ROOT
@@ -100,3 +102,33 @@ def test_a_bad_threshold_refuses_to_start_in_one_line(value, why):
     (line,) = done.stderr.splitlines()
     assert line.startswith("error: ASYNCGAP_BLOCK_THRESHOLD_MS: ")
     assert why in line
+
+
+@pytest.mark.anyio
+async def test_any_fastapi_app_can_be_watched_from_its_lifespan(tmp_path, monkeypatch):
+    """The README's snippet, on an app that knows nothing of the demo's routes."""
+    monkeypatch.setenv("ASYNCGAP_METRICS_DIR", str(tmp_path))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with watching(threshold_s=0.02):
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/report")
+    async def report() -> dict:
+        time.sleep(0.3)  # the mistake the watchdog is for
+        return {}
+
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://app"
+    ) as client:
+        await client.get("/report")
+        await asyncio.sleep(0.3)
+        seen = watchfile.read(watchfile.path_for(tmp_path, os.getpid()))
+    ((callee, by_site),) = seen.loop.items()
+    ((site, blocked),) = by_site.items()
+    assert callee == "time.sleep"
+    assert site.startswith(f"{THIS}:") and site.endswith(" report")
+    assert 0.25 <= blocked <= 0.35
