@@ -11,6 +11,7 @@ location, so a sampler pays for the resolution once.
 import ast
 import linecache
 import os
+import sys
 import sysconfig
 from dataclasses import dataclass
 from types import CodeType, FrameType
@@ -84,7 +85,12 @@ def python_name(code: CodeType, module_globals: dict) -> str:
 
 
 def public_module(module: str) -> str:
-    return ".".join(part for part in module.split(".") if not part.startswith("_")) or module
+    """`httpx._client` -> `httpx`; a C accelerator `_sqlite3` -> `sqlite3` (the module users import)."""
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    if public:
+        return public
+    bare = module.lstrip("_").split(".")[0]
+    return bare if bare in sys.modules else module
 
 
 def called_in(frame: FrameType) -> str:

@@ -82,6 +82,8 @@ def test_a_stack_of_library_code_only_has_no_site():
 
 def test_names_drop_private_modules():
     assert public_module("httpx._client") == "httpx"
+    assert public_module("_sqlite3") == "sqlite3"
+    assert callable_name(sqlite3.connect, "sqlite3.connect") == "sqlite3.connect"
     assert callable_name(json.dumps, "json.dumps") == "json.dumps"
     assert callable_name(time.sleep, "time.sleep") == "time.sleep"
 
