@@ -102,14 +102,13 @@ def server_env(name: str, setup: Setup) -> dict[str, str]:
 
 
 def _check_settings(parser: argparse.ArgumentParser) -> None:
-    """Refuse to start on a bad ASYNCGAP_* value with one line, not a traceback from each worker."""
+    """Refuse to start on a bad ASYNCGAP_* value with one line, before any worker tries."""
     try:
-        from service.settings import Settings  # its import reads the environment already
+        from service.settings import from_environment  # its import reads the environment already
 
-        Settings()
-    except ValidationError as exc:
-        where, _, what = one_line(exc).partition(": ")
-        parser.exit(2, f"error: ASYNCGAP_{where.upper()}: {what}\n")
+        from_environment()
+    except SystemExit as exc:
+        parser.exit(2, f"{exc}\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 
 from databases import DatabaseURL
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.matrix import one_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'asyncgap.db'}"
@@ -43,4 +45,14 @@ class Settings(BaseSettings):
         return Path(DatabaseURL(self.database_url).database)
 
 
-settings = Settings()
+def from_environment() -> Settings:
+    """The settings; a bad variable stops the process with one line naming it (uvicorn or gunicorn
+    would print a traceback per worker)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        where, _, what = one_line(exc).partition(": ")
+        raise SystemExit(f"error: ASYNCGAP_{where.upper()}: {what}") from None
+
+
+settings = from_environment()

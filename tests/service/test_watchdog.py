@@ -132,3 +132,12 @@ async def test_any_fastapi_app_can_be_watched_from_its_lifespan(tmp_path, monkey
     assert callee == "time.sleep"
     assert site.startswith(f"{THIS}:") and site.endswith(" report")
     assert 0.25 <= blocked <= 0.35
+
+
+def test_a_bad_threshold_stops_uvicorn_started_by_hand_in_one_line():
+    env = {**os.environ, "ASYNCGAP_BLOCK_THRESHOLD_MS": "-1"}
+    done = subprocess.run([sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1",
+                           "--port", "0"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=30)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["error: ASYNCGAP_BLOCK_THRESHOLD_MS: Input should be greater than 0"]
