@@ -12,8 +12,9 @@ figures drift on a shared machine, ratios much less. Five questions:
 6. the model: every cell of the `full` profile on 1 and 2 uvicorn workers, measured against
    its prediction made before the load, with the binding bound and any measured reason;
 7. wake cost: the CPU alone calibration reads around waits of 0 to 100 ms;
-8. generator workers: /fast driven by a Locust master and 2 workers against one Locust process;
-9. the compose engine: the quick profile in containers against the local engine, cell by cell.
+8. watchdog cost: /fast throughput with the blocking watchdog on vs off;
+9. generator workers: /fast driven by a Locust master and 2 workers against one Locust process;
+10. the compose engine: the quick profile in containers against the local engine, cell by cell.
 """
 
 import re
@@ -241,14 +242,22 @@ class Bench:
         Two ratios: throughput (what the goal names, but it swings by 10-20% between identical
         runs on a shared machine) and the server's CPU per request, which is steadier.
         """
+        return self._fast_on_off("ASYNCGAP_INSTRUMENT", "instrument")
+
+    def watchdog(self) -> dict:
+        """/fast under wrk with the watchdog (service/watchdog.py) on and off, metrics and probe on."""
+        return self._fast_on_off("ASYNCGAP_WATCHDOG", "watchdog")
+
+    def _fast_on_off(self, variable: str, label: str) -> dict:
+        """/fast rps and server CPU per request with a setting true and false, in alternating rounds."""
         if not shutil.which("wrk"):
             return {"skipped": "wrk is not installed (make bench installs it)"}
         rps: dict[str, list[float]] = {"on": [], "off": []}
         cpu_us: dict[str, list[float]] = {"on": [], "off": []}
         for round_ in range(OVERHEAD_ROUNDS):
             for state in ("on", "off"):
-                env = {"ASYNCGAP_INSTRUMENT": str(state == "on").lower()}
-                with self.serve("uvicorn-1w", f"instrument-{state}-{round_}", env) as srv:
+                env = {variable: str(state == "on").lower()}
+                with self.serve("uvicorn-1w", f"{label}-{state}-{round_}", env) as srv:
                     meter = CpuMeter(srv.process.pid)
                     before = meter.read()
                     got = wrk(srv, "/fast", connections=PROBE_USERS, duration_s=OVERHEAD_S,
@@ -326,7 +335,7 @@ class Bench:
 
 
 SECTIONS = ("fidelity", "headroom", "instrumentation", "time_to_result", "convergence", "model", "wake_cost",
-            "generator_workers", "compose_engine")
+            "watchdog", "generator_workers", "compose_engine")  # fmt: skip
 NEED_UPSTREAM = ("fidelity", "convergence")
 
 
@@ -461,9 +470,19 @@ def _wake_cost_md(rows: list[dict]) -> str:
     ])  # fmt: skip
 
 
+def _watchdog_md(dog: dict) -> str:
+    return "## 8. Watchdog cost (goal: ratio_on_over_off >= 0.97)\n\n" + (
+        dog.get("skipped")
+        or f"/fast rps with the watchdog on {dog['rps_on']}, off {dog['rps_off']} (metrics and lag probe on "
+        f"in both): median ratio **{dog['ratio_on_over_off']}**. Server CPU per request (us) on "
+        f"{dog['cpu_us_per_request_on']}, off {dog['cpu_us_per_request_off']}: capacity ratio "
+        f"(off/on CPU per request) **{dog['capacity_ratio_on_over_off']}**."
+    )
+
+
 def _generator_workers_md(rows: list[dict]) -> str:
     return "\n\n".join([
-        f"## 8. Locust's distributed mode on /fast (--generator-workers {GENERATOR_WORKERS} vs one process)",
+        f"## 9. Locust's distributed mode on /fast (--generator-workers {GENERATOR_WORKERS} vs one process)",
         _md_table(rows, HEADROOM_COLUMNS),
         f"Both on the same load CPUs ({GENERATOR_WORKERS_ROUNDS} alternating rounds, the median shown): with "
         "one load core, workers share it and the ratio shows the master's cost; with a core per worker "
@@ -476,10 +495,10 @@ COMPOSE_COLUMNS = ["setup", "variant", "rps_a", "rps_b", "compose_over_local", "
 
 def _compose_engine_md(result: dict) -> str:
     if "skipped" in result:
-        return f"## 9. The compose engine\n\nskipped: {result['skipped']}"
+        return f"## 10. The compose engine\n\nskipped: {result['skipped']}"
     runs = result["runs"]
     return "\n\n".join([
-        "## 9. The compose engine against the local one (goal: compose_over_local within 1 +- 0.05 for "
+        "## 10. The compose engine against the local one (goal: compose_over_local within 1 +- 0.05 for "
         "I/O-bound cells)",
         f"`loadtest run --quick`: local exit {runs['local']['exit']}, **{runs['local']['wall_s']} s**; "
         f"`--engine compose` exit {runs['compose']['exit']}, **{runs['compose']['wall_s']} s** (image build "
@@ -497,6 +516,7 @@ _MARKDOWN = {
     "convergence": _convergence_md,
     "model": _model_md,
     "wake_cost": _wake_cost_md,
+    "watchdog": _watchdog_md,
     "generator_workers": _generator_workers_md,
     "compose_engine": _compose_engine_md,
 }

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from core.matrix import Matrix
 from core.variants import DESCRIPTIONS
+from loadtest import blocking_view
 from loadtest.plan import Cell
 from loadtest.records import CellResult
 from loadtest.report import fast_p95, number, percent
@@ -81,9 +82,11 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
     table.add_column("bound")
     for column in ("p50 ms", "p95 ms", "/fast p95 ms", "failures"):
         table.add_column(column, justify="right")
-    for c in merge_repeats(by_level(cells)):
+    table.add_column("loop blocked by")
+    shown = merge_repeats(by_level(cells))
+    for c in shown:
         if not c.ok:
-            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", str(c.users), *["-"] * 8)
+            table.add_row(c.setup, c.scenario, c.variant, "[red]failed[/]", str(c.users), *["-"] * 9)
             continue
         table.add_row(
             c.setup,
@@ -99,8 +102,11 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
             number(c.p95_ms),
             number(fast_p95(c)),
             number(c.failures),
+            blocking_view.short(c),
         )
     out.print(table)
+    for line in blocking_view.called_out([c for c in shown if c.ok]):
+        out.print(f"loop blocked: {line}", highlight=False)
     out.print(f"dashboard: {run_dir / 'report.html'}")
 
 

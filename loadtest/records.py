@@ -7,7 +7,9 @@ file from another version of asyncgap loads or fails with one line, never half-r
 Schema versions: 1 had no `schema_version` key (runs before typed records) and loads, with
 the fields added since left empty; 2 added `schema_version`, `error_file`, `model` (the
 prediction, its inputs and bounds) and `server_cpu_ms_per_request`, then `levels` (a
-sweep's; empty in older files and in single-level cells, so those load as they were).
+sweep's; empty in older files and in single-level cells, so those load as they were), then
+`blocking`, `threads`, `loop_blocked_share`, `threads_busy_mean` and `blocking_missing` (the
+watchdog's; None in older files, which read as "no blocking data").
 """
 
 import json
@@ -106,6 +108,16 @@ class Model(_Record):
         return self.bounds_rps[self.bound]
 
 
+class BlockingSite(_Record):
+    """Where time went (loadtest/blocking.py): the event loop blocked, or a thread busy, in
+    `callee` called from `site` (relpath:line function), and its share of all such time."""
+
+    site: str
+    callee: str
+    blocked_s: float
+    share: float
+
+
 class Level(_Record):
     """One level of a sweep: what its steady seconds measured (its warm-up discarded) beside what
     the model predicted for its users before the load, from the cell's calibration alone."""
@@ -126,6 +138,8 @@ class Level(_Record):
     server_cpu_ms_per_request: float | None = None
     connections_per_worker: list[int] = Field(default_factory=list)
     generator_bound: bool = False
+    blocking: list[BlockingSite] | None = None  # None: no blocking data (blocking_missing says why)
+    loop_blocked_share: float | None = None
 
 
 class CellResult(_Record):
@@ -172,6 +186,11 @@ class CellResult(_Record):
     repeats: int = 1  # after merging repeats: how many were merged, and each one's rps
     rps_repeats: list[float] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=list)  # a sweep's, lowest first; the figures above: its last
+    blocking: list[BlockingSite] | None = None  # where the loop was blocked; None: no blocking data
+    threads: list[BlockingSite] | None = None  # what busy thread-pool threads did (thread-seconds)
+    loop_blocked_share: float | None = None  # of the steady window, averaged over workers
+    threads_busy_mean: float | None = None  # threads running application code, all workers
+    blocking_missing: str = ""  # why there are no blocking figures ("no blocking data: ...")
 
     @property
     def ok(self) -> bool:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from core.names import FAST
 from core.variants import VARIANTS
-from loadtest import explain, model, results, supervision
+from loadtest import blocking_view, explain, model, results, supervision
 from loadtest.files import write_atomic
 from loadtest.records import CellResult, load_summary
 
@@ -72,9 +72,11 @@ def verdicts(cells: list[CellResult]) -> list[str]:
             theory = ", ".join(
                 f"{c.measured_over_predicted:.2f}" for c in ranked if c.measured_over_predicted
             )
+            blocked = "; ".join(blocking_view.verdict(c) for c in ranked)
             lines.append(
                 f"<b>{html.escape(scenario)} on {html.escape(setup)}</b>: {served}. "
-                f"The /fast probe's p95 was {probe}. Measured/predicted: {theory}."
+                f"The /fast probe's p95 was {probe}. Measured/predicted: {theory}. "
+                f"Who held the loop and the threads: {html.escape(blocked)}."
             )
     return lines
 
@@ -282,6 +284,7 @@ def lag_chart(run_dir: Path, cells: list[CellResult], scenario: str) -> go.Figur
             mode="lines",
             line={"color": COLORS[c.variant]},
         )
+    fig.update_layout(meta=scenario)  # render() puts the blocking table under it
     return _layout(fig, f"{scenario}: event-loop lag, worst worker (ms)", "milliseconds", log=True)
 
 
@@ -338,6 +341,7 @@ def _table(cells: list[CellResult]) -> str:
             "theory missed": (c.model.reason if c.model else "", "#b00"),
             "server": (supervision.describe(c.server_events), "#b00"),
             "failures": ("; ".join(f"{r.count} x {r.name}: {r.error}" for r in c.failure_reasons), "#b00"),
+            "blocking": (blocking_view.words(c), "#555"),
         }
         for label, (text, color) in notes.items():
             if text:
@@ -380,6 +384,8 @@ def render(run_dir: Path) -> str:
     ]
     html_of = [fig.to_html(full_html=False, include_plotlyjs=i == 0, div_id=None)
                for i, fig in enumerate(curves + charts)]  # plotly.js once, in the first  # fmt: skip
+    under = {id(fig): blocking_view.table([c for c in _ok(cells) if c.scenario == fig.layout.meta])
+             for fig in charts if fig.layout.meta}  # the lag charts: who blocked the loop  # fmt: skip
     curves_html = "".join(f"<div class=chart>{c}</div>" for c in html_of[: len(curves)])
     by_users = f"<h2>Throughput against users</h2>{CURVES_NOTE}{curves_html}" if curves else ""
     warn = (
@@ -407,7 +413,8 @@ the event loop, the process pool or CPU), with each worker's measured share of t
 <i>even-split</i> assumes the kernel spread them evenly. Where measured/predicted is outside ±10%,
 the row says what the cell measured that theory did not expect. See the README's methodology.</p>
 {_table(cells)}
-<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>" for c in html_of[len(curves):])}
+<h2>Charts</h2>{"".join(f"<div class=chart>{c}</div>{under.get(id(fig), '')}"
+                       for c, fig in zip(html_of[len(curves):], charts, strict=True))}
 </body></html>"""
 
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from core import interval
 from core.names import endpoint_key
-from loadtest import model
+from loadtest import blocking, model
 from loadtest.records import CellResult, FailureReason, Level, Model, ResultsError, WorkerEvent
 from loadtest.swarm import CSV_PREFIX, JSON_NAME, LEVELS_NAME
 
@@ -23,7 +23,8 @@ MOST_REASONS = 5  # failure reasons kept per cell, most frequent first
 FIGURES = ("requests", "failures", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")
 LEVEL_FIGURES = ("requests", "failures", "rps", "rps_ci95_pct", "p50_ms", "p95_ms", "predicted_rps",
                  "measured_over_predicted", "server_cpu_ms_per_request", "connections_per_worker",
-                 "generator_bound")  # what a sweep keeps of each level's record  # fmt: skip
+                 "generator_bound", "blocking", "loop_blocked_share",
+                 )  # what a sweep keeps of each level's record  # fmt: skip
 CELL_IDENTITY = {"setup", "scenario", "variant", "warmup_s", "repeat", "dir", "status", "reason",
                  "error_file"}  # what a level of a sweep shares with its cell
 
@@ -213,6 +214,7 @@ def _measured(
         "tokens_busy_max": max(worst_per_sample(samples, "tokens_busy"), default=0.0),
         "failure_reasons": failure_reasons,
         "endpoints": stats,
+        **blocking.figures([s for s in samples if s["t"] >= since_s]),
     }
 
 

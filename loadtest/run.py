@@ -105,6 +105,7 @@ def _server_env(cell: Cell, scratch: Path, upstream_url: str) -> dict[str, str]:
         "ASYNCGAP_DATABASE_URL": f"sqlite:///{scratch / 'asyncgap.db'}",
         "ASYNCGAP_UPSTREAM_URL": upstream_url,
         "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+        "ASYNCGAP_METRICS_DIR": metrics_dir,  # the watch files: the same folder, whatever the caller set
     }
 
 

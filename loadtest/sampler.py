@@ -14,7 +14,7 @@ import psutil
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from core import names
-from loadtest import netns
+from loadtest import blocking, netns
 
 IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
 
@@ -29,6 +29,7 @@ class Sample:
     tokens_busy: dict[str, float] = field(default_factory=dict)  # worker pid -> busy tokens
     connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
     requests: float = 0.0  # requests the server has finished, all workers (stale by up to 50 ms)
+    watch: dict[str, dict] | None = None  # pid -> its watch file (loadtest/blocking.py); None: unreadable
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -147,4 +148,5 @@ class Sampler:
             tokens_busy=gauges.get(names.TOKENS_BUSY, {}),
             connections=self._connections(list(lag)),
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
+            watch=blocking.read_watches(self.metrics_dir),
         )

@@ -5,6 +5,7 @@ Ctrl-C, SIGTERM, SIGHUP or a crashed Locust all leave nothing running (and after
 the reaper: see loadtest.lifeline).
 """
 
+import os
 import subprocess
 import time
 from contextlib import ExitStack
@@ -25,9 +26,16 @@ def _wait_for_web_ui(port: int, process: subprocess.Popen, page: str, timeout: f
 
 
 def _server_env(upstream_url: str, metrics_dir: Path) -> dict[str, str]:
-    """The server's metrics folder in the harness's scratch, so it is removed with it."""
+    """The server's metrics and watch files in the harness's scratch, so they are removed with it."""
     metrics_dir.mkdir()
-    return {"ASYNCGAP_UPSTREAM_URL": upstream_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    return {"ASYNCGAP_UPSTREAM_URL": upstream_url, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "ASYNCGAP_METRICS_DIR": str(metrics_dir)}  # fmt: skip
+
+
+def _live_env(metrics_dir: Path) -> dict[str, str]:
+    """Where the live page reads the workers' files: the target's folder, unless the caller names
+    another (their own app's, started with the same ASYNCGAP_METRICS_DIR; see the README)."""
+    return {"ASYNCGAP_METRICS_DIR": os.environ.get("ASYNCGAP_METRICS_DIR") or str(metrics_dir)}
 
 
 def serve(
@@ -62,7 +70,7 @@ def serve(
             log = LOG_DIR / f"locust-{port}.log"
             argv = swarm.web_ui_argv(locustfiles, target.url, port, allow_remote_target=allow_remote_target,
                                      web_login=web_login)  # fmt: skip
-            process = children.spawn(argv, log_path=log)
+            process = children.spawn(argv, log_path=log, env=_live_env(scratch / f"metrics-{target.name}"))
             stack.callback(children.stop_group, process)
             _wait_for_web_ui(port, process, "/login" if web_login else "/")  # both answer 200
             uis.append((target, port, process))

@@ -18,6 +18,7 @@ from service.probe import probing
 from service.resources import opened
 from service.routes import ROUTERS
 from service.settings import Settings, settings
+from service.watchdog import watching
 
 
 @asynccontextmanager
@@ -33,6 +34,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.resources = await stack.enter_async_context(opened(config))
         if config.instrument:
             await stack.enter_async_context(probing())
+            if config.watchdog:
+                await stack.enter_async_context(watching(config.block_threshold_ms / 1000))
         yield
     forget_worker()
 

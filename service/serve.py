@@ -101,6 +101,16 @@ def server_env(name: str, setup: Setup) -> dict[str, str]:
     return env
 
 
+def _check_settings(parser: argparse.ArgumentParser) -> None:
+    """Refuse to start on a bad ASYNCGAP_* value with one line, before any worker tries."""
+    try:
+        from service.settings import from_environment  # its import reads the environment already
+
+        from_environment()
+    except SystemExit as exc:
+        parser.exit(2, f"{exc}\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m service.serve", description=__doc__.splitlines()[0])
     parser.add_argument("setup", help="a setup from matrix.toml, or 'upstream'")
@@ -118,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValidationError as exc:
         parser.exit(2, f"error: --{one_line(exc)}\n")
     command = server_argv(args.setup, setup, args.host, args.port)
+    _check_settings(parser)
     if args.dry_run:
         print(" ".join(command))
         return

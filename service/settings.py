@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 
 from databases import DatabaseURL
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.matrix import one_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'asyncgap.db'}"
@@ -27,6 +29,9 @@ class Settings(BaseSettings):
     cpu_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     create_schema: bool = Field(True, description="false when a prestart step created it already")
     instrument: bool = Field(True, description="metrics middleware and lag probe (off: measure their cost)")
+    watchdog: bool = Field(True, description="name what blocks the loop, if instrumented")
+    block_threshold_ms: float = Field(20.0, gt=0, allow_inf_nan=False,
+                                      description="loop lateness the watchdog counts as blocked")  # fmt: skip
 
     @field_validator("database_url")
     @classmethod
@@ -40,4 +45,14 @@ class Settings(BaseSettings):
         return Path(DatabaseURL(self.database_url).database)
 
 
-settings = Settings()
+def from_environment() -> Settings:
+    """The settings; a bad variable stops the process with one line naming it (uvicorn or gunicorn
+    would print a traceback per worker)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        where, _, what = one_line(exc).partition(": ")
+        raise SystemExit(f"error: ASYNCGAP_{where.upper()}: {what}") from None
+
+
+settings = from_environment()

@@ -51,3 +51,13 @@ def test_only_the_sections_measured_are_printed():
     text = bench.markdown({"pinned": True, "cores": REPORT["cores"], "model": REPORT["model"]})
     assert "## 6. The model" in text
     assert "## 1. Fidelity" not in text
+
+
+def test_the_watchdog_section_prints_its_ratio_and_goal():
+    dog = {"rps_on": [5100.0, 5000.0], "rps_off": [5150.0, 5080.0], "ratio_on_over_off": 0.985,
+           "cpu_us_per_request_on": [190.0], "cpu_us_per_request_off": [187.0],
+           "capacity_ratio_on_over_off": 0.984}  # fmt: skip
+    text = bench.markdown({"pinned": True, "cores": REPORT["cores"], "watchdog": dog})
+    assert "## 8. Watchdog cost (goal: ratio_on_over_off >= 0.97)" in text
+    assert "median ratio **0.985**" in text
+    assert "## 3. Instrumentation" not in text
