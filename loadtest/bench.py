@@ -249,15 +249,18 @@ class Bench:
         return self._fast_on_off("ASYNCGAP_WATCHDOG", "watchdog")
 
     def _fast_on_off(self, variable: str, label: str) -> dict:
-        """/fast rps and server CPU per request with a setting true and false, in alternating rounds."""
+        """/fast rps and server CPU per request with a setting true and false, in alternating rounds,
+        and the idle server's CPU (what calibration subtracts) before each round's load."""
         if not shutil.which("wrk"):
             return {"skipped": "wrk is not installed (make bench installs it)"}
         rps: dict[str, list[float]] = {"on": [], "off": []}
         cpu_us: dict[str, list[float]] = {"on": [], "off": []}
+        idle_ms: dict[str, list[float]] = {"on": [], "off": []}
         for round_ in range(OVERHEAD_ROUNDS):
             for state in ("on", "off"):
                 env = {variable: str(state == "on").lower()}
                 with self.serve("uvicorn-1w", f"{label}-{state}-{round_}", env) as srv:
+                    idle_ms[state].append(round(1000 * idle_cpu_rate(srv.process.pid), 2))
                     meter = CpuMeter(srv.process.pid)
                     before = meter.read()
                     got = wrk(srv, "/fast", connections=PROBE_USERS, duration_s=OVERHEAD_S,
@@ -270,7 +273,8 @@ class Bench:
         return {"rps_on": rps["on"], "rps_off": rps["off"],
                 "ratio_on_over_off": ratio(median["on"], median["off"]),
                 "cpu_us_per_request_on": cpu_us["on"], "cpu_us_per_request_off": cpu_us["off"],
-                "capacity_ratio_on_over_off": ratio(cpu["off"], cpu["on"])}  # fmt: skip
+                "capacity_ratio_on_over_off": ratio(cpu["off"], cpu["on"]),
+                "idle_cpu_ms_per_s_on": idle_ms["on"], "idle_cpu_ms_per_s_off": idle_ms["off"]}  # fmt: skip
 
     def convergence(self, upstream_url: str) -> list[dict]:
         """Each 1-worker sleep cell for a fixed CONVERGE_CAP_S, then with --converge capped there."""
@@ -476,7 +480,8 @@ def _watchdog_md(dog: dict) -> str:
         or f"/fast rps with the watchdog on {dog['rps_on']}, off {dog['rps_off']} (metrics and lag probe on "
         f"in both): median ratio **{dog['ratio_on_over_off']}**. Server CPU per request (us) on "
         f"{dog['cpu_us_per_request_on']}, off {dog['cpu_us_per_request_off']}: capacity ratio "
-        f"(off/on CPU per request) **{dog['capacity_ratio_on_over_off']}**."
+        f"(off/on CPU per request) **{dog['capacity_ratio_on_over_off']}**. The idle server's CPU (ms a "
+        f"second) on {dog.get('idle_cpu_ms_per_s_on')}, off {dog.get('idle_cpu_ms_per_s_off')}."
     )
 
 
