@@ -157,6 +157,11 @@ def _docker(*args: str) -> str:
     return done.stdout.strip()
 
 
+def _host_pid(container: str) -> int:
+    """The container's main process as this host sees it: what the CPU meters read."""
+    return int(_docker("inspect", "-f", "{{.State.Pid}}", container))
+
+
 class ComposeEngine:
     """One Compose project per run: the upstream for the whole run, a fresh setup per cell."""
 
@@ -327,24 +332,19 @@ class ComposeEngine:
         self.services[setup] = self._service(setup, None, cpus, env=env)
         self._write()
         try:
-            self._compose(
-                "up",
-                "-d",
-                "--no-deps",
-                "--no-build",
-                "--force-recreate",
-                setup,
-                log_path=log_path.with_name("compose-up.log"),
-            )
+            self._recreate(setup, log_path=log_path.with_name("compose-up.log"))
             container = self._containers(setup)[0]
-            pid = int(_docker("inspect", "-f", "{{.State.Pid}}", container))
-            process = ContainerProcess(container, pid)
+            process = ContainerProcess(container, _host_pid(container))
             published = self._published(setup, port)
             with self._following({container: log_path}):
                 self._wait_healthy(f"http://{published}/healthz", process, log_path)
                 yield ContainerServer(setup, port, process, log_path, published=published)
         finally:
             self._compose("rm", "-f", "-s", "-v", setup, log_path=log_path.with_name("compose-rm.log"))
+
+    def _recreate(self, *args: str, log_path: Path) -> None:
+        """Start services afresh from the image already built, without their dependencies."""
+        self._compose("up", "-d", "--no-deps", "--no-build", "--force-recreate", *args, log_path=log_path)
 
     def load_host(self, running: server.RunningServer) -> str:
         return f"http://{running.name}:{running.port}"
@@ -363,21 +363,11 @@ class ComposeEngine:
         self._write()
         log = spec.out_dir / "locust.log"
         try:
-            self._compose(
-                "up",
-                "-d",
-                "--no-deps",
-                "--no-build",
-                "--force-recreate",
-                "--scale",
-                f"{WORKER}={workers}",
-                MASTER,
-                WORKER,
-                log_path=spec.out_dir / "compose-up-locust.log",
-            )
+            self._recreate("--scale", f"{WORKER}={workers}", MASTER, WORKER,
+                           log_path=spec.out_dir / "compose-up-locust.log")  # fmt: skip
             master = self._containers(MASTER)[0]
             helpers = self._containers(WORKER)
-            pids = [int(_docker("inspect", "-f", "{{.State.Pid}}", c)) for c in [master, *helpers]]
+            pids = [_host_pid(c) for c in [master, *helpers]]
             logs = {master: log} | {
                 c: spec.out_dir / f"locust-worker-{n}.log" for n, c in enumerate(helpers, 1)
             }

@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,6 +38,22 @@ def env():
 def project_containers(project: str) -> list[str]:
     argv = ["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout.split()
+
+
+@contextmanager
+def loading(argv: list[str], out, env) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The harness, started and waited on until its async cell's load has begun; killed on the way out."""
+    harness = subprocess.Popen([*argv, "--out", str(out)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not (out / "uvicorn-1w__sleep__async" / "locust.log").exists():
+            assert harness.poll() is None and time.monotonic() < deadline, "the run ended before its load"
+            time.sleep(0.5)
+        yield harness, json.loads((out / "meta.json").read_text())["compose_project"]
+    finally:
+        if harness.poll() is None:
+            harness.kill()
 
 
 @pytest.mark.timeout(900)
@@ -68,14 +86,7 @@ def test_a_compose_run_writes_the_results_contract_and_shows_the_gap(tmp_path, e
 def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "loadtest", "run", *TINY, "--variants", "async", "--duration", "30"]
-    harness = subprocess.Popen([*argv, "--out", str(out)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while not (out / "uvicorn-1w__sleep__async" / "locust.log").exists():  # the load has begun
-            assert harness.poll() is None and time.monotonic() < deadline, "the run ended before its load"
-            time.sleep(0.5)
-        project = json.loads((out / "meta.json").read_text())["compose_project"]
+    with loading(argv, out, env) as (harness, project):
         assert project_containers(project)
         harness.kill()
         harness.wait()
@@ -83,31 +94,18 @@ def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
         while project_containers(project) and time.monotonic() < deadline:
             time.sleep(1)
         assert project_containers(project) == [], "the reaper and guard left the stack up"
-    finally:
-        if harness.poll() is None:
-            harness.kill()
 
 
 @pytest.mark.timeout(400)
 def test_a_container_that_dies_mid_cell_fails_that_cell_with_its_log_and_the_run_goes_on(tmp_path, env):
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "loadtest", "run", *TINY, "--variants", "async,sync", "--duration", "8"]
-    harness = subprocess.Popen([*argv, "--out", str(out)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while not (out / "uvicorn-1w__sleep__async" / "locust.log").exists():
-            assert harness.poll() is None and time.monotonic() < deadline, "the run ended before its load"
-            time.sleep(0.5)
-        project = json.loads((out / "meta.json").read_text())["compose_project"]
+    with loading(argv, out, env) as (harness, project):
         setup = ["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={project}",
                  "--filter", "label=com.docker.compose.service=uvicorn-1w"]  # fmt: skip
         container = subprocess.run(setup, capture_output=True, text=True, timeout=60).stdout.split()
         subprocess.run(["docker", "kill", *container], capture_output=True, timeout=60, check=True)
         harness.wait(timeout=300)
-    finally:
-        if harness.poll() is None:
-            harness.kill()
     assert harness.returncode == 1  # a failed cell
     killed, after = load_summary(out).cells
     assert not killed.ok and "the server exited with 137 during the load" in killed.reason
