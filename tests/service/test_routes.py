@@ -1,4 +1,5 @@
-"""Every route x variant through the ASGI app: answers, bounds (422) and unknown variants (404)."""
+"""Every route x variant through the ASGI app: answers, bounds (422) and unknown variants (404);
+on SQLite and on a real throwaway PostgreSQL cluster (the same routes, the same contract)."""
 
 import pytest
 
@@ -11,12 +12,18 @@ pytestmark = pytest.mark.anyio
 WORK = ["sleep", "notes", "query", "upstream", "cpu"]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_cluster").dsn
+    return f"sqlite:///{tmp_path_factory.mktemp('routes') / 'asyncgap.db'}"
+
+
 @pytest.fixture(scope="module")
-async def client(asgi_client, tmp_path_factory):
+async def client(asgi_client, database_url):
     """One app for the module: these tests only add notes and compare with what they added."""
-    db = tmp_path_factory.mktemp("routes") / "asyncgap.db"
     config = Settings(
-        database_url=f"sqlite:///{db}", upstream_url=f"http://127.0.0.1:{free_port()}", cpu_processes=1
+        database_url=database_url, upstream_url=f"http://127.0.0.1:{free_port()}", cpu_processes=1
     )
     async with asgi_client(config) as client:
         yield client
