@@ -17,14 +17,16 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psycopg
 
 from loadtest import children
+from loadtest.model import Server
 from loadtest.reaper import signal_group
 from loadtest.server import HOST, ServerError, ensure_port_free, free_port
+from service.settings import Settings
 
 DEBIAN_BIN = Path("/usr/lib/postgresql")
 UNPRIVILEGED = "nobody"
@@ -188,3 +190,21 @@ def running(folder: Path, *, port: int | None = None, cpus: set[int] | None = No
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def for_run(scenarios, scratch: Path, cpus: set[int] | None) -> Iterator[Cluster | None]:
+    """The run's cluster when one of its scenarios uses PostgreSQL (else None), in its scratch
+    folder and on the server's CPUs: the database is part of the system under test, and the
+    load generator's core must stay its own (its headroom is measured)."""
+    if not any(s.database == "postgres" for s in scenarios):
+        yield None
+        return
+    with running(scratch / "postgres", cpus=cpus) as cluster:
+        yield cluster
+
+
+def with_pool(server: Server, cluster: Cluster | None) -> Server:
+    """The model's server, with the `async` variant's database station when it has a ceiling:
+    asyncpg's pool per worker (SQLite through `databases` opens a connection per query)."""
+    return replace(server, db_connections=Settings().db_pool_size) if cluster else server

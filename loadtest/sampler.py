@@ -27,6 +27,7 @@ class Sample:
     tokens_busy: dict[str, float] = field(default_factory=dict)  # worker pid -> busy tokens
     connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
     requests: float = 0.0  # requests the server has finished, all workers (stale by up to 50 ms)
+    db_cpu_s: float = 0.0  # the database server's process tree (PostgreSQL), when it has one
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -113,11 +114,14 @@ def connections(pids: list[str], port: int) -> dict[str, int]:
 class Sampler:
     """Takes one Sample of a server (its process tree and metrics folder) and its load generator."""
 
-    def __init__(self, *, metrics_dir: Path, server_pid: int, port: int, generator_pid: int) -> None:
+    def __init__(
+        self, *, metrics_dir: Path, server_pid: int, port: int, generator_pid: int, db_pid: int | None = None
+    ) -> None:
         self.metrics_dir = metrics_dir
         self.port = port
         self.generator_cpu = CpuMeter(generator_pid)
         self.server_cpu = CpuMeter(server_pid)
+        self.db_cpu = CpuMeter(db_pid) if db_pid else None
         self.started = time.monotonic()
 
     def sample(self) -> Sample:
@@ -132,4 +136,5 @@ class Sampler:
             tokens_busy=gauges.get(names.TOKENS_BUSY, {}),
             connections=connections(list(lag), self.port),
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
+            db_cpu_s=self.db_cpu.read() if self.db_cpu else 0.0,
         )
