@@ -16,7 +16,7 @@ from pathlib import Path
 from core import levels, matrix
 from core.matrix import ROOT
 from core.variants import VARIANTS
-from loadtest import bench, check, compare, console, meta, plan, records, report, run, ui
+from loadtest import bench, check, compare, console, meta, plan, postgres, records, report, run, ui
 from loadtest.files import write_atomic, write_json
 from locustfiles import web_account
 
@@ -185,6 +185,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         converge_pct=args.converge,
     )
     _check_ports(the_matrix, [c.setup for c in cells])
+    if any(the_matrix.scenarios[c.scenario].database == "postgres" for c in cells):
+        postgres.binaries()  # missing: one line before anything is written
     out = _create_out(args.out)
     started = datetime.now(UTC)
     write_json(out / "meta.json", meta.collect(the_matrix, args.profile, cells, started))
@@ -199,6 +201,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         done = _finished(out)
     except run.server.ServerError as exc:  # the upstream, which every cell needs, did not start
         status = 1
+        console.err(f"error: {exc}")
+    except postgres.PostgresError as exc:  # the cluster its PostgreSQL cells need did not start
+        status = EXIT_USAGE
         console.err(f"error: {exc}")
     records.RunSummary(complete=status == 0, cells=done).save(out)
     report.write(out)
@@ -287,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         return verb(args)
     except (Interrupted, KeyboardInterrupt) as exc:
         return _interrupt_status(exc)
-    except (matrix.MatrixError, plan.PlanError, records.ResultsError, compare.CompareError) as exc:
+    except (matrix.MatrixError, plan.PlanError, records.ResultsError, compare.CompareError,
+            postgres.PostgresError) as exc:  # fmt: skip
         console.err(f"error: {exc}")
         return EXIT_USAGE
     except run.server.ServerError as exc:  # a server that the whole command needs did not start

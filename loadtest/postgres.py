@@ -29,6 +29,7 @@ from loadtest.server import HOST, ServerError, ensure_port_free, free_port
 from service.settings import Settings
 
 DEBIAN_BIN = Path("/usr/lib/postgresql")
+BIN_ENV = "ASYNCGAP_POSTGRES_BIN"  # another folder of PostgreSQL binaries
 UNPRIVILEGED = "nobody"
 ROLE = "asyncgap"
 DATABASE = "postgres"
@@ -50,7 +51,12 @@ def _version(postgres: Path) -> int:
 
 
 def binaries() -> Path:
-    """The folder holding initdb and postgres: Debian's newest version, else PATH's."""
+    """The folder holding initdb and postgres: ASYNCGAP_POSTGRES_BIN if set, else Debian's newest
+    version, else PATH's."""
+    if chosen := os.environ.get(BIN_ENV):
+        if not all((Path(chosen) / name).is_file() for name in ("initdb", "postgres")):
+            raise PostgresError(f"{BIN_ENV}={chosen} holds no initdb and postgres")
+        return Path(chosen)
     versions = sorted(DEBIAN_BIN.glob("*/bin/postgres"), key=_version)
     if versions:
         return versions[-1].parent

@@ -49,3 +49,14 @@ def test_missing_binaries_are_named(monkeypatch, tmp_path):
     ):
         pass
     assert not (tmp_path / "pg").exists()
+
+
+def test_a_run_needing_postgres_without_it_is_one_line_exit_2_writing_nothing(monkeypatch, tmp_path, capsys):
+    from loadtest import __main__ as cli
+
+    monkeypatch.setenv(postgres.BIN_ENV, str(tmp_path))
+    monkeypatch.setattr(cli, "_check_ports", lambda *_: None)  # the ports are not what this checks
+    out = tmp_path / "run"
+    assert cli.main(["run", "--setups", "uvicorn-1w", "--scenarios", "db-pg", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"error: {postgres.BIN_ENV}={tmp_path} holds no initdb and postgres\n"
+    assert not out.exists()
