@@ -58,7 +58,9 @@ class SqliteStore:
         with self.file.connect() as conn:
             return conn.execute(INSERT_NOTE, {"text": text}).lastrowid
 
-    def count_up(self, n: int) -> tuple[int, int]:
+    can_wait = False  # in-process: there is no database server to wait in
+
+    def count_up(self, n: int, wait_s: float = 0.0) -> tuple[int, int]:
         with self.file.connect() as conn:
             return conn.execute(COUNT_UP, {"n": n}).fetchone()
 
@@ -69,7 +71,7 @@ class SqliteStore:
     async def add_note_async(self, text: str) -> int:
         return await self.database.execute(INSERT_NOTE, {"text": text})
 
-    async def count_up_async(self, n: int) -> tuple[int, int]:
+    async def count_up_async(self, n: int, wait_s: float = 0.0) -> tuple[int, int]:
         row = await self.database.fetch_one(COUNT_UP, {"n": n})
         return row["steps"], row["total"]
 

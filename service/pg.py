@@ -36,6 +36,9 @@ COUNT_UP = (
     "WITH RECURSIVE up(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM up WHERE x < $1) "
     "SELECT count(*) AS steps, sum(x) AS total FROM up"
 )
+# The same, after waiting $2 seconds inside the database: a query whose latency is the database
+# server's, not the service's CPU (a networked database, a lock, a slow plan), as pg_sleep gives.
+COUNT_UP_AFTER = COUNT_UP + ", (SELECT pg_sleep($2)) AS waited"
 OPEN_TIMEOUT_S = 10.0
 
 
@@ -56,9 +59,11 @@ class PostgresStore:
         with self.pool.connection() as conn:
             return conn.execute(INSERT_NOTE, (text,)).fetchone()[0]
 
-    def count_up(self, n: int) -> tuple[int, int]:
+    can_wait = True
+
+    def count_up(self, n: int, wait_s: float = 0.0) -> tuple[int, int]:
         with self.pool.connection() as conn:
-            return conn.execute(COUNT_UP, (n,)).fetchone()
+            return conn.execute(COUNT_UP_AFTER, (n, wait_s)).fetchone()
 
     async def list_notes_async(self, limit: int) -> list[tuple[int, str]]:
         return [tuple(row) for row in await self.async_pool.fetch(LIST_NOTES, limit)]
@@ -66,8 +71,8 @@ class PostgresStore:
     async def add_note_async(self, text: str) -> int:
         return await self.async_pool.fetchval(INSERT_NOTE, text)
 
-    async def count_up_async(self, n: int) -> tuple[int, int]:
-        return tuple(await self.async_pool.fetchrow(COUNT_UP, n))
+    async def count_up_async(self, n: int, wait_s: float = 0.0) -> tuple[int, int]:
+        return tuple(await self.async_pool.fetchrow(COUNT_UP_AFTER, n, wait_s))
 
     async def ping(self) -> None:
         await self.async_pool.fetchval("SELECT 1")

@@ -21,14 +21,17 @@ class Store(Protocol):
     def add_note(self, text: str) -> int:
         """Insert a note; the id is returned only once the row is committed."""
 
-    def count_up(self, n: int) -> tuple[int, int]:
-        """(steps, total) of a recursive query counting up to n: database work that grows with n."""
+    can_wait: bool  # whether the database can wait inside a query (a server can; SQLite cannot)
+
+    def count_up(self, n: int, wait_s: float = 0.0) -> tuple[int, int]:
+        """(steps, total) of a recursive query counting up to n: database work that grows with n;
+        after waiting wait_s inside the database (only where can_wait)."""
 
     async def list_notes_async(self, limit: int) -> list[tuple[int, str]]: ...
 
     async def add_note_async(self, text: str) -> int: ...
 
-    async def count_up_async(self, n: int) -> tuple[int, int]: ...
+    async def count_up_async(self, n: int, wait_s: float = 0.0) -> tuple[int, int]: ...
 
     async def ping(self) -> None:
         """A round trip to the database (a fault raises)."""

@@ -1,16 +1,20 @@
-"""`/{variant}/query?n=`: a recursive-CTE query whose cost grows linearly with n (SQLite ~0.5 s at n=1e6)."""
+"""`/{variant}/query?n=&ms=`: a recursive-CTE query whose cost grows linearly with n (SQLite ~0.5 s
+at n=1e6); on PostgreSQL, `ms` makes the query wait that long inside the database first."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from service.deps import StoreDep
+from service.params import MAX_MS
+from service.store import Store
 from service.variant_routes import add_variant_routes
 
 router = APIRouter(tags=["query"])
 
 N = Annotated[int, Query(ge=1, le=1_000_000, description="rows the recursive CTE generates")]
+WaitMs = Annotated[int, Query(ge=0, le=MAX_MS, description="PostgreSQL: ms to wait inside the database")]
 
 
 class Counted(BaseModel):
@@ -18,13 +22,19 @@ class Counted(BaseModel):
     total: int
 
 
-def query_blocking(store: StoreDep, n: N = 20_000) -> Counted:
-    steps, total = store.count_up(n)
+def _wait_s(store: Store, ms: int) -> float:
+    if ms and not store.can_wait:
+        raise HTTPException(422, "ms: SQLite runs in-process, it has no server to wait in (PostgreSQL only)")
+    return ms / 1000
+
+
+def query_blocking(store: StoreDep, n: N = 20_000, ms: WaitMs = 0) -> Counted:
+    steps, total = store.count_up(n, _wait_s(store, ms))
     return Counted(steps=steps, total=total)
 
 
-async def query_non_blocking(store: StoreDep, n: N = 20_000) -> Counted:
-    steps, total = await store.count_up_async(n)
+async def query_non_blocking(store: StoreDep, n: N = 20_000, ms: WaitMs = 0) -> Counted:
+    steps, total = await store.count_up_async(n, _wait_s(store, ms))
     return Counted(steps=steps, total=total)
 
 

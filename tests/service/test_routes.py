@@ -1,6 +1,8 @@
 """Every route x variant through the ASGI app: answers, bounds (422) and unknown variants (404);
 on SQLite and on a real throwaway PostgreSQL cluster (the same routes, the same contract)."""
 
+import time
+
 import pytest
 
 from core.variants import VARIANTS
@@ -162,3 +164,16 @@ async def test_tutorial_hello_and_notes(client):
     assert (await client.get("/hello")).json() == {"message": "Hello World"}
     note = (await client.post("/sync/notes", json={"text": "from the tutorial"})).json()
     assert (await client.get("/notes/")).json()[0] == note
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+async def test_query_waits_inside_postgres_and_sqlite_says_it_cannot(client, database_url, variant):
+    started = time.monotonic()
+    response = await client.get(f"/{variant}/query", params={"n": 10, "ms": 30})
+    if database_url.startswith("sqlite"):
+        assert response.status_code == 422
+        assert "PostgreSQL only" in response.json()["detail"]
+    else:
+        assert response.status_code == 200
+        assert response.json() == {"steps": 10, "total": 55}
+        assert time.monotonic() - started >= 0.03
