@@ -54,6 +54,9 @@ EXCEPTION_HANDLERS = {
     psycopg.Error: postgres_unavailable,
     asyncpg.PostgresError: postgres_unavailable,
     asyncpg.InterfaceError: postgres_unavailable,
+    # A connection lost mid-query leaves asyncpg's protocol mid-operation ("cannot switch to state
+    # 12; another operation is in progress"): found by the kill test, a 500 until handled here.
+    asyncpg.InternalClientError: postgres_unavailable,
     ConnectionError: postgres_unavailable,  # asyncpg's pool reconnecting to a server that is down
     httpx.TimeoutException: upstream_timeout,
     httpx.TransportError: upstream_unreachable,
