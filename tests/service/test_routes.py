@@ -172,7 +172,8 @@ async def test_query_waits_inside_postgres_and_sqlite_says_it_cannot(client, dat
     response = await client.get(f"/{variant}/query", params={"n": 10, "ms": 30})
     if database_url.startswith("sqlite"):
         assert response.status_code == 422
-        assert "PostgreSQL only" in response.json()["detail"]
+        (error,) = response.json()["detail"]
+        assert (error["loc"], "PostgreSQL only" in error["msg"]) == (["query", "ms"], True)
     else:
         assert response.status_code == 200
         assert response.json() == {"steps": 10, "total": 55}
