@@ -38,6 +38,7 @@ READY_TIMEOUT_S = 30.0
 FAST_STOP_S = 5.0
 # Two workers x (a sync pool of 40 + an async pool of 100), a verifier and tests: room for all.
 MAX_CONNECTIONS = 400
+SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes, its terminating NUL included
 
 
 class PostgresError(RuntimeError):
@@ -123,6 +124,13 @@ class Cluster:
         return f"postgresql://{ROLE}@{HOST}:{self.port}/{DATABASE}"
 
     @property
+    def socket_dir(self) -> str:
+        """The folder itself, unless the socket's path would pass the kernel's 107 bytes (a deep
+        TMPDIR): then none, and TCP on loopback only (which is all the service uses)."""
+        socket = self.folder / f".s.PGSQL.{self.port}"
+        return str(self.folder) if len(os.fsencode(socket)) <= SOCKET_PATH_MAX else ""
+
+    @property
     def pid(self) -> int:
         assert self.process is not None, "not started"
         return self.process.pid
@@ -149,7 +157,7 @@ class Cluster:
         except ServerError as exc:
             raise PostgresError(str(exc)) from None
         argv = [str(binaries() / "postgres"), "-D", str(self.data), "-h", HOST, "-p", str(self.port),
-                "-k", str(self.folder), "-c", f"max_connections={MAX_CONNECTIONS}"]  # fmt: skip
+                "-k", self.socket_dir, "-c", f"max_connections={MAX_CONNECTIONS}"]  # fmt: skip
         self.process = children.spawn(_as_owner(argv), log_path=self.log_path, cpus=self.cpus)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline and self.process.poll() is None:

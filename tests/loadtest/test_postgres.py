@@ -60,3 +60,11 @@ def test_a_run_needing_postgres_without_it_is_one_line_exit_2_writing_nothing(mo
     assert cli.main(["run", "--setups", "uvicorn-1w", "--scenarios", "db-pg", "--out", str(out)]) == 2
     assert capsys.readouterr().err == f"error: {postgres.BIN_ENV}={tmp_path} holds no initdb and postgres\n"
     assert not out.exists()
+
+
+def test_a_folder_too_deep_for_a_unix_socket_still_serves_tcp(tmp_path):
+    deep = "d" * 60
+    with lifeline.scratch("asyncgap-test-pg-") as scratch, postgres.running(scratch / deep / "pg") as cluster:
+        assert cluster.socket_dir == ""
+        with psycopg.connect(cluster.dsn) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
