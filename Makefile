@@ -19,8 +19,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 lock: ## re-resolve pyproject's pinned dependencies into requirements.txt
 	scripts/lock.sh
 
-system-deps: ## Debian packages the tests use (headless Chromium)
-	scripts/ensure-debian-packages.sh chromium
+system-deps: ## Debian packages the tests use (headless Chromium, PostgreSQL)
+	scripts/ensure-debian-packages.sh chromium postgresql
 
 test: install system-deps ## every test (unit, service, end-to-end, browser)
 	$(PY) -m pytest $(ARGS)
@@ -29,7 +29,7 @@ lint: install ## ruff
 	$(VENV)/bin/ruff check .
 
 loadtest: install ## the default matrix (QUICK=1 for the short profile, ENGINE=compose in containers); ARGS passes more flags
-	$(PY) -m loadtest run $(if $(QUICK),--quick) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
+	scripts/ensure-debian-packages.sh postgresql && $(PY) -m loadtest run $(if $(QUICK),--quick) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
 
 report: install ## rebuild the dashboard of a run: make report RUN=results/latest
 	$(PY) -m loadtest report $(or $(RUN),results/latest)

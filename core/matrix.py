@@ -59,6 +59,7 @@ class Scenario(_Frozen):
     work_n: int | None = Field(default=None, ge=1)
     variants: tuple[Variant, ...] | None = Field(default=None, min_length=1)  # None: all of them
     expect: tuple[Expectation, ...] = ()
+    database: Literal["sqlite", "postgres"] = "sqlite"  # postgres: the run starts a throwaway cluster
 
     @property
     def path(self) -> Path:

@@ -16,7 +16,21 @@ from pathlib import Path
 from core import levels, matrix
 from core.matrix import ROOT
 from core.variants import VARIANTS
-from loadtest import bench, check, compare, console, engines, generators, meta, plan, records, report, run, ui
+from loadtest import (
+    bench,
+    check,
+    compare,
+    console,
+    engines,
+    generators,
+    meta,
+    plan,
+    postgres,
+    records,
+    report,
+    run,
+    ui,
+)  # fmt: skip
 from loadtest.engine import ENGINES
 from loadtest.files import write_atomic, write_json
 from locustfiles import web_account
@@ -200,6 +214,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if args.engine == "local":
         _check_ports(the_matrix, [c.setup for c in cells])
+    scenarios = the_matrix.scenarios
+    on_postgres = sorted({c.scenario for c in cells if scenarios[c.scenario].database == "postgres"})
+    if on_postgres and args.engine != "local":
+        left_out = ",".join(on_postgres)
+        raise plan.PlanError(f"--engine {args.engine} has no PostgreSQL yet; leave out {left_out}")
+    if on_postgres:
+        postgres.binaries()  # missing: one line before anything is written
     chosen = engines.prepare(args.engine, args.generator_workers)  # before any folder: it may refuse
     out = _create_out(args.out)
     started = datetime.now(UTC)
@@ -216,6 +237,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         done = _finished(out)
     except run.server.ServerError as exc:  # the upstream, which every cell needs, did not start
         status = 1
+        console.err(f"error: {exc}")
+    except postgres.PostgresError as exc:  # the cluster its PostgreSQL cells need did not start
+        status = EXIT_USAGE
         console.err(f"error: {exc}")
     records.RunSummary(complete=status == 0, cells=done).save(out)
     report.write(out)
@@ -307,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     except (Interrupted, KeyboardInterrupt) as exc:
         return _interrupt_status(exc)
     except (matrix.MatrixError, plan.PlanError, records.ResultsError, compare.CompareError,
-            engines.EngineError) as exc:
+            engines.EngineError, postgres.PostgresError) as exc:  # fmt: skip
         console.err(f"error: {exc}")
         return EXIT_USAGE
     except run.server.ServerError as exc:  # a server that the whole command needs did not start

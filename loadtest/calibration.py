@@ -39,10 +39,13 @@ class CalibrationError(RuntimeError):
     """An endpoint that failed its check or could not be measured: its cell fails before the load."""
 
 
-def _measure(cell_dir: Path, locustfile: str, host: str, server_pid: int, options: list[str]) -> dict:
+def _measure(
+    cell_dir: Path, locustfile: str, host: str, server_pid: int, options: list[str], db_pid: int | None = None
+) -> dict:
     found, log = cell_dir / "verify.json", cell_dir / "verify.log"
     argv = [sys.executable, "-m", "loadtest.verify", str(found), locustfile, "--host", host,
-            "--server-pid", str(server_pid), *options]  # fmt: skip
+            "--server-pid", str(server_pid), *(["--db-pid", str(db_pid)] if db_pid else []),
+            *options]  # fmt: skip
     try:
         code = children.run(argv, log_path=log, timeout=TIMEOUT_S)
     except children.Overrun:
@@ -85,10 +88,12 @@ def outside_ms(measured: dict[str, dict]) -> float:
 
 
 def calibrate(
-    cell_dir: Path, *, locustfile: str, host: str, server_pid: int, options: list[str]
+    cell_dir: Path, *, locustfile: str, host: str, server_pid: int, options: list[str],
+    db_pid: int | None = None,
 ) -> dict[str, EndpointCalibration]:
-    """Check and measure every endpoint of a scenario; written to the cell's calibration.json."""
-    found = _measure(cell_dir, locustfile, host, server_pid, options)
+    """Check and measure every endpoint of a scenario; written to the cell's calibration.json.
+    With a database server's pid, its CPU per request is measured too (`db_cpu_ms`)."""
+    found = _measure(cell_dir, locustfile, host, server_pid, options, db_pid)
     measured, wake = found["endpoints"], found["wake_ms"]
     floor = measured[FAST]["cpu_ms_alone"] if FAST in measured else 0.0
     stations = declared_stations(host)
@@ -107,6 +112,7 @@ def calibrate(
             service_ms=round(max(m["round_trip_ms"] - outside, m["cpu_ms_alone"]), 4),
             cpu_ms_alone=m["cpu_ms_alone"],
             cpu_ms_busy=busy_ms(m, wake, floor),
+            db_cpu_ms=m.get("db_cpu_ms", 0.0),
         )
         for name, m in measured.items()
     }

@@ -2,7 +2,7 @@
 outside +-TOLERANCE, and never a guess: each fact is a figure the cell measured beside the
 model's input it contradicts."""
 
-from loadtest.model import Knee
+from loadtest.model import Knee, db_cpu_s
 from loadtest.records import Model
 
 TOLERANCE = 0.10
@@ -62,6 +62,12 @@ def reason(
     return f"measured {rps / predicted:.2f}x the prediction: {found}"
 
 
+def _in_database(model: Model) -> str:
+    """' + 0.31 ms in the database' when a database server's CPU is part of the demand."""
+    database = 1000 * db_cpu_s(model.inputs.endpoints)
+    return f" + {database:.2f} ms in the database" if database else ""
+
+
 def in_words(model: Model) -> str:
     """The binding bound as a reader would say it, e.g. 'capped by 40 thread tokens'."""
     inputs = model.inputs
@@ -71,13 +77,15 @@ def in_words(model: Model) -> str:
         "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
         "loop": f"one event loop{per_worker}, blocked by each call",
         "pool": f"{inputs.pool_processes} pool processes{per_worker}",
-        "cpu": f"CPU: {cpu_ms_expected(model):.2f} ms a request, {inputs.cores} core(s)",
+        "cpu": f"CPU: {cpu_ms_expected(model):.2f} ms a request{_in_database(model)}, {inputs.cores} core(s)",
+        "db": f"{inputs.db_connections} database connections{per_worker}",
     }
     return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"
 
 
 UNITS = {"threads": ("thread token", "thread tokens"), "loop": ("event loop", "event loops"),
-         "pool": ("pool process", "pool processes"), "cpu": ("core", "cores")}  # fmt: skip
+         "pool": ("pool process", "pool processes"), "cpu": ("core", "cores"),
+         "db": ("database connection", "database connections")}  # fmt: skip
 
 
 def knee_words(knee: Knee) -> str:

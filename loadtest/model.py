@@ -7,6 +7,8 @@ of which S_e holds its declared *station* (loadtest/calibration.py), and costs c
 - `threads`: a `def` endpoint holds one of the worker's T thread-pool tokens;
 - `loop`:    an `async def` doing blocking work holds the worker's one event loop;
 - `pool`:    CPU work awaited in a process pool holds one of its P processes;
+- `db`:      awaited database work holds one of the worker's database connections (asyncpg's
+             pool of P; unbounded when the driver opens one per query, as SQLite's does);
 - `delay`:   awaited non-blocking I/O holds nothing the server has few of.
 
 With D_r = sum of f_e * S_e over the endpoints at station r and R = sum of f_e * R_e, the
@@ -19,6 +21,10 @@ is the prediction and names the binding station:
     r           = sum_i min(c_i / R, m_r / D_r)       for threads, loop, pool
     cpu         = cores / sum of f_e * c_e            (a worker's Python holds one GIL: at
                                                       most one core each, bar its process pool)
+
+A database server (PostgreSQL) is part of the system: its CPU per request alone, d_e, is
+measured during calibration from its own processes, which share the server's cores, so then
+    cpu         = min(the bound above, cores / sum of f_e * (c_e + d_e)).
 
 where c_e is the endpoint's CPU on a busy server (its CPU alone, less the wake from idle that
 a call that waits pays alone; loadtest/calibration.py).
@@ -39,7 +45,8 @@ from dataclasses import dataclass
 from core.stations import Station
 from loadtest.records import Bound, EndpointCalibration, Model, ModelInputs
 
-ORDER: tuple[Bound, ...] = ("connections", "threads", "loop", "pool", "cpu")  # ties: the first names it
+ORDER: tuple[Bound, ...] = ("connections", "threads", "loop", "pool", "cpu", "db")  # ties: the first names it
+LIMITED: tuple[Bound, ...] = ("threads", "loop", "pool", "db")  # stations with a few servers per worker
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,12 @@ class Server:
     thread_tokens: int = 40
     pool_processes: int = 1
     cores: int = 1
+    db_connections: int | None = None  # a worker's database pool; None: no ceiling
 
-    def servers(self, station: Station) -> int:
-        return {"threads": self.thread_tokens, "loop": 1, "pool": self.pool_processes}[station]
+    def servers(self, station: Station) -> int | None:
+        """Servers per worker at a station; None for a station with no ceiling."""
+        return {"threads": self.thread_tokens, "loop": 1, "pool": self.pool_processes,
+                "db": self.db_connections}[station]  # fmt: skip
 
 
 def even_split(users: int, workers: int) -> list[int]:
@@ -82,6 +92,12 @@ def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float
     return {station: d for station, d in demand.items() if station in ORDER and d > 0}
 
 
+def db_cpu_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
+    """The database server's CPU seconds per request (0 without one)."""
+    shares = _shares(endpoints)
+    return sum(shares.get(name, 0.0) * e.db_cpu_ms / 1000 for name, e in endpoints.items())
+
+
 def cores_used(server: Server, demand: Mapping[Bound, float]) -> int:
     """A worker's Python holds one GIL: at most one core each, bar its process pool."""
     return server.cores if demand.get("pool") else min(server.cores, server.workers)
@@ -97,12 +113,14 @@ def bounds_rps(
     demand = demands_s(endpoints)
     per_connection = 1 / cycle if cycle > 0 else float("inf")
     bounds: dict[Bound, float] = {"connections": sum(c * per_connection for c in connections)}
-    for station in ("threads", "loop", "pool"):
-        if station in demand:
+    for station in LIMITED:
+        if station in demand and server.servers(station) is not None:
             cap = server.servers(station) / demand[station]
             bounds[station] = sum(min(c * per_connection, cap) for c in connections)
     if "cpu" in demand:
         bounds["cpu"] = cores_used(server, demand) / demand["cpu"]
+        if database := db_cpu_s(endpoints):
+            bounds["cpu"] = min(bounds["cpu"], server.cores / (demand["cpu"] + database))
     return bounds
 
 
@@ -125,13 +143,15 @@ def predict(
         cores=server.cores,
         connections=split,
         endpoints=dict(endpoints),
+        db_connections=server.db_connections,
     )
     return Model(bound=bound, bounds_rps={b: round(v, 2) for b, v in bounds.items()}, inputs=inputs)
 
 
 def server_of(inputs: ModelInputs) -> Server:
     """The server a recorded model was made for."""
-    return Server(inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores)
+    return Server(inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores,
+                  inputs.db_connections)  # fmt: skip
 
 
 def recompute(inputs: ModelInputs) -> Model:
@@ -158,8 +178,12 @@ def knee(inputs: ModelInputs) -> Knee | None:
     cycle = cycle_s(inputs.endpoints)
     if not demand or cycle <= 0:
         return None
-    servers = {s: server.workers * server.servers(s) for s in ("threads", "loop", "pool")}
+    servers = {s: server.workers * server.servers(s) for s in LIMITED if server.servers(s) is not None}
     servers["cpu"] = cores_used(server, demand)
+    demand = {s: d for s, d in demand.items() if s in servers}
+    if database := db_cpu_s(inputs.endpoints):  # the CPU demand that gives the cpu bound, database included
+        own = demand.get("cpu", 0.0)
+        demand["cpu"] = max(own, (own + database) * servers["cpu"] / server.cores)
     bound = min(demand, key=lambda s: (servers[s] / demand[s], ORDER.index(s)))
     share = demand[bound] / cycle
     return Knee(users=servers[bound] / share, bound=bound, servers=servers[bound], share=share)

@@ -77,9 +77,10 @@ class EndpointCalibration(_Record):
     service_ms: float  # the part of it spent holding the endpoint's station
     cpu_ms_alone: float  # CPU of the server's process tree per request, one request at a time
     cpu_ms_busy: float  # the same on a busy server: a call that waits pays no wake from idle
+    db_cpu_ms: float = 0.0  # the database server's CPU per request alone (PostgreSQL; SQLite's is in-process)
 
 
-Bound = Literal["connections", "threads", "loop", "pool", "cpu"]
+Bound = Literal["connections", "threads", "loop", "pool", "cpu", "db"]
 
 
 class ModelInputs(_Record):
@@ -93,6 +94,7 @@ class ModelInputs(_Record):
     cores: int
     connections: list[int]
     endpoints: dict[str, EndpointCalibration]
+    db_connections: int | None = None  # a worker's database pool (asyncpg's); None: no ceiling
 
 
 class Model(_Record):
@@ -191,6 +193,8 @@ class CellResult(_Record):
     loop_blocked_share: float | None = None  # of the steady window, averaged over workers
     threads_busy_mean: float | None = None  # threads running application code, all workers
     blocking_missing: str = ""  # why there are no blocking figures ("no blocking data: ...")
+    db_cores_busy: float | None = None  # the database server's CPU under the load (PostgreSQL)
+    db_cpu_ms_per_request: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from core.names import FAST
 from core.variants import VARIANTS
-from loadtest import blocking_view, explain, model, results, supervision
+from loadtest import blocking_view, databases_report, explain, model, results, supervision
 from loadtest.files import write_atomic
 from loadtest.records import CellResult, load_summary
 
@@ -405,6 +405,7 @@ def render(run_dir: Path) -> str:
 <h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(facts)}</p>{warn}
 <h2>Verdict</h2><ul class=verdict>{verdict}</ul>
 {by_users}
+{databases_report.section(cells)}
 <h2>Measured vs predicted</h2>
 <p>Predicted before each cell's load, from its calibration alone (each endpoint's round trip, the
 time it holds its declared station and its CPU, measured one request at a time on the idle server):

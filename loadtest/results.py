@@ -215,7 +215,17 @@ def _measured(
         "failure_reasons": failure_reasons,
         "endpoints": stats,
         **blocking.figures([s for s in samples if s["t"] >= since_s]),
+        **db_figures(samples, since_s, rps),
     }
+
+
+def db_figures(samples: list[dict], since_s: float, rps: float) -> dict:
+    """The database server's CPU under the load, beside the service's (PostgreSQL cells only)."""
+    if not any(s.get("db_cpu_s") for s in samples):
+        return {}
+    busy = steady_rate(samples, "db_cpu_s", since_s)
+    per_request = round(1000 * busy / rps, 3) if rps else None
+    return {"db_cores_busy": round(busy, 3), "db_cpu_ms_per_request": per_request}
 
 
 def merge_repeats(cells: list[CellResult]) -> list[CellResult]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.matrix import Matrix, Setup
 from core.names import FAST
-from loadtest import explain, lifeline, model, results, server, supervision, swarm
+from loadtest import explain, lifeline, model, postgres, results, server, supervision, swarm
 from loadtest.calibration import CalibrationError, calibrate
 from loadtest.engine import Engine, LocalEngine
 from loadtest.files import write_atomic, write_json
@@ -80,7 +80,7 @@ def failed(cell: Cell, exc: BaseException, clock: Stopwatch, cell_dir: Path, *, 
 
 def run_cell(
     cell: Cell, matrix: Matrix, *, out_dir: Path, scratch: Path, upstream_url: str, cores: Cores,
-    engine: Engine | None = None,
+    engine: Engine | None = None, database: postgres.Cluster | None = None,
 ) -> CellResult:
     """Measure one cell on a freshly started server; a failure becomes a 'failed' cell, not a crash."""
     cell_dir = out_dir / cell.key
@@ -88,7 +88,7 @@ def run_cell(
     clock = Stopwatch()
     try:
         figures = _measure(cell, matrix, cell_dir, scratch=scratch, upstream_url=upstream_url, cores=cores,
-                           clock=clock, engine=engine or LocalEngine())  # fmt: skip
+                           clock=clock, engine=engine or LocalEngine(), database=database)  # fmt: skip
     except (server.ServerError, swarm.SwarmError, CellError, CalibrationError, ResultsError) as exc:
         return failed(cell, exc, clock, cell_dir, bug=False)
     except Exception as exc:  # a bug must cost one cell, not the run and its report
@@ -111,11 +111,14 @@ def _server_env(cell: Cell, scratch: Path, upstream_url: str) -> dict[str, str]:
 
 def _measure(
     cell: Cell, matrix: Matrix, cell_dir: Path, *, scratch: Path, upstream_url: str, cores: Cores,
-    clock: Stopwatch, engine: Engine,
+    clock: Stopwatch, engine: Engine, database: postgres.Cluster | None = None,
 ) -> dict:
     """Start the cell's server, calibrate, predict, then load it while sampling it, and stop it."""
     setup = matrix.setups[cell.setup]
     env = _server_env(cell, scratch, upstream_url)
+    db = database if matrix.scenarios[cell.scenario].database == "postgres" else None
+    if db is not None:
+        env["ASYNCGAP_DATABASE_URL"] = db.dsn
     with engine.serving(
         cell.setup, port=setup.port, log_path=cell_dir / "server.log", cpus=cores.server, env=env
     ) as running:
@@ -132,8 +135,9 @@ def _measure(
             levels=cell.levels,
         )
         calibration = calibrate(cell_dir, locustfile=spec.scenario.locustfile, host=running.url,
-                                server_pid=running.process.pid, options=spec.scenario_options())  # fmt: skip
-        server_model = _server_model(setup, cores)
+                                server_pid=running.process.pid, options=spec.scenario_options(),
+                                db_pid=db and db.pid)  # fmt: skip
+        server_model = postgres.with_pool(_server_model(setup, cores), db)
         predictions = [model.predict(calibration, n, server_model) for n in cell.levels or [cell.users]]
         write_json(cell_dir / PREDICTION_NAME, predictions[-1])  # before the load, which cannot change it
         if cell.levels:
@@ -142,7 +146,7 @@ def _measure(
 
         def sampler(*pids: int) -> Callable[[], dict]:
             watch = Sampler(metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]), server_pid=running.process.pid,
-                            port=running.port, generator_pids=pids)  # fmt: skip
+                            port=running.port, generator_pids=pids, db_pid=db and db.pid)  # fmt: skip
             return lambda: watch.sample().to_json()
 
         samples = engine.swarm(spec, cpus=cores.generator, on_start=sampler)
@@ -231,12 +235,13 @@ def run(
     with (
         lifeline.scratch("asyncgap-run-") as scratch,
         engine.upstream(matrix, out_dir, scratch, cores.generator) as upstream_url,
+        postgres.for_run([matrix.scenarios[c.scenario] for c in cells], scratch, cores.server) as database,
     ):
         for cell in cells:
             on_cell_start(cell)
             result = run_cell(
                 cell, matrix, out_dir=out_dir, scratch=scratch, upstream_url=upstream_url, cores=cores,
-                engine=engine,
+                engine=engine, database=database,
             )
             done.append(result)
             RunSummary(complete=False, cells=done).save(out_dir)

@@ -30,6 +30,7 @@ class Sample:
     connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
     requests: float = 0.0  # requests the server has finished, all workers (stale by up to 50 ms)
     watch: dict[str, dict] | None = None  # pid -> its watch file (loadtest/blocking.py); None: unreadable
+    db_cpu_s: float = 0.0  # the database server's process tree (PostgreSQL), when it has one
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -120,7 +121,8 @@ class Sampler:
     """Takes one Sample of a server (its process tree and metrics folder) and its load generator."""
 
     def __init__(
-        self, *, metrics_dir: Path, server_pid: int, port: int, generator_pids: Sequence[int]
+        self, *, metrics_dir: Path, server_pid: int, port: int, generator_pids: Sequence[int],
+        db_pid: int | None = None,
     ) -> None:
         self.metrics_dir = metrics_dir
         self.port = port
@@ -128,6 +130,7 @@ class Sampler:
         self.contained = netns.separate(server_pid)  # a container: its own pids and network namespace
         self.generator_cpu = CpuMeter(*generator_pids)
         self.server_cpu = CpuMeter(server_pid)
+        self.db_cpu = CpuMeter(db_pid) if db_pid else None
         self.started = time.monotonic()
 
     def _connections(self, workers: list[str]) -> dict[str, int]:
@@ -149,4 +152,5 @@ class Sampler:
             connections=self._connections(list(lag)),
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
             watch=blocking.read_watches(self.metrics_dir),
+            db_cpu_s=self.db_cpu.read() if self.db_cpu else 0.0,
         )

@@ -37,7 +37,7 @@ CPU_BATCH_MAX = 300
 WAKE_CALLS, WAKE_PAUSE_S = 20, 0.02  # /fast after a pause long enough for the server to fall idle
 
 
-def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict:
+def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int | None = None) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
     trip, CPU ms per request alone, and its share of the scenario's requests; and the cost of
     one wake from idle (None without a /fast probe to measure it with)."""
@@ -61,7 +61,9 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict:
 
     env.events.request.add_listener(record)
     idle = idle_cpu_rate(server_pid)
+    db_idle = idle_cpu_rate(db_pid) if db_pid else 0.0
     cpu_ms: dict[str, float] = {}
+    db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
     weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
@@ -72,15 +74,18 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict:
             task(user)  # the first call: a check, and the server's warm-up (threads, connections)
             made.clear()
             cpu_before, started = tree_cpu_s(server_pid), time.monotonic()
+            db_before = tree_cpu_s(db_pid) if db_pid else 0.0
             calls = 0
             while calls < CHECKS - 1 or (time.monotonic() - started < CPU_BATCH_S and calls < CPU_BATCH_MAX):
                 task(user)
                 calls += 1
             elapsed = time.monotonic() - started
             used = tree_cpu_s(server_pid) - cpu_before - idle * elapsed
+            db_used = tree_cpu_s(db_pid) - db_before - db_idle * elapsed if db_pid else 0.0
             requests = sum(made.values())
             for key, count in made.items():
                 cpu_ms[key] = 1000 * max(used, 0.0) / requests
+                db_cpu_ms[key] = 1000 * max(db_used, 0.0) / requests
                 weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
     total = sum(weight.values())
     endpoints = {
@@ -91,6 +96,7 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str]) -> dict:
             "round_trip_ms": min(times),
             "cpu_ms_alone": round(cpu_ms.get(key, 0.0), 4),
             "share": weight[key] / total if total else 0.0,
+            "db_cpu_ms": round(db_cpu_ms.get(key, 0.0), 4),
         }
         for key, times in latencies.items()
     }
@@ -120,8 +126,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("out", type=Path, help="where to write the JSON")
     parser.add_argument("locustfile")
     parser.add_argument("--server-pid", type=int, required=True, help="the server's master process")
+    parser.add_argument("--db-pid", type=int, help="the database server's postmaster, to measure its CPU too")
     args, locust_args = parser.parse_known_args(argv)
-    write_json(args.out, verify(args.locustfile, args.server_pid, locust_args))
+    write_json(args.out, verify(args.locustfile, args.server_pid, locust_args, args.db_pid))
 
 
 if __name__ == "__main__":

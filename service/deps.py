@@ -7,24 +7,19 @@ the `async-blocking` variant use a thread after all.
 from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated
 
-import databases
 import httpx
 from fastapi import Depends, Request
 
-from service.db import SqliteFile
 from service.resources import Resources
+from service.store import Store
 
 
 def _resources(request: Request) -> Resources:
     return request.app.state.resources
 
 
-async def _sqlite(request: Request) -> SqliteFile:
-    return _resources(request).sqlite
-
-
-async def _database(request: Request) -> databases.Database:
-    return _resources(request).database
+async def _store(request: Request) -> Store:
+    return _resources(request).store
 
 
 async def _http(request: Request) -> httpx.Client:
@@ -39,8 +34,7 @@ async def _cpu_pool(request: Request) -> ProcessPoolExecutor:
     return _resources(request).cpu_pool
 
 
-SqliteDep = Annotated[SqliteFile, Depends(_sqlite)]
-DatabaseDep = Annotated[databases.Database, Depends(_database)]
+StoreDep = Annotated[Store, Depends(_store)]
 HttpDep = Annotated[httpx.Client, Depends(_http)]
 AsyncHttpDep = Annotated[httpx.AsyncClient, Depends(_async_http)]
 CpuPoolDep = Annotated[ProcessPoolExecutor, Depends(_cpu_pool)]

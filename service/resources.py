@@ -2,7 +2,8 @@
 
 All of it must be closed: an unclosed aiosqlite connection keeps a non-daemon thread that
 holds the process at exit (uvicorn re-raises SIGTERM, which kills it anyway, but Ctrl-C
-and other exits wait for the thread), and pool children would outlive their worker.
+and other exits wait for the thread), database pools hold server connections, and pool
+children would outlive their worker.
 """
 
 import ssl
@@ -13,11 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from multiprocessing import get_context
 
-import databases
 import httpx
 
-from service.db import SqliteFile
 from service.settings import Settings
+from service.store import Store, opened_store
 
 # One keep-alive connection per concurrent call, as a service tuned for its load would keep. With
 # httpcore 1.0.9 this is what makes `async` collapse past one core: every pool pass polls every
@@ -33,8 +33,7 @@ def _ssl_context() -> ssl.SSLContext:
 
 @dataclass(frozen=True)
 class Resources:
-    sqlite: SqliteFile  # sync and async-blocking variants: stdlib sqlite3
-    database: databases.Database  # async variant and /notes/: databases + aiosqlite
+    store: Store  # the database work, blocking and non-blocking (SQLite or PostgreSQL)
     http: httpx.Client  # sync and async-blocking variants (thread-safe, shared)
     async_http: httpx.AsyncClient  # async variant and /call-other-api: one shared client
     cpu_pool: ProcessPoolExecutor  # async variant of /cpu
@@ -42,7 +41,6 @@ class Resources:
 
 @asynccontextmanager
 async def opened(config: Settings) -> AsyncIterator[Resources]:
-    sqlite = SqliteFile(config.sqlite_path, config.busy_timeout_s)
     http_options = {
         "base_url": config.upstream_url,
         "timeout": httpx.Timeout(config.upstream_timeout_s, connect=config.upstream_connect_timeout_s),
@@ -50,13 +48,11 @@ async def opened(config: Settings) -> AsyncIterator[Resources]:
         "verify": _ssl_context(),
     }
     async with AsyncExitStack() as stack:
-        database = sqlite.database()
-        await database.connect()
-        stack.push_async_callback(database.disconnect)
+        store = await stack.enter_async_context(opened_store(config))
         http = stack.enter_context(httpx.Client(**http_options))
         async_http = await stack.enter_async_context(httpx.AsyncClient(**http_options))
         # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
         # Children start on first use, so an app that never computes pays nothing.
         cpu_pool = ProcessPoolExecutor(config.cpu_processes, mp_context=get_context("spawn"))
         stack.callback(cpu_pool.shutdown, wait=True, cancel_futures=True)
-        yield Resources(sqlite, database, http, async_http, cpu_pool)
+        yield Resources(store, http, async_http, cpu_pool)

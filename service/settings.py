@@ -6,6 +6,7 @@ setup or a test turns is listed here, with its default.
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from databases import DatabaseURL
 from pydantic import Field, ValidationError, field_validator
@@ -15,12 +16,16 @@ from core.matrix import one_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'asyncgap.db'}"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASYNCGAP_", frozen=True)
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, description="sqlite:///relative or sqlite:////absolute")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="sqlite:///relative or sqlite:////absolute, or postgresql://user@host:port/dbname",
+    )
     busy_timeout_s: float = Field(5.0, gt=0, description="how long a writer waits for the SQLite lock")
     upstream_url: str = "http://127.0.0.1:8001"
     upstream_timeout_s: float = Field(70.0, gt=0, description="above the longest /delay (60 s)")
@@ -32,13 +37,20 @@ class Settings(BaseSettings):
     watchdog: bool = Field(True, description="name what blocks the loop, if instrumented")
     block_threshold_ms: float = Field(20.0, gt=0, allow_inf_nan=False,
                                       description="loop lateness the watchdog counts as blocked")  # fmt: skip
+    db_pool_size: int = Field(100, ge=1, le=1000, description="PostgreSQL: asyncpg's pool, per worker")
+    db_wait_s: float = Field(2.0, gt=0, description="PostgreSQL: a blocking query's wait for a connection")
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_only(cls, url: str) -> str:
-        if DatabaseURL(url).scheme != "sqlite" or not DatabaseURL(url).database:
-            raise ValueError("only sqlite:///PATH URLs are supported")
+    def _sqlite_or_postgres(cls, url: str) -> str:
+        parsed = DatabaseURL(url)
+        if parsed.scheme not in ("sqlite", *POSTGRES_SCHEMES) or not parsed.database:
+            raise ValueError("only sqlite:///PATH or postgresql://USER@HOST:PORT/DBNAME URLs are supported")
         return url
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgres"]:
+        return "postgres" if DatabaseURL(self.database_url).scheme in POSTGRES_SCHEMES else "sqlite"
 
     @property
     def sqlite_path(self) -> Path:

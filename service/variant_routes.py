@@ -38,7 +38,8 @@ def endpoint(variant: Variant, blocking: Blocking, non_blocking: NonBlocking) ->
 
 def station(variant: Variant, awaits: Station) -> Station:
     """Where a variant holds its request: `sync` a thread token, `async-blocking` the loop,
-    `async` whatever its non-blocking form awaits (`delay` for I/O, `pool` for CPU work)."""
+    `async` whatever its non-blocking form awaits (`delay` for I/O, `pool` for CPU work, `db`
+    for a database connection)."""
     return {"sync": "threads", "async-blocking": "loop"}.get(variant, awaits)
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from core.names import FAST
 from core.stations import declare
-from service.deps import DatabaseDep
+from service.deps import StoreDep
 from service.metrics import render
 
 router = APIRouter(tags=["probes"])
@@ -19,9 +19,9 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", openapi_extra=declare("delay"))
-async def healthz(database: DatabaseDep) -> Health:
+async def healthz(store: StoreDep) -> Health:
     """200 once the lifespan opened everything and the database answers (a DB fault is a 503)."""
-    await database.fetch_val("SELECT 1")
+    await store.ping()
     return Health(status="ok")
 
 

@@ -32,6 +32,11 @@ VERBS = {  # arguments (the run folder is added) and the ports that show it is u
     "run": (RUN_ARGS, [MATRIX.upstream.port, MATRIX.setups["uvicorn-1w"].port]),
     "ui": (["ui"], [MATRIX.upstream.port, *SETUP_PORTS, WEB_PORT]),
     "bench": (["bench"], [MATRIX.upstream.port, MATRIX.setups["uvicorn-1w"].port]),
+    # a run with its own PostgreSQL cluster: the postmaster and its backends go too, and its folder
+    "run-pg": (
+        [*RUN_ARGS[:3], "--scenarios", "db-pg", *RUN_ARGS[5:]],
+        [MATRIX.upstream.port, MATRIX.setups["uvicorn-1w"].port],
+    ),
 }
 
 
@@ -128,7 +133,7 @@ def test_closing_its_terminal_stops_the_run_and_keeps_its_summary(tmp_path):
     assert (tmp_path / "out" / "summary.json").exists()
 
 
-@pytest.mark.parametrize("verb", ["run", "ui", "bench"])
+@pytest.mark.parametrize("verb", ["run", "ui", "bench", "run-pg"])
 def test_after_sigkill_the_reaper_stops_everything_within_5_s(tmp_path, verb):
     with harness(verb, tmp_path) as (process, started):
         process.kill()

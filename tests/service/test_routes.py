@@ -1,4 +1,7 @@
-"""Every route x variant through the ASGI app: answers, bounds (422) and unknown variants (404)."""
+"""Every route x variant through the ASGI app: answers, bounds (422) and unknown variants (404);
+on SQLite and on a real throwaway PostgreSQL cluster (the same routes, the same contract)."""
+
+import time
 
 import pytest
 
@@ -11,12 +14,18 @@ pytestmark = pytest.mark.anyio
 WORK = ["sleep", "notes", "query", "upstream", "cpu"]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(request, tmp_path_factory) -> str:
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_cluster").dsn
+    return f"sqlite:///{tmp_path_factory.mktemp('routes') / 'asyncgap.db'}"
+
+
 @pytest.fixture(scope="module")
-async def client(asgi_client, tmp_path_factory):
+async def client(asgi_client, database_url):
     """One app for the module: these tests only add notes and compare with what they added."""
-    db = tmp_path_factory.mktemp("routes") / "asyncgap.db"
     config = Settings(
-        database_url=f"sqlite:///{db}", upstream_url=f"http://127.0.0.1:{free_port()}", cpu_processes=1
+        database_url=database_url, upstream_url=f"http://127.0.0.1:{free_port()}", cpu_processes=1
     )
     async with asgi_client(config) as client:
         yield client
@@ -155,3 +164,17 @@ async def test_tutorial_hello_and_notes(client):
     assert (await client.get("/hello")).json() == {"message": "Hello World"}
     note = (await client.post("/sync/notes", json={"text": "from the tutorial"})).json()
     assert (await client.get("/notes/")).json()[0] == note
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+async def test_query_waits_inside_postgres_and_sqlite_says_it_cannot(client, database_url, variant):
+    started = time.monotonic()
+    response = await client.get(f"/{variant}/query", params={"n": 10, "ms": 30})
+    if database_url.startswith("sqlite"):
+        assert response.status_code == 422
+        (error,) = response.json()["detail"]
+        assert (error["loc"], "PostgreSQL only" in error["msg"]) == (["query", "ms"], True)
+    else:
+        assert response.status_code == 200
+        assert response.json() == {"steps": 10, "total": 55}
+        assert time.monotonic() - started >= 0.03

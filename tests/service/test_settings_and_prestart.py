@@ -32,8 +32,8 @@ def test_environment_overrides(monkeypatch, tmp_path):
     assert (config.sqlite_path, config.thread_tokens, config.instrument) == (tmp_path / "x.db", 8, False)
 
 
-@pytest.mark.parametrize("url", ["postgresql://db/notes", "sqlite://", "notes.db"])
-def test_only_sqlite_files(url):
+@pytest.mark.parametrize("url", ["mysql://db/notes", "sqlite://", "notes.db", "postgresql://db"])
+def test_only_sqlite_files_or_postgres_databases(url):
     with pytest.raises(ValidationError, match="sqlite"):
         Settings(database_url=url)
 
