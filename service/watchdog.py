@@ -136,8 +136,6 @@ class Watchdog:
                 busy += 1
                 self._add(self.watch.threads, site, dt)
         self.watch.threads_busy_s += busy * dt
-        self.watch.tokens_busy = self._limiter.borrowed_tokens
-        self.watch.tokens_total = int(self._limiter.total_tokens)
 
     @staticmethod
     def _add(totals: watchfile.Sites, site: CallSite, seconds: float) -> None:
@@ -151,6 +149,8 @@ class Watchdog:
     def _write(self, now: float) -> None:
         self._written = (self.watch.loop_blocked_s, self.watch.threads_busy_s, self.watch.blocked_now)
         self.watch.watching_s = now - self._started
+        self.watch.tokens_busy = self._limiter.borrowed_tokens  # (cheap: read at every write)
+        self.watch.tokens_total = int(self._limiter.total_tokens)
         self.watch.written_at = time.time()
         if self.directory is not None:
             with suppress(OSError):  # a folder removed under a live worker must not kill the watchdog

@@ -52,6 +52,16 @@ async def test_a_blocked_loop_is_attributed_to_its_call_site(tmp_path):
 
 
 @pytest.mark.anyio
+async def test_an_idle_workers_first_file_already_counts_its_thread_tokens(tmp_path):
+    """An idle worker samples its threads once a second, but its file tells the pool's size at once."""
+    async with watching(threshold_s=0.02, directory=tmp_path):
+        await asyncio.sleep(0.4)  # past the first write, before the first idle thread sample
+        on_disk = watchfile.read(watchfile.path_for(tmp_path, os.getpid()))
+    assert on_disk.tokens_total == anyio.to_thread.current_default_thread_limiter().total_tokens
+    assert on_disk.tokens_busy == 0
+
+
+@pytest.mark.anyio
 async def test_a_running_loop_is_not_blocked(tmp_path):
     async with watching(threshold_s=0.02, directory=tmp_path) as dog:
         for _ in range(40):
