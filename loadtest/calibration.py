@@ -15,6 +15,10 @@ inside it, and waking costs CPU that a loaded server, never idle, does not pay. 
 measures one wake (/fast after a pause, less /fast back to back) and the CPU bound uses
 
     cpu_busy(e) = max(cpu_alone(e) - wake, cpu_alone(/fast))   for a call that waits
+
+The database server (PostgreSQL) falls asleep inside such a call too: verify measures its wake
+the same way (its quickest call after a pause, less back to back, on the database's CPU clocks)
+and, for a call that waits, db_cpu_busy(e) = max(db_cpu_alone(e) - db_wake, db_cpu(quickest)).
 """
 
 import json
@@ -74,11 +78,12 @@ def declared_stations(host: str) -> dict[str, str]:
     }
 
 
-def busy_ms(m: dict, wake_ms: float | None, floor_ms: float) -> float:
-    """CPU per request on a busy server: a call that waits less the one wake it paid alone."""
+def busy_ms(m: dict, wake_ms: float | None, floor_ms: float, alone: str = "cpu_ms_alone") -> float:
+    """CPU per request on a busy server (or, with alone="db_cpu_ms", a busy database): a call
+    that waits less the one wake it paid alone."""
     if wake_ms is None or m["round_trip_ms"] - m["cpu_ms_alone"] < WAITS_MS:
-        return m["cpu_ms_alone"]
-    return round(max(m["cpu_ms_alone"] - wake_ms, floor_ms), 4)
+        return m[alone]
+    return round(max(m[alone] - wake_ms, min(floor_ms, m[alone])), 4)  # never raised by the floor
 
 
 def outside_ms(measured: dict[str, dict]) -> float:
@@ -95,6 +100,7 @@ def calibrate(
     With a database server's pid, its CPU per request is measured too (`db_cpu_ms`)."""
     found = _measure(cell_dir, locustfile, host, server_pid, options, db_pid)
     measured, wake = found["endpoints"], found["wake_ms"]
+    db_wake, db_floor = found.get("db_wake_ms"), found.get("db_floor_ms")
     floor = measured[FAST]["cpu_ms_alone"] if FAST in measured else 0.0
     stations = declared_stations(host)
     undeclared = sorted(set(measured) - set(stations))
@@ -113,6 +119,7 @@ def calibrate(
             cpu_ms_alone=m["cpu_ms_alone"],
             cpu_ms_busy=busy_ms(m, wake, floor),
             db_cpu_ms=m.get("db_cpu_ms", 0.0),
+            db_cpu_ms_busy=busy_ms(m, db_wake, db_floor, "db_cpu_ms") if db_wake is not None else None,
         )
         for name, m in measured.items()
     }

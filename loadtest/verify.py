@@ -65,6 +65,7 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
     cpu_ms: dict[str, float] = {}
     db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
     weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
+    db_tasks: list[tuple[float, float, object, object]] = []  # (round trip, database CPU, task, user)
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
         user = user_class(env)
@@ -87,6 +88,9 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
                 cpu_ms[key] = 1000 * max(used, 0.0) / requests
                 db_cpu_ms[key] = 1000 * max(db_used, 0.0) / requests
                 weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
+            if db_used > 0 and len(made) == 1:
+                (key,) = made
+                db_tasks.append((min(latencies[key]), db_cpu_ms[key], task, user))
     total = sum(weight.values())
     endpoints = {
         key: {
@@ -100,7 +104,11 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
         }
         for key, times in latencies.items()
     }
-    return {"endpoints": endpoints, "wake_ms": _wake_ms(env, server_pid, idle, cpu_ms.get(FAST))}
+    return {
+        "endpoints": endpoints,
+        "wake_ms": _wake_ms(env, server_pid, idle, cpu_ms.get(FAST)),
+        **_db_wake(db_pid, db_idle, db_tasks),
+    }
 
 
 def _wake_ms(env: Environment, server_pid: int, idle: float, hot_ms: float | None) -> float | None:
@@ -119,6 +127,26 @@ def _wake_ms(env: Environment, server_pid: int, idle: float, hot_ms: float | Non
         client.get(FAST)
     used = tree_cpu_s(server_pid) - cpu_before - idle * (time.monotonic() - started)
     return round(max(0.0, 1000 * used / WAKE_CALLS - hot_ms), 4)
+
+
+def _db_wake(db_pid: int | None, idle: float, db_tasks: list) -> dict:
+    """What one wake from idle costs the database server: its quickest call (one request that
+    reaches the database) after a pause, less the same back to back, read from its own CPU clocks.
+
+    A query that waits (pg_sleep, a lock) lets the idle database backend fall asleep inside it,
+    as the service does, and a loaded database does not pay that wake either
+    (loadtest/calibration.py takes it off such a call's database CPU alone).
+    """
+    if not db_pid or not db_tasks:
+        return {"db_wake_ms": None, "db_floor_ms": None}
+    _round_trip, hot_ms, task, user = min(db_tasks, key=lambda found: found[0])
+    before, started = tree_cpu_s(db_pid), time.monotonic()
+    for _ in range(WAKE_CALLS):
+        time.sleep(WAKE_PAUSE_S)
+        task(user)
+    used = tree_cpu_s(db_pid) - before - idle * (time.monotonic() - started)
+    wake_ms = max(0.0, 1000 * used / WAKE_CALLS - hot_ms)
+    return {"db_wake_ms": round(wake_ms, 4), "db_floor_ms": round(hot_ms, 4)}
 
 
 def main(argv: list[str]) -> None:

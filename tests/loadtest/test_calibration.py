@@ -23,3 +23,18 @@ def test_a_call_that_does_not_wait_keeps_its_cpu_alone():
 def test_what_a_call_spends_outside_the_server_is_judged_by_fast():
     assert outside_ms({"/fast": measured(0.3, 0.18)}) == 0.12
     assert outside_ms({}) == 0.0
+
+
+def with_db(round_trip_ms: float, cpu_ms: float, db_cpu_ms: float) -> dict:
+    return {**measured(round_trip_ms, cpu_ms), "db_cpu_ms": db_cpu_ms}
+
+
+def test_a_call_that_waits_in_the_database_sheds_the_databases_wake():
+    # 104 ms round trip, 1.9 ms of service CPU: it waits; 0.86 - 0.44 = 0.42 ms on a busy database
+    assert busy_ms(with_db(104.0, 1.9, 0.86), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.42
+    assert busy_ms(with_db(104.0, 1.9, 0.3), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.1
+
+
+def test_the_databases_wake_leaves_quick_queries_and_calls_that_never_reach_it():
+    assert busy_ms(with_db(1.1, 0.76, 0.21), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.21  # no wait
+    assert busy_ms(with_db(101.0, 0.8, 0.0001), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.0001
