@@ -38,3 +38,10 @@ def test_a_call_that_waits_in_the_database_sheds_the_databases_wake():
 def test_the_databases_wake_leaves_quick_queries_and_calls_that_never_reach_it():
     assert busy_ms(with_db(1.1, 0.76, 0.21), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.21  # no wait
     assert busy_ms(with_db(101.0, 0.8, 0.0001), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.0001
+
+
+def test_a_call_that_waits_on_the_databases_cpu_is_no_wait():
+    # a 6.42 ms round trip of which 0.81 ms is the service's CPU and 5.95 ms the database's: busy all along
+    recursive = with_db(6.42, 0.81, 5.95)
+    assert busy_ms(recursive, wake_ms=0.44, floor_ms=0.18) == 0.81
+    assert busy_ms(recursive, wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 5.95
