@@ -17,9 +17,9 @@ measures one wake (/fast after a pause, less /fast back to back) and the CPU bou
 
     cpu_busy(e) = max(cpu_alone(e) - wake, cpu_alone(/fast))   for a call that waits
 
-The database server (PostgreSQL) falls asleep inside such a call too: verify measures its wake
-the same way (its quickest call after a pause, less back to back, on the database's CPU clocks)
-and, for a call that waits, db_cpu_busy(e) = max(db_cpu_alone(e) - db_wake, db_cpu(quickest)).
+With a database server, verify measures such a call's CPU on a busy server directly instead,
+the service's and the database's (`cpu_ms_busy`, `db_cpu_ms_busy`), with many of its calls in
+flight: alone, the database backend falls asleep inside it too, and the wake grows with the wait.
 """
 
 import json
@@ -79,12 +79,21 @@ def declared_stations(host: str) -> dict[str, str]:
     }
 
 
-def busy_ms(m: dict, wake_ms: float | None, floor_ms: float, alone: str = "cpu_ms_alone") -> float:
-    """CPU per request on a busy server (or, with alone="db_cpu_ms", a busy database): a call
-    that waits less the one wake it paid alone."""
-    if wake_ms is None or m["round_trip_ms"] - m["cpu_ms_alone"] - m.get("db_cpu_ms", 0.0) < WAITS_MS:
-        return m[alone]  # no wait, or one spent on the database's CPU (the shared core never idles)
-    return round(max(m[alone] - wake_ms, min(floor_ms, m[alone])), 4)  # never raised by the floor
+def waits(round_trip_ms: float, cpu_ms: float, db_cpu_ms: float = 0.0) -> bool:
+    """Whether a call lets the idle server fall asleep inside it: neither the service nor the
+    database works for WAITS_MS of its round trip (a query the database spends computing keeps
+    the shared core busy)."""
+    return round_trip_ms - cpu_ms - db_cpu_ms >= WAITS_MS
+
+
+def busy_ms(m: dict, wake_ms: float | None, floor_ms: float) -> float:
+    """CPU per request on a busy server: as measured with calls in flight (verify) if it was,
+    else a call that waits less the one wake it paid alone."""
+    if "cpu_ms_busy" in m:
+        return m["cpu_ms_busy"]
+    if wake_ms is None or not waits(m["round_trip_ms"], m["cpu_ms_alone"], m.get("db_cpu_ms", 0.0)):
+        return m["cpu_ms_alone"]
+    return round(max(m["cpu_ms_alone"] - wake_ms, floor_ms), 4)
 
 
 def outside_ms(measured: dict[str, dict]) -> float:
@@ -101,7 +110,6 @@ def calibrate(
     With a database server's pid, its CPU per request is measured too (`db_cpu_ms`)."""
     found = _measure(cell_dir, locustfile, host, server_pid, options, db_pid)
     measured, wake = found["endpoints"], found["wake_ms"]
-    db_wake, db_floor = found.get("db_wake_ms"), found.get("db_floor_ms")
     floor = measured[FAST]["cpu_ms_alone"] if FAST in measured else 0.0
     stations = declared_stations(host)
     undeclared = sorted(set(measured) - set(stations))
@@ -120,7 +128,7 @@ def calibrate(
             cpu_ms_alone=m["cpu_ms_alone"],
             cpu_ms_busy=busy_ms(m, wake, floor),
             db_cpu_ms=m.get("db_cpu_ms", 0.0),
-            db_cpu_ms_busy=busy_ms(m, db_wake, db_floor, "db_cpu_ms") if db_wake is not None else None,
+            db_cpu_ms_busy=m.get("db_cpu_ms_busy"),
         )
         for name, m in measured.items()
     }

@@ -1,6 +1,6 @@
 """Calibration's derived inputs: the time at a station, and the CPU a busy server pays."""
 
-from loadtest.calibration import busy_ms, outside_ms
+from loadtest.calibration import busy_ms, outside_ms, waits
 
 
 def measured(round_trip_ms: float, cpu_ms: float) -> dict:
@@ -25,23 +25,18 @@ def test_what_a_call_spends_outside_the_server_is_judged_by_fast():
     assert outside_ms({}) == 0.0
 
 
+
 def with_db(round_trip_ms: float, cpu_ms: float, db_cpu_ms: float) -> dict:
     return {**measured(round_trip_ms, cpu_ms), "db_cpu_ms": db_cpu_ms}
 
 
-def test_a_call_that_waits_in_the_database_sheds_the_databases_wake():
-    # 104 ms round trip, 1.9 ms of service CPU: it waits; 0.86 - 0.44 = 0.42 ms on a busy database
-    assert busy_ms(with_db(104.0, 1.9, 0.86), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.42
-    assert busy_ms(with_db(104.0, 1.9, 0.3), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.1
-
-
-def test_the_databases_wake_leaves_quick_queries_and_calls_that_never_reach_it():
-    assert busy_ms(with_db(1.1, 0.76, 0.21), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.21  # no wait
-    assert busy_ms(with_db(101.0, 0.8, 0.0001), wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 0.0001
-
-
 def test_a_call_that_waits_on_the_databases_cpu_is_no_wait():
     # a 6.42 ms round trip of which 0.81 ms is the service's CPU and 5.95 ms the database's: busy all along
-    recursive = with_db(6.42, 0.81, 5.95)
-    assert busy_ms(recursive, wake_ms=0.44, floor_ms=0.18) == 0.81
-    assert busy_ms(recursive, wake_ms=0.44, floor_ms=0.1, alone="db_cpu_ms") == 5.95
+    assert not waits(6.42, 0.81, 5.95)
+    assert busy_ms(with_db(6.42, 0.81, 5.95), wake_ms=0.44, floor_ms=0.18) == 0.81
+    assert waits(104.0, 1.9, 0.86)  # 101.2 ms with neither working: pg_sleep
+    assert busy_ms(with_db(104.0, 1.9, 0.86), wake_ms=0.44, floor_ms=0.18) == 1.46
+
+
+def test_a_busy_cpu_measured_with_calls_in_flight_is_taken_as_measured():
+    assert busy_ms({**with_db(104.0, 1.9, 0.86), "cpu_ms_busy": 0.52}, wake_ms=0.44, floor_ms=0.18) == 0.52
