@@ -49,8 +49,9 @@ DRAIN_S = 10.0  # for the calls still in flight to end (50 x 0.1 s when each blo
 
 def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int | None = None) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
-    trip, CPU ms per request alone, and its share of the scenario's requests; and the cost of
-    one wake from idle (None without a /fast probe to measure it with)."""
+    trip, CPU ms per request alone, and its share of the scenario's requests (and, for a call
+    that waits with a database server, its service and database CPU with calls in flight); and
+    the cost of one wake from idle (None without a /fast probe to measure it with)."""
     user_classes, _shapes = load_locustfile(locustfile)
     options = get_parser().parse_args(["-f", locustfile, *locust_args])
     env = Environment(
