@@ -2,7 +2,7 @@
 outside +-TOLERANCE, and never a guess: each fact is a figure the cell measured beside the
 model's input it contradicts."""
 
-from loadtest.model import Knee, db_cpu_s
+from loadtest.model import Knee, db_busy_ms, db_cpu_s
 from loadtest.records import Model
 
 TOLERANCE = 0.10
@@ -22,8 +22,10 @@ def cpu_ms_expected(model: Model) -> float:
 
 
 def _waits(model: Model) -> bool:
-    """Whether an endpoint lets the server idle inside its calls (its busy CPU was corrected)."""
-    return any(e.cpu_ms_busy < e.cpu_ms_alone for e in model.inputs.endpoints.values())
+    """Whether an endpoint lets the server (or its database) idle inside its calls (its busy CPU was
+    corrected)."""
+    endpoints = model.inputs.endpoints.values()
+    return any(e.cpu_ms_busy < e.cpu_ms_alone or db_busy_ms(e) < e.db_cpu_ms for e in endpoints)
 
 
 def reason(

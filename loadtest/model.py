@@ -22,8 +22,9 @@ is the prediction and names the binding station:
     cpu         = cores / sum of f_e * c_e            (a worker's Python holds one GIL: at
                                                       most one core each, bar its process pool)
 
-A database server (PostgreSQL) is part of the system: its CPU per request alone, d_e, is
-measured during calibration from its own processes, which share the server's cores, so then
+A database server (PostgreSQL) is part of the system: its CPU per request, d_e, is measured
+during calibration from its own processes (less its wake from idle for a call that waits, as
+for c_e below), which share the server's cores, so then
     cpu         = min(the bound above, cores / sum of f_e * (c_e + d_e)).
 
 where c_e is the endpoint's CPU on a busy server (its CPU alone, less the wake from idle that
@@ -93,9 +94,14 @@ def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float
 
 
 def db_cpu_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
-    """The database server's CPU seconds per request (0 without one)."""
+    """The database server's CPU seconds per request on a busy database (0 without one)."""
     shares = _shares(endpoints)
-    return sum(shares.get(name, 0.0) * e.db_cpu_ms / 1000 for name, e in endpoints.items())
+    return sum(shares.get(name, 0.0) * db_busy_ms(e) / 1000 for name, e in endpoints.items())
+
+
+def db_busy_ms(e: EndpointCalibration) -> float:
+    """An endpoint's database CPU on a busy database; as alone in records made before it was measured."""
+    return e.db_cpu_ms if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy
 
 
 def cores_used(server: Server, demand: Mapping[Bound, float]) -> int:

@@ -78,6 +78,7 @@ class EndpointCalibration(_Record):
     cpu_ms_alone: float  # CPU of the server's process tree per request, one request at a time
     cpu_ms_busy: float  # the same on a busy server: a call that waits pays no wake from idle
     db_cpu_ms: float = 0.0  # the database server's CPU per request alone (PostgreSQL; SQLite's is in-process)
+    db_cpu_ms_busy: float | None = None  # the same on a busy database: a call that waits pays no wake
 
 
 Bound = Literal["connections", "threads", "loop", "pool", "cpu", "db"]

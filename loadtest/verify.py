@@ -9,6 +9,11 @@ It does three jobs:
   batch of sequential calls, the idle server's own CPU (its timers) subtracted;
 - it derives each endpoint's share of the requests from the scenario's task weights, which
   is what a closed loop with no think time sends, whatever the server does.
+With a database server, an endpoint whose calls wait (in the database: a query that sleeps or
+waits on a lock) is measured once more with IN_FLIGHT of its calls at a time: alone, the
+service and the database backend both fall asleep inside each call and pay a wake a loaded
+server does not (and the longer the wait, the dearer the wake: `make bench` section 7), so its
+CPU per request on a busy server is measured with the server kept busy, not derived.
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
@@ -21,6 +26,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import gevent
+import gevent.event
 from locust import events
 from locust.argument_parser import get_parser
 from locust.clients import HttpSession
@@ -28,6 +35,7 @@ from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
 from core.names import FAST, endpoint_key
+from loadtest.calibration import waits
 from loadtest.files import write_json
 from loadtest.sampler import idle_cpu_rate, tree_cpu_s
 
@@ -35,12 +43,15 @@ CHECKS = 5  # calls of every task that must succeed (the first also warms the se
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
 WAKE_CALLS, WAKE_PAUSE_S = 20, 0.02  # /fast after a pause long enough for the server to fall idle
+IN_FLIGHT, IN_FLIGHT_WARM_S, IN_FLIGHT_S = 50, 0.3, 1.0  # a waiting call, 50 at a time: 0.3 s unmeasured
+DRAIN_S = 10.0  # for the calls still in flight to end (50 x 0.1 s when each blocks the loop)
 
 
 def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int | None = None) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
-    trip, CPU ms per request alone, and its share of the scenario's requests; and the cost of
-    one wake from idle (None without a /fast probe to measure it with)."""
+    trip, CPU ms per request alone, and its share of the scenario's requests (and, for a call
+    that waits with a database server, its service and database CPU with calls in flight); and
+    the cost of one wake from idle (None without a /fast probe to measure it with)."""
     user_classes, _shapes = load_locustfile(locustfile)
     options = get_parser().parse_args(["-f", locustfile, *locust_args])
     env = Environment(
@@ -65,6 +76,7 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
     cpu_ms: dict[str, float] = {}
     db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
     weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
+    busy: dict[str, tuple[float, float]] = {}  # a waiting call's (service, database) CPU ms in flight
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
         user = user_class(env)
@@ -87,6 +99,10 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
                 cpu_ms[key] = 1000 * max(used, 0.0) / requests
                 db_cpu_ms[key] = 1000 * max(db_used, 0.0) / requests
                 weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
+            if db_pid and len(made) == 1:
+                (key,) = made
+                if waits(min(latencies[key]), cpu_ms[key], db_cpu_ms[key]):
+                    busy[key] = _in_flight(user_class, env, task, made, server_pid, db_pid, (idle, db_idle))
     total = sum(weight.values())
     endpoints = {
         key: {
@@ -97,10 +113,36 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
             "cpu_ms_alone": round(cpu_ms.get(key, 0.0), 4),
             "share": weight[key] / total if total else 0.0,
             "db_cpu_ms": round(db_cpu_ms.get(key, 0.0), 4),
+            **({"cpu_ms_busy": busy[key][0], "db_cpu_ms_busy": busy[key][1]} if key in busy else {}),
         }
         for key, times in latencies.items()
     }
     return {"endpoints": endpoints, "wake_ms": _wake_ms(env, server_pid, idle, cpu_ms.get(FAST))}
+
+
+def _in_flight(user_class, env: Environment, task, made: Counter, server_pid: int, db_pid: int,
+               idle: tuple[float, float]) -> tuple[float, float]:  # fmt: skip
+    """(service, database) CPU ms per request of one waiting task run by IN_FLIGHT users at once,
+    so that neither the service nor the database idles inside a call, as under load."""
+    users = [user_class(env) for _ in range(IN_FLIGHT)]
+    stop = gevent.event.Event()
+
+    def loop(user) -> None:
+        while not stop.is_set():
+            task(user)
+
+    running = [gevent.spawn(loop, user) for user in users]
+    gevent.sleep(IN_FLIGHT_WARM_S)  # every user's connection opened, the server's threads started
+    made.clear()
+    cpu_before, db_before, started = tree_cpu_s(server_pid), tree_cpu_s(db_pid), time.monotonic()
+    gevent.sleep(IN_FLIGHT_S)
+    cpu_after, db_after, elapsed = tree_cpu_s(server_pid), tree_cpu_s(db_pid), time.monotonic() - started
+    requests = max(sum(made.values()), 1)
+    stop.set()
+    gevent.joinall(running, timeout=DRAIN_S)
+    gevent.killall(running)
+    return (round(1000 * max(cpu_after - cpu_before - idle[0] * elapsed, 0.0) / requests, 4),
+            round(1000 * max(db_after - db_before - idle[1] * elapsed, 0.0) / requests, 4))  # fmt: skip
 
 
 def _wake_ms(env: Environment, server_pid: int, idle: float, hot_ms: float | None) -> float | None:

@@ -62,3 +62,17 @@ def test_the_knee_of_a_pool():
     assert (found.bound, found.servers) == ("db", 10)
     assert found.users == pytest.approx(10 / (QUERY_MS / (QUERY_MS + OUTSIDE_MS)))
     assert "database connections" in explain.knee_words(found)
+
+
+def test_the_cpu_bound_counts_the_database_cpu_of_a_busy_database():
+    waiting = query("db", cpu_ms=0.5, db_cpu_ms=1.5).model_copy(update={"db_cpu_ms_busy": 0.5})
+    got = predict({"/async/query": waiting}, 100, Server(workers=1, db_connections=100))
+    assert got.bounds_rps["cpu"] == pytest.approx(1000)  # 1 core / (0.5 + 0.5) ms, not / (0.5 + 1.5) ms
+    assert "+ 0.50 ms in the database" in explain.in_words(got)
+
+
+def test_a_record_without_the_busy_database_cpu_predicts_from_its_cpu_alone():
+    alone = query("db", cpu_ms=0.5, db_cpu_ms=1.5)
+    got = predict({"/async/query": alone}, 100, Server(workers=1, db_connections=100))
+    assert got.inputs.endpoints["/async/query"].db_cpu_ms_busy is None
+    assert got.bounds_rps["cpu"] == pytest.approx(500)  # 1 core / (0.5 + 1.5) ms
