@@ -32,6 +32,7 @@ COPY core/ core/
 COPY service/ service/
 COPY loadtest/ loadtest/
 COPY locustfiles/ locustfiles/
+COPY scripts/compose-postgres.sh scripts/
 # var/ holds the SQLite file, results/ Locust's reports: both writable by the app's user.
 RUN mkdir var results && chown asyncgap:asyncgap var results
 USER asyncgap

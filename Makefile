@@ -46,6 +46,9 @@ SETUP    ?= uvicorn-1w
 WORKERS  ?= 2
 DURATION ?= 30s
 COMPOSE_ENV = SETUP=$(SETUP) WORKERS=$(WORKERS) HOST_UID=$$(id -u) HOST_GID=$$(id -g)
+DATABASE ?= sqlite
+# DATABASE=postgres lays docker-compose.postgres.yml over docker-compose.yml: a postgres service, the setups on it.
+COMPOSE_ENV += $(if $(filter-out sqlite postgres,$(DATABASE)),$(error DATABASE is sqlite or postgres, not '$(DATABASE)'))$(if $(filter postgres,$(DATABASE)),COMPOSE_FILE=docker-compose.yml:docker-compose.postgres.yml)
 .PHONY: compose-up compose-loadtest compose-down
 
 compose-up: | results/compose ## setups + upstream + Locust in containers; UIs on 127.0.0.1:8191-8194; workers join SETUP

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline plumbing for machines with NO container registry (this project's machines and CI):
-#   1. debootstrap a Debian bookworm root filesystem (minbase + python3 + python3-venv) and
-#      `docker import` it as a local base image, standing in for python:3.11-slim;
+#   1. debootstrap a Debian bookworm root filesystem (minbase + python3 + python3-venv, and
+#      PostgreSQL 15 for docker-compose.postgres.yml's `postgres` service) and `docker import` it
+#      as a local base image, standing in for python:3.11-slim;
 #   2. `pip download` the pinned wheels on the host into a git-ignored wheelhouse, for build
 #      containers that cannot reach the package index.
 # Both are cached: the image is kept while this script is unchanged, the wheelhouse while
@@ -15,6 +16,7 @@ IMAGE="${1:-asyncgap-base:bookworm}"
 SUITE=bookworm
 WHEELHOUSE=.wheelhouse
 PYTHON_VERSION=3.11  # bookworm's python3
+POSTGRES_VERSION=15  # bookworm's postgresql
 RECIPE=$(sha256sum "$0" | cut -c1-16)
 
 log() { echo "build-base-image: $*" >&2; }
@@ -58,6 +60,16 @@ base_image() {
   log "applying $SUITE-updates and security updates"
   chroot "$root" sh -c 'apt-get -o APT::Sandbox::User=root update -qq && DEBIAN_FRONTEND=noninteractive \
     apt-get -o APT::Sandbox::User=root -qq -y upgrade && apt-get clean' >&2
+  # PostgreSQL from the same suite, by apt (debootstrap resolves no alternatives): no service is
+  # started in the chroot (policy-rc.d) and no cluster made, since the container makes its own
+  # (scripts/compose-postgres.sh).
+  log "installing postgresql-$POSTGRES_VERSION"
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/usr/sbin/policy-rc.d"
+  mkdir -p "$root/etc/postgresql-common/createcluster.d"
+  echo "create_main_cluster = false" >"$root/etc/postgresql-common/createcluster.d/asyncgap.conf"
+  chroot "$root" sh -c "DEBIAN_FRONTEND=noninteractive apt-get -o APT::Sandbox::User=root -qq -y \
+    --no-install-recommends install postgresql-$POSTGRES_VERSION && apt-get clean" >&2
+  rm "$root/usr/sbin/policy-rc.d"
   rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/log/* \
     "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/locale/*
   log "docker import $IMAGE"

@@ -106,3 +106,56 @@ def test_compose_default_base_image_is_the_dockerfiles():
 def test_the_image_runs_as_a_non_root_user():
     users = re.findall(r"^USER (\S+)$", (ROOT / "Dockerfile").read_text(), re.M)
     assert users and users[-1] not in {"root", "0"}
+
+
+# docker-compose.postgres.yml: laid over docker-compose.yml, the setups on a `postgres` service.
+POSTGRES_FILE = yaml.safe_load((ROOT / "docker-compose.postgres.yml").read_text())
+POSTGRES_OVERLAY: dict[str, dict] = POSTGRES_FILE["services"]
+POSTGRES = POSTGRES_OVERLAY["postgres"]
+POSTGRES_SCRIPT = (ROOT / "scripts" / "compose-postgres.sh").read_text()
+POSTGRES_ROLE = re.search(r"^ROLE=(\S+)$", POSTGRES_SCRIPT, re.M)[1]
+
+
+def test_default_compose_file_stays_on_sqlite():
+    """A bare `docker compose up` needs no postgres: no service and no database URL by default."""
+    assert "postgres" not in SERVICES
+    assert all("ASYNCGAP_DATABASE_URL" not in (s.get("environment") or {}) for s in SERVICES.values())
+
+
+def test_postgres_runs_the_cluster_script_on_the_apps_image_and_base():
+    assert argv(POSTGRES) == ["scripts/compose-postgres.sh"]
+    assert POSTGRES["image"] == SERVICES["upstream"]["image"]
+    assert POSTGRES["build"] == SERVICES["upstream"]["build"]
+    assert re.search(r"^COPY scripts/compose-postgres.sh scripts/$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert "!scripts/compose-postgres.sh" in (ROOT / ".dockerignore").read_text().splitlines()
+
+
+def test_postgres_is_health_checked_with_pg_isready_as_the_setups_role():
+    test = POSTGRES["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[1].endswith("/bin/pg_isready")
+    assert test[test.index("-h") + 1] == "127.0.0.1"
+    assert test[test.index("-U") + 1] == test[test.index("-d") + 1] == POSTGRES_ROLE
+
+
+def test_postgres_publishes_nothing_and_keeps_its_data_in_a_volume():
+    assert "ports" not in POSTGRES
+    assert all(not service.get("ports") for service in POSTGRES_OVERLAY.values())
+    volume, _, target = POSTGRES["volumes"][0].partition(":")
+    assert target == "/app/var" and volume in POSTGRES_FILE["volumes"]
+    assert "DATA=/app/var/" in POSTGRES_SCRIPT
+
+
+@pytest.mark.parametrize("name", ["prestart", *MATRIX.setups])
+def test_overlay_puts_prestart_and_every_setup_on_a_healthy_postgres(name):
+    from service.settings import Settings
+
+    service = POSTGRES_OVERLAY[name]
+    assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = service["environment"]["ASYNCGAP_DATABASE_URL"]
+    settings = Settings(database_url=url)
+    assert settings.backend == "postgres"
+    assert re.fullmatch(rf"postgresql://{POSTGRES_ROLE}:[^@]+@postgres:5432/{POSTGRES_ROLE}", url), url
+
+
+def test_overlay_touches_only_postgres_prestart_and_the_setups():
+    assert set(POSTGRES_OVERLAY) == {"postgres", "prestart", *MATRIX.setups}

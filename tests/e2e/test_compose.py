@@ -1,5 +1,6 @@
 """Docker Compose for real: build the image, run the upstream, one setup and a Locust master with
-two workers headless for 10 s, and read Locust's own CSV.
+two workers headless for 10 s, and read Locust's own CSV; and, with docker-compose.postgres.yml
+laid over it, one setup on the `postgres` service writing and reading notes.
 
 docker-compose.yml is used as it is but for its published host ports, which Docker picks here
 (127.0.0.1::PORT), so the test cannot collide with servers already listening on this machine.
@@ -13,8 +14,11 @@ import re
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -47,9 +51,11 @@ def compose_tool() -> list[str]:
     pytest.fail("a Docker engine answers but there is no Compose tool (docker compose or docker-compose)")
 
 
-def base_image() -> str:
-    """The Dockerfile's default base when this machine has it, else one built from Debian's packages."""
-    if subprocess.run(["docker", "image", "inspect", DEFAULT_BASE], capture_output=True).returncode == 0:
+def base_image(need_postgres: bool = False) -> str:
+    """The Dockerfile's default base when this machine has it and PostgreSQL is not needed, else
+    one built from Debian's packages (which has PostgreSQL)."""
+    inspect = ["docker", "image", "inspect", DEFAULT_BASE]
+    if not need_postgres and subprocess.run(inspect, capture_output=True).returncode == 0:
         return DEFAULT_BASE
     done = run([str(ROOT / "scripts" / "build-base-image.sh")], timeout=1200)
     return done.stdout.split()[-1]
@@ -94,9 +100,10 @@ class Stack:
         return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=self.env)
 
 
-@pytest.fixture
-def compose(tmp_path):
-    """A fresh Compose project, torn down with its volume whatever happens."""
+@contextmanager
+def stack_of(tmp_path: Path, *overlays: Path, need_postgres: bool = False) -> Iterator[Stack]:
+    """A fresh Compose project on docker-compose.yml and the overlays, torn down with its volumes
+    whatever happens."""
     if reason := engine.why_no_engine():
         pytest.skip(reason)
     tool = compose_tool()
@@ -111,20 +118,33 @@ def compose(tmp_path):
         "SETUP": SETUP,
         "WORKERS": str(WORKERS),
         "TAG": "e2e",
-        "BASE_IMAGE": base_image(),
+        "BASE_IMAGE": base_image(need_postgres),
         "RESULTS_DIR": str(results),
         "HOST_UID": str(uid),
         "HOST_GID": str(gid),
     }
     file = with_loopback_ports_picked_by_docker(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    files = [arg for f in (file, *overlays) for arg in ("-f", str(f))]
     project = f"asyncgap-e2e-{uuid.uuid4().hex[:8]}"
-    stack = Stack([*tool, "-f", str(file), "--project-directory", str(ROOT), "-p", project], env, results)
+    stack = Stack([*tool, *files, "--project-directory", str(ROOT), "-p", project], env, results)
     try:
         yield stack
     finally:
         stack("down", "-v", "--remove-orphans", "-t", "10", timeout=180, check=False)
         prune = ["docker", "image", "prune", "-f", "--filter", f"label={IMAGE_LABEL}"]
         subprocess.run(prune, capture_output=True, timeout=120)  # superseded builds of this image
+
+
+@pytest.fixture
+def compose(tmp_path):
+    with stack_of(tmp_path) as stack:
+        yield stack
+
+
+@pytest.fixture
+def compose_on_postgres(tmp_path):
+    with stack_of(tmp_path, ROOT / "docker-compose.postgres.yml", need_postgres=True) as stack:
+        yield stack
 
 
 @pytest.mark.timeout(1800)  # a cold machine builds the base image and the wheelhouse first
@@ -160,3 +180,50 @@ def test_headless_swarm_with_two_workers_in_compose(compose):
         f"users per worker {spawned}; "
         f"build {built - started:.0f} s, up+swarm {swarmed - built:.0f} s"
     )
+
+
+PG_SETUP = "uvicorn-1w"
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+
+
+def ready(url: str, timeout: float) -> None:
+    """Poll until the URL answers 200 (the setup's own health, which compose's `up -d` does not wait for)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} not ready after {timeout:g} s"
+        time.sleep(0.5)
+
+
+@pytest.mark.timeout(1800)  # a cold machine builds the base image (with PostgreSQL) first
+def test_a_setup_on_the_postgres_service_commits_and_reads_notes(compose_on_postgres):
+    """docker-compose.postgres.yml: postgres healthy first, then prestart's schema, then the setup
+    on it; both drivers (psycopg for `sync`, asyncpg for `async`) write rows that PostgreSQL holds."""
+    stack = compose_on_postgres
+    started = time.monotonic()
+    stack("build", "upstream", timeout=1200)
+    built = time.monotonic()
+    stack("up", "-d", "--no-build", PG_SETUP)
+    port = stack("port", PG_SETUP, "8101").stdout.strip().rsplit(":", 1)[1]
+    base = f"http://127.0.0.1:{port}"
+    ready(f"{base}/healthz", timeout=60)
+    up = time.monotonic()
+
+    marker = uuid.uuid4().hex
+    written = {}
+    for variant in ("sync", "async"):
+        response = httpx.post(f"{base}/{variant}/notes", json={"text": f"{variant}-{marker}"}, timeout=10)
+        assert response.status_code == 201, response.text
+        written[response.json()["id"]] = f"{variant}-{marker}"
+    listed = httpx.get(f"{base}/async/notes", params={"limit": 10}, timeout=10).json()
+    assert {note["id"]: note["text"] for note in listed if marker in note["text"]} == written
+
+    query = f"SELECT id, text FROM notes WHERE text LIKE '%{marker}' ORDER BY id"
+    psql = stack("exec", "-T", "postgres", PSQL, "-h", "/tmp", "-U", "asyncgap", "-tA", "-c", query)
+    rows = dict(line.split("|", 1) for line in psql.stdout.splitlines() if line)
+    assert {int(id_): text for id_, text in rows.items()} == written, psql.stdout
+    print(f"compose on postgres: build {built - started:.0f} s, up to healthy {up - built:.0f} s")
