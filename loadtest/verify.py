@@ -9,11 +9,14 @@ It does three jobs:
   batch of sequential calls, the idle server's own CPU (its timers) subtracted;
 - it derives each endpoint's share of the requests from the scenario's task weights, which
   is what a closed loop with no think time sends, whatever the server does.
-With a database server, an endpoint whose calls wait (in the database: a query that sleeps or
-waits on a lock) is measured once more with IN_FLIGHT of its calls at a time: alone, the
-service and the database backend both fall asleep inside each call and pay a wake a loaded
-server does not (and the longer the wait, the dearer the wake: `make bench` section 7), so its
-CPU per request on a busy server is measured with the server kept busy, not derived.
+An endpoint whose calls wait (a sleep, an upstream, a query that sleeps in the database) is
+measured once more with up to IN_FLIGHT of its calls at a time: alone, the service (and the
+database backend) fall asleep inside each call and pay a wake a loaded server does not, and
+the idle server's own timers (the watchdog's heartbeat), subtracted as a rate, weigh on a
+call of 100 ms far more than when fifty share that time (and the longer the wait, the dearer
+the wake: `make bench` section 7). So its CPU per request on a busy server is measured with
+the server kept busy, not derived; at most half of DRAIN_S of calls are in flight, so that a
+blocked loop ends them in time.
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
@@ -99,10 +102,12 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
                 cpu_ms[key] = 1000 * max(used, 0.0) / requests
                 db_cpu_ms[key] = 1000 * max(db_used, 0.0) / requests
                 weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
-            if db_pid and len(made) == 1:
+            if len(made) == 1:
                 (key,) = made
                 if waits(min(latencies[key]), cpu_ms[key], db_cpu_ms[key]):
-                    busy[key] = _in_flight(user_class, env, task, made, server_pid, db_pid, (idle, db_idle))
+                    at_once = max(1, min(IN_FLIGHT, int(DRAIN_S * 1000 / min(latencies[key]) / 2)))
+                    busy[key] = _in_flight(user_class, env, task, made, server_pid, db_pid, (idle, db_idle),
+                                           at_once)  # fmt: skip
     total = sum(weight.values())
     endpoints = {
         key: {
@@ -120,11 +125,12 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
     return {"endpoints": endpoints, "wake_ms": _wake_ms(env, server_pid, idle, cpu_ms.get(FAST))}
 
 
-def _in_flight(user_class, env: Environment, task, made: Counter, server_pid: int, db_pid: int,
-               idle: tuple[float, float]) -> tuple[float, float]:  # fmt: skip
-    """(service, database) CPU ms per request of one waiting task run by IN_FLIGHT users at once,
-    so that neither the service nor the database idles inside a call, as under load."""
-    users = [user_class(env) for _ in range(IN_FLIGHT)]
+def _in_flight(user_class, env: Environment, task, made: Counter, server_pid: int, db_pid: int | None,
+               idle: tuple[float, float], at_once: int) -> tuple[float, float]:  # fmt: skip
+    """(service, database) CPU ms per request of one waiting task run by `at_once` users at once,
+    so that neither the service nor the database idles inside a call, as under load. `at_once`
+    keeps the drain short: on a blocked loop the calls still in flight end one after another."""
+    users = [user_class(env) for _ in range(at_once)]
     stop = gevent.event.Event()
 
     def loop(user) -> None:
@@ -134,9 +140,10 @@ def _in_flight(user_class, env: Environment, task, made: Counter, server_pid: in
     running = [gevent.spawn(loop, user) for user in users]
     gevent.sleep(IN_FLIGHT_WARM_S)  # every user's connection opened, the server's threads started
     made.clear()
-    cpu_before, db_before, started = tree_cpu_s(server_pid), tree_cpu_s(db_pid), time.monotonic()
+    db_cpu_s = (lambda: tree_cpu_s(db_pid)) if db_pid else (lambda: 0.0)
+    cpu_before, db_before, started = tree_cpu_s(server_pid), db_cpu_s(), time.monotonic()
     gevent.sleep(IN_FLIGHT_S)
-    cpu_after, db_after, elapsed = tree_cpu_s(server_pid), tree_cpu_s(db_pid), time.monotonic() - started
+    cpu_after, db_after, elapsed = tree_cpu_s(server_pid), db_cpu_s(), time.monotonic() - started
     requests = max(sum(made.values()), 1)
     stop.set()
     gevent.joinall(running, timeout=DRAIN_S)
