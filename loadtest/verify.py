@@ -15,8 +15,9 @@ database backend) fall asleep inside each call and pay a wake a loaded server do
 the idle server's own timers (the watchdog's heartbeat), subtracted as a rate, weigh on a
 call of 100 ms far more than when fifty share that time (and the longer the wait, the dearer
 the wake: `make bench` section 7). So its CPU per request on a busy server is measured with
-the server kept busy, not derived; at most half of DRAIN_S of calls are in flight, so that a
-blocked loop ends them in time.
+the server kept busy, not derived; at most half of DRAIN_S of calls are in flight. A call
+whose station is the loop (`--alone`) is measured alone only: queued on a blocked loop, calls
+in flight would stall it for seconds and trip gunicorn's worker timeout.
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
@@ -50,7 +51,8 @@ IN_FLIGHT, IN_FLIGHT_WARM_S, IN_FLIGHT_S = 50, 0.3, 1.0  # a waiting call, 50 at
 DRAIN_S = 10.0  # for the calls still in flight to end (50 x 0.1 s when each blocks the loop)
 
 
-def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int | None = None) -> dict:
+def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int | None = None,
+           alone: frozenset[str] = frozenset()) -> dict:  # fmt: skip
     """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
     trip, CPU ms per request alone, and its share of the scenario's requests (and, for a call
     that waits with a database server, its service and database CPU with calls in flight); and
@@ -104,7 +106,7 @@ def verify(locustfile: str, server_pid: int, locust_args: list[str], db_pid: int
                 weight[key] += user_class.weight * task_weight / len(user_class.tasks) * count / calls
             if len(made) == 1:
                 (key,) = made
-                if waits(min(latencies[key]), cpu_ms[key], db_cpu_ms[key]):
+                if key not in alone and waits(min(latencies[key]), cpu_ms[key], db_cpu_ms[key]):
                     at_once = max(1, min(IN_FLIGHT, int(DRAIN_S * 1000 / min(latencies[key]) / 2)))
                     busy[key] = _in_flight(user_class, env, task, made, server_pid, db_pid, (idle, db_idle),
                                            at_once)  # fmt: skip
@@ -176,8 +178,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("locustfile")
     parser.add_argument("--server-pid", type=int, required=True, help="the server's master process")
     parser.add_argument("--db-pid", type=int, help="the database server's postmaster, to measure its CPU too")
+    parser.add_argument("--alone", action="append", default=[], help="an endpoint never measured in flight")
     args, locust_args = parser.parse_known_args(argv)
-    write_json(args.out, verify(args.locustfile, args.server_pid, locust_args, args.db_pid))
+    found = verify(args.locustfile, args.server_pid, locust_args, args.db_pid, frozenset(args.alone))
+    write_json(args.out, found)
 
 
 if __name__ == "__main__":
