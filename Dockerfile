@@ -28,9 +28,8 @@ RUN groupadd --system --gid 10001 asyncgap \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY matrix.toml ./
-COPY core/ core/
+COPY asyncgap/ asyncgap/
 COPY service/ service/
-COPY loadtest/ loadtest/
 COPY locustfiles/ locustfiles/
 COPY scripts/compose-postgres.sh scripts/
 # var/ holds the SQLite file, results/ Locust's reports: both writable by the app's user.

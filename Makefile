@@ -1,4 +1,4 @@
-# Thin verbs: each recipe is one command; the logic lives in Python (loadtest/, service/).
+# Thin verbs: each recipe is one command; the logic lives in Python (asyncgap/, service/).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -13,10 +13,11 @@ help: ## list the verbs
 
 install: $(STAMP) ## create .venv from the pinned lock (idempotent)
 
-$(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV) && $(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt && touch $@
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV) && $(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt \
+	  && $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . && touch $@
 
-lock: ## re-resolve pyproject's pinned dependencies into requirements.txt
+lock: ## re-resolve asyncgap[demo]'s dependencies into requirements.txt
 	scripts/lock.sh
 
 system-deps: ## Debian packages the tests use (headless Chromium, PostgreSQL)
@@ -25,20 +26,20 @@ system-deps: ## Debian packages the tests use (headless Chromium, PostgreSQL)
 test: install system-deps ## every test (unit, service, end-to-end, browser)
 	$(PY) -m pytest $(ARGS)
 
-lint: install ## ruff
-	$(VENV)/bin/ruff check .
+lint: install ## ruff: the formatter's check, then the linter's
+	$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check .
 
 loadtest: install ## the default matrix (QUICK=1 for the short profile, ENGINE=compose in containers); ARGS passes more flags
-	scripts/ensure-debian-packages.sh postgresql && $(PY) -m loadtest run $(if $(QUICK),--quick) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
+	scripts/ensure-debian-packages.sh postgresql && $(PY) -m asyncgap run $(if $(QUICK),--quick) $(if $(ENGINE),--engine $(ENGINE)) $(ARGS)
 
 report: install ## rebuild the dashboard of a run: make report RUN=results/latest
-	$(PY) -m loadtest report $(or $(RUN),results/latest)
+	$(PY) -m asyncgap report $(or $(RUN),results/latest)
 
 ui: install ## the setups and Locust's web UI on 127.0.0.1 (ARGS=--side-by-side); Ctrl-C stops all
-	$(PY) -m loadtest ui $(ARGS)
+	$(PY) -m asyncgap ui $(ARGS)
 
 bench: install ## the pack measures itself: fidelity to theory, generator headroom, overhead, time
-	scripts/ensure-debian-packages.sh wrk && $(PY) -m loadtest bench $(ARGS)
+	scripts/ensure-debian-packages.sh wrk && $(PY) -m asyncgap bench $(ARGS)
 
 # Docker Compose: the same setups, the upstream and Locust (a master per setup, workers) in containers.
 COMPOSE  := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
@@ -62,3 +63,13 @@ compose-down: ## stop and remove the Compose containers, network and volume
 
 results/compose:
 	mkdir -p $@
+
+# The published figures: tables between markers in README.md and docs/*.md, from docs/runs/.
+LOAD_LOCK ?= /tmp/asyncgap-load.lock
+.PHONY: docs docs-runs
+
+docs: install ## re-render every marked table from docs/runs/ and write docs/summary.schema.json (no load)
+	$(PY) -m asyncgap.pages
+
+docs-runs: install ## re-measure every run in docs/runs/ from its recorded command (RUNS="quick sweep" for some), then make docs
+	flock $(LOAD_LOCK) $(PY) -m asyncgap.remeasure $(RUNS) && $(MAKE) docs

@@ -2,7 +2,7 @@
 
 Locust shows what the client sees; this shows why. /asyncgap/live polls /asyncgap/live.json.
 With ASYNCGAP_METRICS_DIR set (`make ui` sets it to its server's folder), that reads the
-workers' watch files (core/watchfile.py) and Prometheus files from disk, so it keeps seeing a
+workers' watch files (asyncgap/watch/watchfile.py) and Prometheus files from disk, so it keeps seeing a
 blocked loop: the files are written by the watchdog's thread, not by the loop. Without it, it
 falls back to scraping the target's /metrics, which a blocked loop answers late or not at all.
 """
@@ -16,7 +16,8 @@ from locust import events
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from core import names, watchfile
+from asyncgap.core import names
+from asyncgap.watch import watchfile
 
 SCRAPE_TIMEOUT_S = 2.0
 STALE_S = 2.0  # a watch file older than this: its worker is gone or its watchdog stalled

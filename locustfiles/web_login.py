@@ -15,7 +15,7 @@ from flask import Blueprint, redirect, request, session, url_for
 from flask_login import UserMixin, login_user
 from locust import events
 
-from locustfiles.web_account import MISSING, credentials
+from asyncgap.core.web_account import MISSING, credentials
 
 
 class Account(UserMixin):

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Resolve pyproject's pinned direct dependencies in a scratch venv and freeze the whole tree.
+# Resolve asyncgap and the demo's dependencies (pyproject's ranges and pins) in a scratch venv and
+# freeze the whole tree, asyncgap and pip left out: the exact versions the demo, tests and CI use
+# (setuptools included: hdrhistogram requires a recent one at run time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 -m venv "$tmp/venv"
-# The dependencies themselves, not the project: it is not an installable package (several
-# top-level folders, run from the checkout).
-mapfile -t deps < <(python3 -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")')
-"$tmp/venv/bin/pip" install -q --disable-pip-version-check "${deps[@]}"
-{ echo "# Runtime lock: every package pinned (pip freeze of pyproject's dependencies). Regenerate with 'make lock'."
-  "$tmp/venv/bin/pip" freeze; } > requirements.txt
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check ".[demo]"
+{ echo "# Runtime lock: every package pinned (pip freeze of asyncgap[demo]: the harness and the demo service)."
+  echo "# Regenerate with 'make lock'."
+  "$tmp/venv/bin/pip" freeze --all --exclude asyncgap --exclude pip; } > requirements.txt

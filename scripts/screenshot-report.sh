@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Render a run's report.html in headless Chromium to a PNG (the README's picture comes from here).
+# Render a run's report.html in headless Chromium to a PNG (docs/dashboard.png comes from here).
 #   scripts/screenshot-report.sh RUN_DIR OUT.png [WIDTH,HEIGHT]
 set -euo pipefail
 run_dir=$1 out=$2 size=${3:-1280,2400}

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 
+from asyncgap.watch.watchdog import watching
 from service.errors import EXCEPTION_HANDLERS
 from service.metrics import TOKENS_TOTAL, forget_worker, worker
 from service.middleware import RequestMetrics
@@ -18,7 +19,6 @@ from service.probe import probing
 from service.resources import opened
 from service.routes import ROUTERS
 from service.settings import Settings, settings
-from service.watchdog import watching
 
 
 @asynccontextmanager

@@ -16,8 +16,8 @@ import os
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, generate_latest, multiprocess
 
-from core import names
-from core.variants import VARIANTS
+from asyncgap.core import names
+from asyncgap.core.variants import VARIANTS
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 NO_VARIANT = "none"

@@ -86,9 +86,15 @@ def prepare_postgres(config: Settings) -> None:
 
 @asynccontextmanager
 async def opened_postgres(config: Settings) -> AsyncIterator[PostgresStore]:
-    pool = ConnectionPool(config.database_url, min_size=1, max_size=config.thread_tokens,
-                          kwargs=_connect_options(), timeout=config.db_wait_s,
-                          reconnect_timeout=config.db_wait_s, open=False)  # fmt: skip
+    pool = ConnectionPool(
+        config.database_url,
+        min_size=1,
+        max_size=config.thread_tokens,
+        kwargs=_connect_options(),
+        timeout=config.db_wait_s,
+        reconnect_timeout=config.db_wait_s,
+        open=False,
+    )
     await to_thread.run_sync(lambda: pool.open(wait=True, timeout=OPEN_TIMEOUT_S))
     try:
         async with asyncpg.create_pool(config.database_url, min_size=1, max_size=config.db_pool_size) as ap:

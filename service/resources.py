@@ -21,7 +21,7 @@ from service.store import Store, opened_store
 
 # One keep-alive connection per concurrent call, as a service tuned for its load would keep. With
 # httpcore 1.0.9 this is what makes `async` collapse past one core: every pool pass polls every
-# idle connection (README, "async loses the upstream scenario"). Kept: the pack shows the trap.
+# idle connection (docs/findings.md, "async loses the upstream scenario"). Kept: the pack shows the trap.
 HTTP_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
 

@@ -1,7 +1,9 @@
-"""`python -m service.serve SETUP`: build a setup's server argv from matrix.toml and exec it.
+"""`python -m service.serve SETUP`: serve the demo (or its fake upstream) as a setup of the matrix.
 
-The harness, `make ui` and docker-compose.yml all start servers through this one
-command, so a setup is defined in exactly one place.
+The harness, `make ui` and docker-compose.yml all start the demo through this command; it adds
+the demo's own needs (its settings checked, its schema created once before any worker, its
+metrics folder) and execs asyncgap's launcher (`python -m asyncgap.engines.serve`), the one
+place a server's command line is built, for the demo and a user's app alike.
 """
 
 import argparse
@@ -11,52 +13,33 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from core.matrix import MatrixError, Setup, load, one_line
+from asyncgap.core.matrix import MatrixError, load
 
 APPS = {"upstream": "service.upstream:app"}
 DEFAULT_APP = "service.app:app"
-GRACEFUL_S = 3  # a blocked loop must not hold a shutdown for long
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = "python:service.gunicorn_conf"
 METRICS_PREFIX = "asyncgap-metrics-"
 
 
-def server_argv(name: str, setup: Setup, host: str, port: int | None = None) -> list[str]:
-    """The server command for one setup: access log off, graceful shutdown bounded."""
-    app = APPS.get(name, DEFAULT_APP)
-    port = port or setup.port
-    if setup.server == "gunicorn":
-        return [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app,
-            "--worker-class",
-            "uvicorn_worker.UvicornWorker",
-            "--workers",
-            str(setup.workers),
-            "--bind",
-            f"{host}:{port}",
-            "--graceful-timeout",
-            str(GRACEFUL_S),
-            "--config",
-            "python:service.gunicorn_conf",
-            *(["--timeout", str(setup.timeout_s)] if setup.timeout_s else []),
-        ]
+def launcher_argv(args: argparse.Namespace) -> list[str]:
+    """asyncgap's launcher, serving the demo app (or the upstream) from the repository."""
     return [
         sys.executable,
         "-m",
-        "uvicorn",
-        app,
+        "asyncgap.engines.serve",
+        args.setup,
+        "--app",
+        APPS.get(args.setup, DEFAULT_APP),
+        "--app-dir",
+        str(ROOT),
         "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(setup.workers),
-        "--no-access-log",
-        "--timeout-graceful-shutdown",
-        str(GRACEFUL_S),
+        args.host,
+        "--gunicorn-config",
+        GUNICORN_CONFIG,
+        *(["--port", str(args.port)] if args.port is not None else []),
+        *(["--workers", str(args.workers)] if args.workers is not None else []),
+        *(["--dry-run"] if args.dry_run else []),
     ]
 
 
@@ -87,12 +70,10 @@ def _running(pid: int) -> bool:
     return True
 
 
-def server_env(name: str, setup: Setup) -> dict[str, str]:
-    """Environment for the server: a Prometheus multiprocess folder for its workers, and the
-    settings its setup fixes (its thread tokens), over those it inherits."""
+def demo_env(name: str) -> dict[str, str]:
+    """Environment for the demo service: a Prometheus multiprocess folder for its workers, and
+    its schema left to the prestart step below, over what it inherits."""
     env = dict(os.environ)
-    if setup.thread_tokens is not None:
-        env["ASYNCGAP_THREAD_TOKENS"] = str(setup.thread_tokens)
     if name not in APPS:
         # The harness passes its own folder so it can read the workers' metrics from outside.
         if "PROMETHEUS_MULTIPROC_DIR" not in env:
@@ -101,8 +82,12 @@ def server_env(name: str, setup: Setup) -> dict[str, str]:
     return env
 
 
-def _check_settings(parser: argparse.ArgumentParser) -> None:
-    """Refuse to start on a bad ASYNCGAP_* value with one line, before any worker tries."""
+def _check(parser: argparse.ArgumentParser, name: str) -> None:
+    """Refuse an unknown setup or a bad ASYNCGAP_* value with one line, before anything is made."""
+    try:
+        load().setup(name)
+    except MatrixError as exc:
+        parser.exit(2, f"error: {exc}\n")
     try:
         from service.settings import from_environment  # its import reads the environment already
 
@@ -113,31 +98,19 @@ def _check_settings(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m service.serve", description=__doc__.splitlines()[0])
-    parser.add_argument("setup", help="a setup from matrix.toml, or 'upstream'")
+    parser.add_argument("setup", help="a setup of the matrix, or 'upstream'")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
-    parser.add_argument("--port", type=int, help="listen port (default: the setup's port in matrix.toml)")
+    parser.add_argument("--port", type=int, help="listen port (default: the setup's port)")
     parser.add_argument("--workers", type=int, help="worker processes (default: the setup's count)")
     parser.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     args = parser.parse_args(argv)
-    try:
-        setup = load().setup(args.setup)
-        if args.workers is not None:
-            setup = Setup.model_validate({**setup.model_dump(), "workers": args.workers})
-    except MatrixError as exc:
-        parser.exit(2, f"error: {exc}\n")
-    except ValidationError as exc:
-        parser.exit(2, f"error: --{one_line(exc)}\n")
-    command = server_argv(args.setup, setup, args.host, args.port)
-    _check_settings(parser)
-    if args.dry_run:
-        print(" ".join(command))
-        return
-    env = server_env(args.setup, setup)
-    if args.setup not in APPS:
+    _check(parser, args.setup)
+    command = launcher_argv(args)
+    env = dict(os.environ) if args.dry_run else demo_env(args.setup)
+    if not args.dry_run and args.setup not in APPS:
         from service.prestart import prepare
 
         prepare()
-    os.chdir(Path(__file__).resolve().parent.parent)
     os.execvpe(command[0], command, env)
 
 

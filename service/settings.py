@@ -4,23 +4,25 @@ The harness configures the service only through these variables, so every knob a
 setup or a test turns is listed here, with its default.
 """
 
-import os
 from pathlib import Path
 from typing import Literal
 
 from databases import DatabaseURL
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from core.matrix import one_line
+from asyncgap.core.knobs import Knobs
+from asyncgap.core.matrix import one_line
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'asyncgap.db'}"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ASYNCGAP_", frozen=True)
+class Settings(Knobs):
+    """The knobs the model must know (asyncgap.core.knobs), and the service's own."""
+
+    model_config = SettingsConfigDict(env_prefix="ASYNCGAP_", frozen=True, extra="ignore")
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,
@@ -30,14 +32,12 @@ class Settings(BaseSettings):
     upstream_url: str = "http://127.0.0.1:8001"
     upstream_timeout_s: float = Field(70.0, gt=0, description="above the longest /delay (60 s)")
     upstream_connect_timeout_s: float = Field(2.0, gt=0)
-    thread_tokens: int = Field(40, ge=1, le=10_000, description="anyio's thread limiter, per worker")
-    cpu_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
     create_schema: bool = Field(True, description="false when a prestart step created it already")
     instrument: bool = Field(True, description="metrics middleware and lag probe (off: measure their cost)")
     watchdog: bool = Field(True, description="name what blocks the loop, if instrumented")
-    block_threshold_ms: float = Field(20.0, gt=0, allow_inf_nan=False,
-                                      description="loop lateness the watchdog counts as blocked")  # fmt: skip
-    db_pool_size: int = Field(100, ge=1, le=1000, description="PostgreSQL: asyncpg's pool, per worker")
+    block_threshold_ms: float = Field(
+        20.0, gt=0, allow_inf_nan=False, description="loop lateness the watchdog counts as blocked"
+    )
     db_wait_s: float = Field(2.0, gt=0, description="PostgreSQL: a blocking query's wait for a connection")
 
     @field_validator("database_url")

@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from core.stations import Station, declare
-from core.variants import VARIANTS, Variant
+from asyncgap.core.stations import Station, declare
+from asyncgap.core.variants import VARIANTS, Variant
 
 Blocking = Callable[..., Any]
 NonBlocking = Callable[..., Awaitable[Any]]

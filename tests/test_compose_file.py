@@ -6,8 +6,8 @@ import shlex
 import pytest
 import yaml
 
-from core import matrix
-from core.matrix import ROOT
+from asyncgap.core import matrix
+from tests.paths import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict] = COMPOSE["services"]

@@ -44,7 +44,12 @@ async def add_note_non_blocking(note: NoteIn, store: StoreDep) -> Note:
 
 add_variant_routes(router, "/notes", list_notes_blocking, list_notes_non_blocking, awaits="db")
 add_variant_routes(
-    router, "/notes", add_note_blocking, add_note_non_blocking, awaits="db", methods=["POST"],
+    router,
+    "/notes",
+    add_note_blocking,
+    add_note_non_blocking,
+    awaits="db",
+    methods=["POST"],
     status_code=201,
     responses={400: {"description": "FastAPI's answer to a body it cannot parse at all (not UTF-8)"}},
-)  # fmt: skip
+)

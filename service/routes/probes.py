@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from core.names import FAST
-from core.stations import declare
+from asyncgap.core.names import FAST
+from asyncgap.core.stations import declare
 from service.deps import StoreDep
 from service.metrics import render
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from core.stations import declare
+from asyncgap.core.stations import declare
 from service.deps import AsyncHttpDep
 from service.routes.notes import list_notes_non_blocking
 from service.routes.upstream import DELAY

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from core.matrix import ROOT
+from tests.paths import ROOT
 
 TINY = ["--setups", "uvicorn-1w,uvicorn-2w", "--scenarios", "sleep", "--duration", "4"]
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """`python -m loadtest run` on 2 setups x 3 variants, 4 s a cell."""
+    """`python -m asyncgap run` on 2 setups x 3 variants, 4 s a cell."""
     out = tmp_path_factory.mktemp("results") / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "loadtest", "run", *TINY, "--out", str(out)],
+        [sys.executable, "-m", "asyncgap", "run", *TINY, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -9,14 +9,17 @@ from collections.abc import Iterable
 import psutil
 
 
-def restore_ctrl_c() -> None:
-    """preexec_fn: SIGINT back to its default in the child.
+def restore_terminal_signals() -> None:
+    """preexec_fn: SIGINT and SIGHUP back to their defaults in the child.
 
     A background job of a non-interactive shell (one way CI may start the tests) inherits
-    SIGINT ignored, and Python then never raises KeyboardInterrupt. A user's Ctrl-C reaches
-    a process that has not opted out, so that is what these tests must signal.
+    SIGINT ignored, and Python then never raises KeyboardInterrupt; under nohup it inherits
+    SIGHUP ignored, and the harness then keeps running, as it should. A user's Ctrl-C or
+    closed terminal reaches a process that has not opted out, so that is what these tests
+    must signal.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def interrupt(process: subprocess.Popen, sig: int, started: Iterable[psutil.Process], timeout: float):

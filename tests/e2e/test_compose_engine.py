@@ -1,4 +1,4 @@
-"""`loadtest run --engine compose` for real: a tiny matrix (one setup, three variants, a few
+"""`asyncgap run --engine compose` for real: a tiny matrix (one setup, three variants, a few
 seconds each) in containers writes the same results as the local engine, shows the gap, and
 leaves no container behind, even when the harness is SIGKILLed mid-run.
 
@@ -16,22 +16,25 @@ from contextlib import contextmanager
 
 import pytest
 
-from core.matrix import ROOT
-from loadtest import compose
-from loadtest.records import load_summary
+from asyncgap.core.records import load_summary
 from tests.e2e.test_compose import base_image
+from tests.paths import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
-TINY = ["--engine", "compose", "--setups", "uvicorn-1w", "--scenarios", "sleep", "--duration", "4"]
-CELL_FILES = ("calibration.json", "prediction.json", "samples.json", "locust.json", "locust.html",
-              "server.log")  # fmt: skip
+TINY = ["--engine", "compose", "--setups", "uvicorn-1w", "--scenarios", "sleep", "--duration", "6"]
+CELL_FILES = (
+    "calibration.json",
+    "prediction.json",
+    "samples.json",
+    "locust.json",
+    "locust.html",
+    "server.log",
+)
 
 
 @pytest.fixture(scope="module")
 def env():
-    if reason := compose.why_no_engine():
-        pytest.skip(reason)
     return {**os.environ, "BASE_IMAGE": base_image()}
 
 
@@ -43,8 +46,9 @@ def project_containers(project: str) -> list[str]:
 @contextmanager
 def loading(argv: list[str], out, env) -> Iterator[tuple[subprocess.Popen, str]]:
     """The harness, started and waited on until its async cell's load has begun; killed on the way out."""
-    harness = subprocess.Popen([*argv, "--out", str(out)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    harness = subprocess.Popen(
+        [*argv, "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 180
         while not (out / "uvicorn-1w__sleep__async" / "locust.log").exists():
@@ -60,8 +64,14 @@ def loading(argv: list[str], out, env) -> Iterator[tuple[subprocess.Popen, str]]
 def test_a_compose_run_writes_the_results_contract_and_shows_the_gap(tmp_path, env):
     out = tmp_path / "run"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "loadtest", "run", *TINY, "--out", str(out)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=840)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "asyncgap", "run", *TINY, "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
     wall = time.monotonic() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -85,7 +95,7 @@ def test_a_compose_run_writes_the_results_contract_and_shows_the_gap(tmp_path, e
 @pytest.mark.timeout(300)
 def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "loadtest", "run", *TINY, "--variants", "async", "--duration", "30"]
+    argv = [sys.executable, "-m", "asyncgap", "run", *TINY, "--variants", "async", "--duration", "30"]
     with loading(argv, out, env) as (harness, project):
         assert project_containers(project)
         harness.kill()
@@ -99,10 +109,17 @@ def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
 @pytest.mark.timeout(400)
 def test_a_container_that_dies_mid_cell_fails_that_cell_with_its_log_and_the_run_goes_on(tmp_path, env):
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "loadtest", "run", *TINY, "--variants", "async,sync", "--duration", "8"]
+    argv = [sys.executable, "-m", "asyncgap", "run", *TINY, "--variants", "async,sync", "--duration", "8"]
     with loading(argv, out, env) as (harness, project):
-        setup = ["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={project}",
-                 "--filter", "label=com.docker.compose.service=uvicorn-1w"]  # fmt: skip
+        setup = [
+            "docker",
+            "ps",
+            "-q",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+            "--filter",
+            "label=com.docker.compose.service=uvicorn-1w",
+        ]
         container = subprocess.run(setup, capture_output=True, text=True, timeout=60).stdout.split()
         subprocess.run(["docker", "kill", *container], capture_output=True, timeout=60, check=True)
         harness.wait(timeout=300)

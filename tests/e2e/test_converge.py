@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from core.matrix import ROOT
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -17,10 +17,29 @@ CAP_S = 30
 def test_a_settled_cell_stops_early_within_its_target(tmp_path):
     out = tmp_path / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
-         "--variants", "async", "--duration", str(CAP_S), "--converge", "5", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "asyncgap",
+            "run",
+            "--setups",
+            "uvicorn-1w",
+            "--scenarios",
+            "sleep",
+            "--variants",
+            "async",
+            "--duration",
+            str(CAP_S),
+            "--converge",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     (cell,) = json.loads((out / "summary.json").read_text())["cells"]
     assert cell["converge_pct"] == 5

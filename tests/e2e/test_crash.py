@@ -8,9 +8,10 @@ import time
 import psutil
 import pytest
 
-from core import matrix
-from loadtest import run
-from loadtest.plan import Cell
+from asyncgap.cell.context import Cores, RunContext
+from asyncgap.cell.drive import run_cell
+from asyncgap.cell.plan import Cell
+from asyncgap.core import matrix
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +35,9 @@ def test_a_server_killed_mid_cell_fails_the_cell_with_its_reason(tmp_path):
     port = the_matrix.setups["uvicorn-1w"].port
     killer = threading.Thread(target=kill_listener_under_load, args=(port, locust_log))
     killer.start()
-    result = run.run_cell(cell, the_matrix, out_dir=tmp_path / "run", scratch=tmp_path,
-                          upstream_url="http://127.0.0.1:9", cores=run.Cores(None, None, 1))  # fmt: skip
+    result = run_cell(
+        cell, RunContext(the_matrix, tmp_path / "run", tmp_path, "http://127.0.0.1:9", Cores(None, None, 1))
+    )
     killer.join()
     assert result.status == "failed"
     assert result.reason == "the server exited with -9 during the load"

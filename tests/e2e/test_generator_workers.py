@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from core.matrix import ROOT
-from loadtest.records import load_summary
+from asyncgap.core.records import load_summary
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +16,13 @@ CELL = ["--setups", "uvicorn-1w", "--scenarios", "sleep", "--variants", "async",
 
 
 def run(out, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loadtest", "run", *CELL, *extra, "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "asyncgap", "run", *CELL, *extra, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_two_generator_workers_agree_with_one_process_on_a_sleep_cell(tmp_path):

@@ -9,8 +9,9 @@ import time
 import psutil
 import pytest
 
-from core.matrix import ROOT, load
-from tests.e2e.processes import interrupt, port_free, restore_ctrl_c
+from asyncgap.core.matrix import load
+from tests.e2e.processes import interrupt, port_free, restore_terminal_signals
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -19,10 +20,26 @@ pytestmark = pytest.mark.e2e
 def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, status):
     out = tmp_path / "run"
     run = subprocess.Popen(
-        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
-         "--duration", "3", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore_ctrl_c,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "asyncgap",
+            "run",
+            "--setups",
+            "uvicorn-1w",
+            "--scenarios",
+            "sleep",
+            "--duration",
+            "3",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=restore_terminal_signals,
+    )
     started: set[psutil.Process] = set()
     try:
         deadline = time.monotonic() + 120

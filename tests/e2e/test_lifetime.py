@@ -1,5 +1,5 @@
 """Nothing the harness starts outlives it: after SIGHUP (also a really closed terminal) or SIGKILL
-of a running `loadtest run`, `ui` or `bench`, no process it started is alive 5 s later, its ports
+of a running `asyncgap run`, `ui` or `bench`, no process it started is alive 5 s later, its ports
 are free and its temporary folders are gone."""
 
 import fcntl
@@ -17,9 +17,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from core.matrix import ROOT, load
-from loadtest.ui import WEB_PORT
-from tests.e2e.processes import interrupt, port_free, restore_ctrl_c, running
+from asyncgap.core.matrix import load
+from asyncgap.ui import WEB_PORT
+from tests.e2e.processes import interrupt, port_free, restore_terminal_signals, running
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -60,17 +61,25 @@ def runs(module: str, procs: set[psutil.Process]) -> bool:
 def harness(
     verb: str, tmp_path: Path, *, while_starting: Callable[[], None] = lambda: None, **popen
 ) -> Iterator[tuple[subprocess.Popen, set[psutil.Process]]]:
-    """`python -m loadtest VERB` in a session of its own (so only it is signalled), SIGINT at its
+    """`python -m asyncgap VERB` in a session of its own (so only it is signalled), SIGINT at its
     default and a temp folder of its own; yielded once its ports listen and Locust runs, with
     every process it started. Whatever happens, what still runs at the end is killed, by PID."""
     args, ports = VERBS[verb]
     (tmp_path / "tmp").mkdir()
     out = [] if verb == "ui" else ["--out", str(tmp_path / "out")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "loadtest", *args, *out],
-        cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")}, start_new_session=True, text=True,
-        **{"preexec_fn": restore_ctrl_c, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen},
-    )  # fmt: skip
+        [sys.executable, "-m", "asyncgap", *args, *out],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
+        start_new_session=True,
+        text=True,
+        **{
+            "preexec_fn": restore_terminal_signals,
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            **popen,
+        },
+    )
     itself = psutil.Process(process.pid)
     started: set[psutil.Process] = set()
     try:
@@ -81,7 +90,7 @@ def harness(
             while_starting()
             time.sleep(0.2)
             started |= set(itself.children(recursive=True))
-        assert runs("loadtest.reaper", started)
+        assert runs("asyncgap.engines.reaper", started)
         yield process, started
     finally:
         for leftover in running({itself, *started}):
@@ -115,7 +124,7 @@ def test_closing_its_terminal_stops_the_run_and_keeps_its_summary(tmp_path):
     os.set_blocking(screen, False)
 
     def on_the_terminal() -> None:  # fd 1 is the pty's side: make it the session's terminal
-        restore_ctrl_c()
+        restore_terminal_signals()
         fcntl.ioctl(1, termios.TIOCSCTTY, 0)
 
     def read_the_screen() -> None:  # so the harness never blocks on a full terminal
@@ -123,8 +132,15 @@ def test_closing_its_terminal_stops_the_run_and_keeps_its_summary(tmp_path):
             while os.read(screen, 65536):
                 pass
 
-    with harness("run", tmp_path, while_starting=read_the_screen, preexec_fn=on_the_terminal,
-                 stdin=subprocess.DEVNULL, stdout=side, stderr=side) as (process, started):  # fmt: skip
+    with harness(
+        "run",
+        tmp_path,
+        while_starting=read_the_screen,
+        preexec_fn=on_the_terminal,
+        stdin=subprocess.DEVNULL,
+        stdout=side,
+        stderr=side,
+    ) as (process, started):
         os.close(side)
         read_the_screen()
         os.close(screen)  # the terminal is closed: the kernel hangs it up

@@ -13,10 +13,11 @@ import httpx
 import psutil
 import pytest
 
-from core.matrix import ROOT, load
-from tests.e2e.processes import interrupt, restore_ctrl_c
+from asyncgap.core.matrix import load
+from tests.e2e.processes import interrupt, restore_terminal_signals
 from tests.e2e.test_report_browser import CHROMIUM
 from tests.e2e.test_ui import WEB, wait_for
+from tests.paths import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SITE = "time.sleep <- service/routes/sleep.py:"
@@ -24,9 +25,27 @@ SWARM_S = 40  # bounded; stopped as soon as the checks are done
 
 
 def swarm_argv(host: str) -> list[str]:
-    return [sys.executable, "-m", "locust", "-f", "locustfiles/sleep_mix.py", "--headless", "--host", host,
-            "--users", "20", "--spawn-rate", "20", "--run-time", f"{SWARM_S}s", "--only-summary",
-            "--loglevel", "WARNING", "--variant", "async-blocking"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        "locustfiles/sleep_mix.py",
+        "--headless",
+        "--host",
+        host,
+        "--users",
+        "20",
+        "--spawn-rate",
+        "20",
+        "--run-time",
+        f"{SWARM_S}s",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--variant",
+        "async-blocking",
+    ]
 
 
 def live_while_blocked(timeout: float = 20.0) -> dict:
@@ -44,23 +63,36 @@ def live_while_blocked(timeout: float = 20.0) -> dict:
 
 def test_the_live_page_names_the_call_that_blocks_the_loop(tmp_path):
     ui = subprocess.Popen(
-        [sys.executable, "-m", "loadtest", "ui", "--setups", "uvicorn-1w"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=restore_ctrl_c,
-    )  # fmt: skip
+        [sys.executable, "-m", "asyncgap", "ui", "--setups", "uvicorn-1w"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=restore_terminal_signals,
+    )
     swarm = None
     started: list[psutil.Process] = []
     try:
         assert wait_for(f"{WEB}/asyncgap/live.json").status_code == 200
         host = f"http://127.0.0.1:{load().setups['uvicorn-1w'].port}"
-        swarm = subprocess.Popen(swarm_argv(host), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        swarm = subprocess.Popen(
+            swarm_argv(host),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         live = live_while_blocked()
         assert live["source"] == "files"
         assert live["error"] is None
         # the browser: the page's own script draws the same reading
-        done = subprocess.run([*CHROMIUM, "--virtual-time-budget=3000", "--dump-dom", f"{WEB}/asyncgap/live"],
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        done = subprocess.run(
+            [*CHROMIUM, "--virtual-time-budget=3000", "--dump-dom", f"{WEB}/asyncgap/live"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr[-1000:]
         lags = [float(ms) for ms in re.findall(r'class="lag[^"]*">([\d.]+) ms', done.stdout)]
         assert lags and max(lags) > 50, done.stdout[-2000:]

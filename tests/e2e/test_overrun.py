@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from core.matrix import Scenario
-from loadtest import swarm
+from asyncgap.core.matrix import Scenario
+from asyncgap.engines import swarm
 
 pytestmark = pytest.mark.e2e
 
@@ -17,8 +17,15 @@ MARGIN_S = 2.0
 def test_a_swarm_that_overruns_is_killed_with_its_process_group(tmp_path, monkeypatch):
     monkeypatch.setattr(swarm, "OVERRUN_MARGIN_S", MARGIN_S)
     hanging = Scenario(description="hangs", locustfile="tests/fixtures/hanging_locustfile.py", users=1)
-    spec = swarm.SwarmSpec(scenario=hanging, variant="sync", host="http://127.0.0.1:9", users=1,
-                           duration_s=1, warmup_s=0, out_dir=tmp_path)  # fmt: skip
+    spec = swarm.SwarmSpec(
+        scenario=hanging,
+        variant="sync",
+        host="http://127.0.0.1:9",
+        users=1,
+        duration_s=1,
+        warmup_s=0,
+        out_dir=tmp_path,
+    )
     started: list[int] = []
 
     def on_start(pid: int):

@@ -7,8 +7,9 @@ import time
 import psycopg
 import pytest
 
-from core.matrix import Scenario
-from loadtest import lifeline, postgres, results, server, swarm
+from asyncgap.cell import stats
+from asyncgap.core.matrix import Scenario
+from asyncgap.engines import lifeline, postgres, server, swarm
 
 pytestmark = pytest.mark.e2e
 
@@ -40,22 +41,30 @@ def test_no_acknowledged_write_is_lost_when_postgres_crashes(tmp_path, variant):
     faults: list[Fault] = []
     with lifeline.scratch("asyncgap-test-pg-") as scratch, postgres.running(scratch / "pg") as cluster:
         env = {"ASYNCGAP_DATABASE_URL": cluster.dsn}
-        with server.serving("uvicorn-1w", port=server.free_port(), log_path=tmp_path / "server.log",
-                            env=env) as running:  # fmt: skip
-            spec = swarm.SwarmSpec(scenario=STORM, variant=variant, host=running.url, users=STORM.users,
-                                   duration_s=STORM_S, warmup_s=0, out_dir=tmp_path / "locust")  # fmt: skip
+        with server.serving(
+            "uvicorn-1w", port=server.free_port(), log_path=tmp_path / "server.log", env=env
+        ) as running:
+            spec = swarm.SwarmSpec(
+                scenario=STORM,
+                variant=variant,
+                host=running.url,
+                users=STORM.users,
+                duration_s=STORM_S,
+                warmup_s=0,
+                out_dir=tmp_path / "locust",
+            )
             swarm.run(spec, cpus=None, on_start=lambda _pid: faults.append(Fault(cluster)) or faults[0])
         with psycopg.connect(cluster.dsn) as conn:
             (rows,) = conn.execute("SELECT count(*) FROM notes").fetchone()
     assert faults[0].restarted, "the storm ended before the fault was over"
-    writes = results.read_stats(spec.out_dir)[f"POST /{variant}/notes"]
-    acknowledged = writes["requests"] - writes["failures"]
+    writes = stats.read_stats(spec.out_dir)[f"POST /{variant}/notes"]
+    acknowledged = writes.requests - writes.failures
     with (spec.out_dir / "locust_failures.csv").open() as f:
         reasons = {row["Error"] for row in csv.DictReader(f)}
-    assert writes["failures"] > 0, "the crash failed no write: it did not happen mid-storm"
+    assert writes.failures > 0, "the crash failed no write: it did not happen mid-storm"
     assert acknowledged > 300, "a real storm, not a trickle"
     # Every failure says the database was unavailable (a 503 with the driver's reason).
     assert reasons and all("HTTP 503" in r and "database unavailable" in r for r in reasons), reasons
     # Every 201 is a row. More rows than 201s: writes committed whose answer never came back
     # (in flight at the crash, or when Locust stopped its users), at most one per user and failure.
-    assert acknowledged <= rows <= acknowledged + writes["failures"] + STORM.users
+    assert acknowledged <= rows <= acknowledged + writes.failures + STORM.users

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from core.matrix import ROOT
-from loadtest.records import load_summary
+from asyncgap.core.records import load_summary
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -16,10 +16,25 @@ BLOCKING_GAP = 10  # sync over async-blocking: "much more" (measured 8 s cells: 
 def test_db_pg_wait_orders_async_over_sync_far_over_async_blocking(tmp_path):
     out = tmp_path / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "db-pg-wait",
-         "--duration", "5", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "asyncgap",
+            "run",
+            "--setups",
+            "uvicorn-1w",
+            "--scenarios",
+            "db-pg-wait",
+            "--duration",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     cells = {c.variant: c for c in load_summary(out).cells}
     assert all(c.ok for c in cells.values()), [c.reason for c in cells.values()]

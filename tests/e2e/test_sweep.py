@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from core import matrix
-from loadtest import compare, model
-from loadtest.records import Model, load_summary
-from loadtest.run import LEVEL_PREDICTIONS_NAME, PREDICTION_NAME
-from loadtest.swarm import LEVELS_NAME
+from asyncgap.cell import model
+from asyncgap.cell.drive import LEVEL_PREDICTIONS_NAME, PREDICTION_NAME
+from asyncgap.core.prediction import Model
+from asyncgap.core.records import load_summary
+from asyncgap.engines.swarm import LEVELS_NAME
+from asyncgap.views import compare
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -24,11 +26,29 @@ LEVEL_KEYS = {"users", "rps", "p50_ms", "p95_ms", "fast_p95_ms", "predicted_rps"
 def sweep(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep") / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "loadtest", "run", "--setups", "uvicorn-1w", "--scenarios", "sleep",
-         "--variants", "async,async-blocking", "--users", ",".join(map(str, LEVELS)), "--duration", "8",
-         "--out", str(out)],
-        cwd=matrix.ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "asyncgap",
+            "run",
+            "--setups",
+            "uvicorn-1w",
+            "--scenarios",
+            "sleep",
+            "--variants",
+            "async,async-blocking",
+            "--users",
+            ",".join(map(str, LEVELS)),
+            "--duration",
+            "8",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-2000:] + done.stdout[-2000:]
     return out
 

@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from core.matrix import ROOT
-from loadtest import children, server, swarm
+from asyncgap.engines import children, server, swarm
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -20,10 +20,25 @@ REFUSED = f"refusing to send load to {FOREIGN}: "
 
 def test_headless_locust_refuses_a_foreign_host_before_any_user_starts():
     done = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", "locustfiles/fast_probe.py", "--headless",
-         "--host", FOREIGN, "--users", "1", "--run-time", "5s"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "locustfiles/fast_probe.py",
+            "--headless",
+            "--host",
+            FOREIGN,
+            "--users",
+            "1",
+            "--run-time",
+            "5s",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert REFUSED in done.stderr
     assert "Ramping to" not in done.stderr
@@ -31,10 +46,23 @@ def test_headless_locust_refuses_a_foreign_host_before_any_user_starts():
 
 def test_a_class_that_names_a_foreign_host_is_refused_at_start_up():
     done = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", "tests/fixtures/foreign_host_locustfile.py", "--headless",
-         "--users", "1", "--run-time", "5s"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "tests/fixtures/foreign_host_locustfile.py",
+            "--headless",
+            "--users",
+            "1",
+            "--run-time",
+            "5s",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert REFUSED in done.stderr
 
@@ -43,7 +71,7 @@ def test_a_user_whose_host_got_past_the_other_checks_stops_before_its_first_requ
     probe = (
         "from types import SimpleNamespace as NS\n"
         "from locust.exception import StopUser\n"
-        "from locustfiles.guard import check_user\n"
+        "from asyncgap.load.guard import check_user\n"
         f"user = NS(host={FOREIGN!r}, environment=NS(parsed_options=NS(allow_remote_target=False)))\n"
         "try:\n    check_user(user)\nexcept StopUser:\n    print('stopped')\n"
     )
@@ -67,8 +95,13 @@ def web_ui(tmp_path):
 
 
 def swarm_form(host: str, variant: str) -> dict:
-    return {"user_count": "1", "spawn_rate": "1", "host": host, "user_classes": "SleepMix",
-            "variant": variant}  # fmt: skip
+    return {
+        "user_count": "1",
+        "spawn_rate": "1",
+        "host": host,
+        "user_classes": "SleepMix",
+        "variant": variant,
+    }
 
 
 def state(web: str) -> str:

@@ -1,4 +1,4 @@
-"""`loadtest ui`: the Locust web UI on loopback with the live page; Ctrl-C leaves nothing behind."""
+"""`asyncgap ui`: the Locust web UI on loopback with the live page; Ctrl-C leaves nothing behind."""
 
 import signal
 import subprocess
@@ -9,8 +9,9 @@ import httpx
 import psutil
 import pytest
 
-from core.matrix import ROOT, load
-from tests.e2e.processes import interrupt, port_free, restore_ctrl_c
+from asyncgap.core.matrix import load
+from tests.e2e.processes import interrupt, port_free, restore_terminal_signals
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 WEB = "http://127.0.0.1:8089"
@@ -28,10 +29,14 @@ def wait_for(url: str, timeout: float = 60.0) -> httpx.Response:
 
 def test_ui_serves_locust_and_the_live_page_then_stops_cleanly():
     ui = subprocess.Popen(
-        [sys.executable, "-m", "loadtest", "ui", "--setups", "uvicorn-1w"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=restore_ctrl_c,
-    )  # fmt: skip
+        [sys.executable, "-m", "asyncgap", "ui", "--setups", "uvicorn-1w"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        preexec_fn=restore_terminal_signals,
+    )
     started: list[psutil.Process] = []
     try:
         assert wait_for(f"{WEB}/").status_code == 200

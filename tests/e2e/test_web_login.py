@@ -8,9 +8,9 @@ import sys
 import httpx
 import pytest
 
-from core.matrix import ROOT
-from loadtest import children, server, swarm
-from locustfiles.web_account import MISSING, PASSWORD_ENV, USER_ENV
+from asyncgap.core.web_account import MISSING, PASSWORD_ENV, USER_ENV
+from asyncgap.engines import children, server, swarm
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -52,15 +52,26 @@ def test_nothing_answers_before_the_right_password(web):
 def test_locust_without_the_account_refuses_to_start():
     env = {k: v for k, v in os.environ.items() if k not in ACCOUNT}
     done = subprocess.run(
-        login_ui_argv(server.free_port()), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        login_ui_argv(server.free_port()),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert MISSING in done.stderr
 
 
 def test_ui_without_the_account_is_a_one_line_error():
     env = {k: v for k, v in os.environ.items() if k not in ACCOUNT}
-    done = subprocess.run([sys.executable, "-m", "loadtest", "ui", "--web-login"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "asyncgap", "ui", "--web-login"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {MISSING}"

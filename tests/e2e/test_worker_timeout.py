@@ -3,10 +3,13 @@ new one: the cell keeps its figures, and the dashboard shows the failed requests
 
 import pytest
 
-from core import matrix
-from loadtest import report, run
-from loadtest.plan import Cell
-from loadtest.records import RunSummary
+from asyncgap.cell.context import Cores, RunContext
+from asyncgap.cell.drive import run_cell
+from asyncgap.cell.plan import Cell
+from asyncgap.core import matrix
+from asyncgap.core.records import RunSummary
+from asyncgap.views import report
+from tests.paths import demo_matrix_text
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +26,7 @@ def blocking_matrix(tmp_path, monkeypatch) -> matrix.Matrix:
     on every tenth tick of its 0.1 s timer. 20 users on 2 workers queue ~10 calls per loop:
     each tick then waits ~3 s behind them, and the next look comes far past the timeout.
     """
-    text = (matrix.ROOT / "matrix.toml").read_text()
+    text = demo_matrix_text()
     text = text.replace("timeout_s = 30", f"timeout_s = {TIMEOUT_S}", 1)
     text = text.replace("work_ms = 100", f"work_ms = {WORK_MS}", 1)  # the sleep scenario's
     path = tmp_path / "matrix.toml"
@@ -38,8 +41,7 @@ def blocking_matrix(tmp_path, monkeypatch) -> matrix.Matrix:
 def test_a_worker_blocked_past_the_timeout_is_replaced_and_the_dashboard_says_so(tmp_path, blocking_matrix):
     out = tmp_path / "run"
     cell = Cell("gunicorn-2w", "sleep", "async-blocking", users=20, duration_s=10, warmup_s=1)
-    result = run.run_cell(cell, blocking_matrix, out_dir=out, scratch=tmp_path,
-                          upstream_url="http://127.0.0.1:9", cores=run.Cores.split())  # fmt: skip
+    result = run_cell(cell, RunContext(blocking_matrix, out, tmp_path, "http://127.0.0.1:9", Cores.split()))
 
     assert result.ok, result.reason
     assert result.failures > 0

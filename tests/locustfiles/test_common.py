@@ -4,7 +4,7 @@ standard library on import, which this test process must not be)."""
 import subprocess
 import sys
 
-from core.matrix import ROOT
+from tests.paths import ROOT
 
 
 def test_geventhttpclient_never_resends_a_dropped_request():

@@ -4,13 +4,13 @@ monkey-patches the standard library, which this test process must not be)."""
 import subprocess
 import sys
 
-from core.matrix import ROOT
+from tests.paths import ROOT
 
 PROBE = """
 import locust  # first, as when Locust loads a locustfile: it monkey-patches ssl before anyone imports it
 import os, sys
 from pathlib import Path
-from core import watchfile
+from asyncgap.watch import watchfile
 from locustfiles import live
 
 SITE = "service/routes/sleep.py:20 sleep_blocking"
@@ -42,7 +42,8 @@ print("ok")
 
 
 def test_the_live_page_reads_the_watch_files(tmp_path):
-    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from core.matrix import ROOT
+from tests.paths import ROOT
 
 DRIVE = textwrap.dedent(
     """
@@ -39,8 +39,9 @@ DRIVE = textwrap.dedent(
 
 
 def drive(json_file: str, levels: str = "1,10,40") -> dict:
-    done = subprocess.run([sys.executable, "-c", DRIVE, json_file, levels], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVE, json_file, levels], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from locustfiles.target import refusal
+from asyncgap.load.target import refusal
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtest.server import RunningServer, free_port, serving
+from asyncgap.engines.server import RunningServer, free_port, serving
 from service.app import create_app
 from service.settings import Settings
 

@@ -5,7 +5,7 @@ from contextlib import closing
 
 import pytest
 
-from core.variants import VARIANTS
+from asyncgap.core.variants import VARIANTS
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ from contextlib import closing
 import httpx
 import pytest
 
-from core.variants import VARIANTS
-from loadtest.server import free_port, serving
+from asyncgap.core.variants import VARIANTS
+from asyncgap.engines.server import free_port, serving, with_workers
 from service.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,9 @@ THREADS = 50
 
 def test_concurrent_posts_under_four_workers_lose_nothing(server_env, db_url, tmp_path, scrape):
     log = tmp_path / "gunicorn.log"
-    with serving("gunicorn-2w", workers=WORKERS, port=free_port(), log_path=log, env=server_env) as server:
+    with serving(
+        "gunicorn-2w", port=free_port(), log_path=log, env=server_env, target=with_workers(WORKERS)
+    ) as server:
         limits = httpx.Limits(max_connections=THREADS)
         with httpx.Client(base_url=server.url, timeout=60, limits=limits) as client:
 

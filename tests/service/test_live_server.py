@@ -9,8 +9,8 @@ import httpx
 import psutil
 import pytest
 
-from core.variants import VARIANTS
-from loadtest.server import free_port, serving
+from asyncgap.core.variants import VARIANTS
+from asyncgap.engines.server import free_port, serving
 
 pytestmark = pytest.mark.e2e
 

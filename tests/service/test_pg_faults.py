@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.variants import VARIANTS
-from loadtest import lifeline, postgres
-from loadtest.server import free_port
+from asyncgap.core.variants import VARIANTS
+from asyncgap.engines import lifeline, postgres
+from asyncgap.engines.server import free_port
 from service.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from core.variants import VARIANTS
-from loadtest.server import free_port
+from asyncgap.core.variants import VARIANTS
+from asyncgap.engines.server import free_port
 from service.settings import Settings
 
 pytestmark = pytest.mark.anyio

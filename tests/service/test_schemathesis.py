@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import allow_header_conformance
 
-from loadtest.server import free_port, serving
+from asyncgap.engines.server import free_port, serving
 from service.app import create_app
 
 pytestmark = pytest.mark.e2e

@@ -8,9 +8,9 @@ from contextlib import closing
 import pytest
 from pydantic import ValidationError
 
-from core.matrix import ROOT
 from service.prestart import prepare
 from service.settings import Settings
+from tests.paths import ROOT
 
 
 def test_defaults(monkeypatch):

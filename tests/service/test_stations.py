@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.stations import OPENAPI_KEY, STATIONS
+from asyncgap.core.stations import OPENAPI_KEY, STATIONS
 from service.app import create_app
 
 

@@ -1,0 +1,150 @@
+"""Before a cell's load: check its URLs and measure each endpoint, alone and on a busy server.
+
+The round trip, the CPU alone and the share come from `asyncgap.cell.verify` (its own process);
+the station comes from the route's own declaration in the server's /openapi.json. What a
+call spends outside the server's stations (the client, the kernel, loopback) is the round
+trip of the /fast probe less its CPU: /fast holds the loop only for that CPU. So
+
+    service_ms(e) = max(round_trip(e) - (round_trip(/fast) - cpu_alone(/fast)), cpu_alone(e))
+
+Without that, a 1 ms database call would count a 0.5 ms client round trip as time holding
+the event loop, and the loop's bound would come out a third too low.
+
+CPU per request is measured twice (verify): alone, one call at a time (`cpu_ms_alone`, for the
+record), and hot, in a closed burst that keeps the server busy as a cell's load does
+(`cpu_ms_busy`, the model's input). Alone, a server idles between calls and inside a call that
+waits (its round trip WAITS_MS over its CPU, the database's included: a 6 ms query that the
+database spends computing keeps the shared core busy), and pays for waking; hot, it pays what a
+loaded server pays instead: GIL hand-offs, batched wake-ups, a pool's poll loop. With a
+database server, its CPU is measured the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`).
+"""
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from pydantic import TypeAdapter
+
+from asyncgap.core.files import write_json
+from asyncgap.core.names import FAST, endpoint_key
+from asyncgap.core.prediction import EndpointCalibration
+from asyncgap.core.stations import OPENAPI_KEY, STATIONS
+from asyncgap.engines import children
+from asyncgap.engines.server import RunningServer
+
+TIMEOUT_S = 90.0
+NAME = "calibration.json"
+WAITS_MS = 5.0  # a call this much longer than its CPU lets the server idle inside it (bench section 7)
+
+
+class CalibrationError(RuntimeError):
+    """An endpoint that failed its check or could not be measured: its cell fails before the load."""
+
+
+def _measure(cell_dir: Path, verify_args: list[str]) -> dict:
+    """`python -m asyncgap.cell.verify` with `verify_args` after its output file; what it found."""
+    found, log = cell_dir / "verify.json", cell_dir / "verify.log"
+    argv = [sys.executable, "-m", "asyncgap.cell.verify", str(found), *verify_args]
+    try:
+        code = children.run(argv, log_path=log, timeout=TIMEOUT_S)
+    except children.Overrun:
+        raise CalibrationError(f"checking the scenario's URLs took over {TIMEOUT_S:g} s") from None
+    if code != 0:
+        tail = log.read_text(errors="replace").strip()[-800:]
+        raise CalibrationError(f"checking the scenario's URLs failed ({code}):\n{tail}")
+    measured = json.loads(found.read_text())
+    broken = {name: e["error"] for name, e in measured["endpoints"].items() if e["error"]}
+    if broken:
+        raise CalibrationError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
+    return measured
+
+
+def declared_stations(host: str) -> dict[str, str]:
+    """Endpoint key -> station, from the declarations in the server's OpenAPI schema."""
+    try:
+        schema = httpx.get(f"{host}/openapi.json", timeout=10).raise_for_status().json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise CalibrationError(f"cannot read the stations from {host}/openapi.json: {exc}") from None
+    return {
+        endpoint_key(method.upper(), path): operation[OPENAPI_KEY]
+        for path, methods in schema.get("paths", {}).items()
+        for method, operation in methods.items()
+        if isinstance(operation, dict) and operation.get(OPENAPI_KEY) in STATIONS
+    }
+
+
+def waits(round_trip_ms: float, cpu_ms: float, db_cpu_ms: float = 0.0) -> bool:
+    """Whether a call lets the idle server fall asleep inside it: neither the service nor the
+    database works for WAITS_MS of its round trip (a query the database spends computing keeps
+    the shared core busy)."""
+    return round_trip_ms - cpu_ms - db_cpu_ms >= WAITS_MS
+
+
+def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: int) -> float:
+    """CPU ms per request over a batch or a burst: the process tree's CPU seconds used, less what
+    the idle server burns in that time (its timers, the watchdog's heartbeat), over the requests
+    that ended in it. Never below 0: the idle rate is itself a measurement."""
+    if requests <= 0:
+        raise ValueError("no request ended: no CPU per request")
+    return max(cpu_s - idle_rate * elapsed_s, 0.0) * 1000 / requests
+
+
+def outside_ms(measured: dict[str, dict]) -> float:
+    """What a call spends outside the server's stations, judged by /fast (0 without it)."""
+    fast = measured.get(FAST)
+    return max(0.0, fast["round_trip_ms"] - fast["cpu_ms_alone"]) if fast else 0.0
+
+
+def calibrate(
+    cell_dir: Path,
+    *,
+    locustfile: str,
+    server: RunningServer,
+    options: list[str],
+    db_pid: int | None = None,
+    station_of: Callable[[str], str | None] | None = None,
+) -> dict[str, EndpointCalibration]:
+    """Check and measure every endpoint of a scenario; written to the cell's calibration.json.
+    With a database server's pid, its CPU per request is measured too (`db_cpu_ms`). A user's
+    app gives `station_of` (an endpoint's station, from its routes: asyncgap.core.ownapp)."""
+    stations = declared_stations(server.url) if station_of is None else {}
+    # Calls that hold the loop are measured hot with few in flight: queued on a blocked loop they
+    # would stall it for seconds, and gunicorn's timeout would kill the worker being measured.
+    holds_loop = sorted(name for name, station in stations.items() if station == "loop")
+    verify_args = [locustfile, "--host", server.url, "--server-pid", str(server.process.pid)]
+    verify_args += ["--db-pid", str(db_pid)] if db_pid else []
+    found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in holds_loop), *options])
+    if station_of is not None:
+        stations = {name: station for name in found["endpoints"] if (station := station_of(name))}
+        why = "no route of the app matches {} (name each request by its path)"
+    else:
+        why = "no station declared for {} (add openapi_extra=declare(...) to its route)"
+    unknown = sorted(set(found["endpoints"]) - set(stations))
+    if unknown:
+        raise CalibrationError(why.format(", ".join(unknown)))
+    return _record(cell_dir, found, stations)
+
+
+def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, EndpointCalibration]:
+    """The calibration of measured endpoints at their stations, written to calibration.json."""
+    measured = found["endpoints"]
+    outside = outside_ms(measured)
+    calibration = {
+        name: EndpointCalibration(
+            method=m["method"],
+            station=stations[name],
+            share=m["share"],
+            round_trip_ms=m["round_trip_ms"],
+            service_ms=round(max(m["round_trip_ms"] - outside, m["cpu_ms_alone"]), 4),
+            cpu_ms_alone=m["cpu_ms_alone"],
+            cpu_ms_busy=m["cpu_ms_alone"] if m["cpu_ms_busy"] is None else m["cpu_ms_busy"],
+            db_cpu_ms=m.get("db_cpu_ms", 0.0),
+            db_cpu_ms_busy=m.get("db_cpu_ms_busy"),
+            wakeups_busy=m.get("wakeups_busy"),
+        )
+        for name, m in measured.items()
+    }
+    write_json(cell_dir / NAME, TypeAdapter(dict[str, EndpointCalibration]).dump_python(calibration))
+    return calibration

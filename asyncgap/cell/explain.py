@@ -1,0 +1,119 @@
+"""Why theory missed a cell, in measured facts: written only when measured/predicted is
+outside +-TOLERANCE, and never a guess: each fact is a figure the cell measured beside the
+model's input it contradicts."""
+
+from collections.abc import Callable
+
+from asyncgap.cell.model import Knee, db_cpu_s
+from asyncgap.core.prediction import EndpointCalibration, Model
+from asyncgap.core.records import Figures
+
+TOLERANCE = 0.10
+CPU_DRIFT = 1.10  # CPU per request under load this far from its hot calibration is worth naming
+WAKE_DRIFT = 1.5  # wake-ups per request this far from the hot calibration name a mechanism
+LAG_MS = 50.0
+
+
+def _weighted(model: Model, per_endpoint: Callable[[EndpointCalibration], float | None]) -> float | None:
+    """A calibrated figure per request of the scenario, weighted by the shares (None if unmeasured)."""
+    endpoints = model.inputs.endpoints.values()
+    values = [(e.share, per_endpoint(e)) for e in endpoints]
+    total = sum(share for share, _ in values)
+    if not total or any(value is None for _, value in values):
+        return None
+    return sum(share * value for share, value in values) / total
+
+
+def cpu_ms_expected(model: Model) -> float:
+    """The scenario's CPU per request measured hot in calibration, weighted by the shares."""
+    return _weighted(model, lambda e: e.cpu_ms_busy) or 0.0
+
+
+def reason(model: Model, figures: Figures) -> str:
+    """Empty within +-TOLERANCE; otherwise the ratio and every measured fact that bears on it."""
+    predicted, rps = model.predicted_rps, figures.rps
+    if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
+        return ""
+    facts = [*_cpu_facts(model, figures.server_cpu_ms_per_request), *_wake_facts(model, figures)]
+    if facts and figures.server_preemptions_per_request:
+        facts.append(f"it was preempted {figures.server_preemptions_per_request:.2f} times a request")
+    if figures.generator_bound:
+        facts.append(f"the load generator was the bottleneck ({figures.generator_cores_busy:.2f} of a core)")
+    tokens, busy = model.inputs.thread_tokens, figures.tokens_busy_max
+    if model.bound == "threads" and busy is not None and busy < 0.9 * tokens:
+        facts.append(f"at most {busy:.0f} of a worker's {tokens} thread tokens were busy")
+    lag = figures.loop_lag_max_ms
+    if model.bound != "loop" and lag and lag > LAG_MS:
+        facts.append(f"the event loop lagged up to {lag:,.0f} ms")
+    if figures.failures:
+        facts.append(f"{figures.failures:,} requests failed")
+    found = (
+        "; ".join(facts)
+        or "no measured cause found (CPU and wake-ups per request as calibrated hot, no lag, generator free)"
+    )
+    return f"measured {rps / predicted:.2f}x the prediction: {found}"
+
+
+def _cpu_facts(model: Model, cpu_ms_per_request: float | None) -> list[str]:
+    """The CPU a request cost under load, when it is far from what calibration measured hot."""
+    expected = cpu_ms_expected(model)
+    if not cpu_ms_per_request or not expected or 1 / CPU_DRIFT <= cpu_ms_per_request / expected <= CPU_DRIFT:
+        return []
+    alone = _weighted(model, lambda e: e.cpu_ms_alone)
+    return [
+        f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated hot "
+        f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms hot, {alone:.2f} ms alone)"
+    ]
+
+
+def _wake_facts(model: Model, figures: Figures) -> list[str]:
+    """What the server's voluntary context switches per request say, under load against calibrated
+    hot: more, it slept and woke between fewer requests (less work batched per wake, or GIL
+    hand-offs between threads); fewer, each wake served more."""
+    calibrated, loaded = _weighted(model, lambda e: e.wakeups_busy), figures.server_wakeups_per_request
+    if calibrated and loaded is not None and not 1 / WAKE_DRIFT <= loaded / calibrated <= WAKE_DRIFT:
+        how = "slept and woke more often" if loaded > calibrated else "served more per wake-up"
+        return [
+            f"the server {how}: {loaded:.2f} wake-ups (voluntary context switches) a request under load, "
+            f"{calibrated:.2f} calibrated hot"
+        ]
+    return []
+
+
+def _in_database(model: Model) -> str:
+    """' + 0.31 ms in the database' when a database server's CPU is part of the demand."""
+    database = 1000 * db_cpu_s(model.inputs.endpoints)
+    return f" + {database:.2f} ms in the database" if database else ""
+
+
+def in_words(model: Model) -> str:
+    """The binding bound as a reader would say it, e.g. 'capped by 40 thread tokens'."""
+    inputs = model.inputs
+    per_worker = "" if inputs.workers == 1 else f" in each of {inputs.workers} workers"
+    words = {
+        "connections": f"{inputs.users} user{'s' if inputs.users != 1 else ''}, one request out each",
+        "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
+        "loop": f"one event loop{per_worker}, blocked by each call",
+        "pool": f"{inputs.pool_processes} pool processes{per_worker}",
+        "cpu": f"CPU: {cpu_ms_expected(model):.2f} ms a request{_in_database(model)}, {inputs.cores} core(s)",
+        "db": f"{inputs.db_connections} database connections{per_worker}",
+    }
+    return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"
+
+
+UNITS = {
+    "threads": ("thread token", "thread tokens"),
+    "loop": ("event loop", "event loops"),
+    "pool": ("pool process", "pool processes"),
+    "cpu": ("core", "cores"),
+    "db": ("database connection", "database connections"),
+}
+
+
+def knee_words(knee: Knee) -> str:
+    """Where a curve flattens, as its two factors, e.g. 'knee 40 users = 40 thread tokens / 0.99
+    of a cycle holding one'."""
+    unit = UNITS[knee.bound][knee.servers != 1]
+    users = f"{knee.users:,.0f} user" + ("" if round(knee.users) == 1 else "s")
+    held = "on a core" if knee.bound == "cpu" else "holding one"
+    return f"knee {users} = {knee.servers} {unit} / {knee.share:.3g} of a cycle {held}"

@@ -1,0 +1,135 @@
+"""Locust's final stats + the harness's samples -> one cell's (or each level's) measured `Figures`.
+
+No prediction here: it was made before the load; asyncgap/cell/recording.py puts the two side
+by side."""
+
+import statistics
+from pathlib import Path
+
+from asyncgap.cell import blocking, exact, stats
+from asyncgap.core import interval
+from asyncgap.core.records import BlockingFigures, FailureReason, Figures, ResultsError, fields_of
+
+GENERATOR_BOUND_CORES = 0.85  # a Locust process uses one core: near it, it is the bottleneck
+
+
+def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
+    """Rate of a cumulative counter (CPU seconds) over the samples taken after `since_s`."""
+    steady = [s for s in samples if s["t"] >= since_s] or samples
+    if len(steady) < 2 or steady[-1]["t"] <= steady[0]["t"]:
+        return 0.0
+    return (steady[-1][key] - steady[0][key]) / (steady[-1]["t"] - steady[0]["t"])
+
+
+def connection_split(samples: list[dict], since_s: float) -> list[int]:
+    """Connections per worker in steady state (the sample holding the most), busiest first."""
+    steady = [s["connections"] for s in samples if s["t"] >= since_s and s["connections"]]
+    if not steady:
+        return []
+    return sorted(max(steady, key=lambda c: sum(c.values())).values(), reverse=True)
+
+
+def worst_per_sample(samples: list[dict], key: str) -> list[float]:
+    return [max(s[key].values(), default=0.0) for s in samples]
+
+
+MIN_SPAN_S = 1.0  # the least time a rate is measured over when the cell held no whole steady second
+
+
+def cell_figures(
+    *, cell_dir: Path, samples: list[dict], warmup_s: float, generator_cores: int = 1
+) -> Figures:
+    """What one cell measured: Locust's figures, the server's CPU and connections, the loop's lag,
+    the busy thread tokens and the generator check."""
+    since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
+    entries = stats.entries(cell_dir)
+    measured = _measured(
+        entries,
+        samples,
+        since_s=since,
+        failure_reasons=stats.read_failures(cell_dir),
+        generator_cores=generator_cores,
+    )
+    return exact.joined(measured, exact.read(cell_dir), interval.steady_window(stats.per_second(entries)))
+
+
+def level_figures(
+    *, cell_dir: Path, samples: list[dict], levels: tuple[int, ...], generator_cores: int = 1
+) -> list[Figures]:
+    """What each level of a sweep measured, as cell_figures does for a cell: its own stats (its
+    warm-up discarded) and the samples taken within its steady seconds."""
+    saved = stats.read_levels(cell_dir)
+    histograms = exact.read(cell_dir)
+    figures = []
+    for users in levels:
+        if users not in saved:
+            raise ResultsError(f"the level of {users} users saved no stats (the swarm ended early)")
+        entries = saved[users]["entries"]
+        seconds = interval.steady_window(stats.per_second(entries))  # whole seconds since the epoch
+        inside = [s for s in samples if seconds.start <= s["at"] < seconds.stop]
+        reasons = stats.level_failures(saved[users])
+        measured = _measured(
+            entries, inside, since_s=0.0, failure_reasons=reasons, generator_cores=generator_cores
+        )
+        figures.append(exact.joined(measured, histograms, seconds))
+    return figures
+
+
+def _measured(
+    entries: list[dict],
+    samples: list[dict],
+    *,
+    since_s: float,
+    failure_reasons: list[FailureReason],
+    generator_cores: int,
+) -> Figures:
+    """Figures of Locust's stats entries beside the samples of the same time, steady from `since_s`;
+    the generator is the bottleneck near the `generator_cores` its processes can use."""
+    endpoints = stats.by_endpoint(entries)
+    if stats.AGGREGATED not in endpoints:
+        raise ResultsError("no request finished after warm-up (Locust recorded none)")
+    total = endpoints.pop(stats.AGGREGATED)
+    seconds = interval.steady_counts(stats.per_second(entries))
+    if not seconds and (span_s := stats.span_s(entries)) < MIN_SPAN_S:  # a rate over a blink is a guess
+        raise ResultsError(
+            f"no steady second: Locust finished {total.requests} request(s) within "
+            f"{1000 * span_s:.0f} ms after warm-up (the load started late or ended "
+            "early: a busy machine, or too short a --duration)"
+        )
+    server_busy = steady_rate(samples, "server_cpu_s", since_s)
+    generator_busy = steady_rate(samples, "generator_cpu_s", since_s)
+    db_busy = steady_rate(samples, "db_cpu_s", since_s) if any(s.get("db_cpu_s") for s in samples) else None
+    lags = worst_per_sample(samples, "lag_s")
+    halfwidth = interval.relative_halfwidth(seconds)
+    return Figures(
+        **fields_of(total, Figures),  # all requests' count, rate and percentiles
+        steady_s=len(seconds),
+        rps_ci95_pct=round(100 * halfwidth, 2) if halfwidth is not None else None,
+        connections_per_worker=connection_split(samples, since_s),
+        server_cores_busy=round(server_busy, 3),
+        server_cpu_ms_per_request=_ms_per_request(server_busy, total.rps),
+        server_wakeups_per_request=_per_request(samples, "server_wakeups", since_s, total.rps),
+        server_preemptions_per_request=_per_request(samples, "server_preemptions", since_s, total.rps),
+        generator_cores_busy=round(generator_busy, 3),
+        generator_bound=generator_busy >= GENERATOR_BOUND_CORES * generator_cores,
+        loop_lag_max_ms=round(max(lags, default=0.0) * 1000, 1),
+        loop_lag_median_ms=round(statistics.median(lags) * 1000, 1) if lags else None,
+        tokens_busy_max=max(worst_per_sample(samples, "tokens_busy"), default=0.0),
+        failure_reasons=failure_reasons,
+        endpoints=endpoints,
+        db_cores_busy=None if db_busy is None else round(db_busy, 3),  # PostgreSQL cells only
+        db_cpu_ms_per_request=_ms_per_request(db_busy, total.rps),
+        **fields_of(blocking.figures([s for s in samples if s["t"] >= since_s]), BlockingFigures),
+    )
+
+
+def _per_request(samples: list[dict], key: str, since_s: float, rps: float) -> float | None:
+    """A counter's steady rate per request (None from samples taken before it was counted)."""
+    if not rps or not any(s.get(key) for s in samples):
+        return None
+    return round(steady_rate(samples, key, since_s) / rps, 3)
+
+
+def _ms_per_request(cores_busy: float | None, rps: float) -> float | None:
+    """CPU milliseconds per request of a process tree that kept `cores_busy` cores busy."""
+    return round(1000 * cores_busy / rps, 3) if cores_busy is not None and rps else None

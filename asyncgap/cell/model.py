@@ -1,0 +1,250 @@
+"""What theory predicts for a cell, from its calibration alone: the bounds of a closed network.
+
+N users loop with no think time. Endpoint e gets a share f_e of the requests (the scenario's
+task weights), and a call to it takes R_e end to end when nothing else runs (its round trip),
+of which S_e holds its declared *station* (asyncgap/cell/calibration.py), and costs c_e of CPU:
+
+- `threads`: a `def` endpoint holds one of the worker's T thread-pool tokens;
+- `loop`:    an `async def` doing blocking work holds the worker's one event loop;
+- `pool`:    CPU work awaited in a process pool holds one of its P processes;
+- `db`:      awaited database work holds one of the worker's database connections (asyncpg's
+             pool of P; unbounded when the driver opens one per query, as SQLite's does);
+- `delay`:   awaited non-blocking I/O holds nothing the server has few of.
+
+With D_r = sum of f_e * S_e over the endpoints at station r and R = sum of f_e * R_e, the
+asymptotic bounds of a closed network give, for worker i holding c_i of the N connections,
+X_i <= c_i / R (a user has one request out at a time) and X_i <= m_r / D_r (m_r servers at r).
+A station's bound for the server sums each worker's min of the two, so the smallest bound
+is the prediction and names the binding station:
+
+    connections = sum_i c_i / R
+    r           = sum_i min(c_i / R, m_r / D_r)       for threads, loop, pool
+    cpu         = cores / sum of f_e * c_e            (a worker's Python holds one GIL: at
+                                                      most one core each, bar its process pool)
+
+A database server (PostgreSQL) is part of the system: its CPU per request, d_e, is measured
+during calibration from its own processes (hot, as c_e below), which share the server's cores, so then
+    cpu         = min(the bound above, cores / sum of f_e * (c_e + d_e)).
+
+where c_e is the endpoint's CPU per request measured hot, in a closed burst that keeps the
+server busy (asyncgap/cell/calibration.py): alone, a server pays wakes from idle that a loaded
+one does not, and misses the GIL hand-offs that a loaded one pays.
+
+Over N, the curve is the throughput-concurrency curve of the closed network: X grows as N / R
+while users are what limit it, and flattens at the lowest station's bound past its knee,
+N* = R x that bound (for a thread pool, T tokens / the share D_threads / R of a cycle that
+holds one). The mean latency at N is then N / X (Little's law, no think time).
+
+Keep-alive connections are split by the kernel at accept time, often unevenly (88/12 of 100
+is common): c_i is the measured split when there is one, and an even split before the load.
+Nothing measured under the load enters, so the model can be wrong, and the dashboard says so.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from asyncgap.core.prediction import Bound, EndpointCalibration, Model, ModelInputs
+from asyncgap.core.stations import Station
+
+ORDER: tuple[Bound, ...] = ("connections", "threads", "loop", "pool", "cpu", "db")  # ties: the first names it
+LIMITED: tuple[Bound, ...] = ("threads", "loop", "pool", "db")  # stations with a few servers per worker
+
+
+@dataclass(frozen=True)
+class Server:
+    """What one worker process offers, and what the whole server may use."""
+
+    workers: int
+    thread_tokens: int = 40
+    pool_processes: int = 1
+    cores: int = 1
+    db_connections: int | None = None  # a worker's database pool; None: no ceiling
+
+    def servers(self, station: Station) -> int | None:
+        """Servers per worker at a station; None for a station with no ceiling."""
+        return {
+            "threads": self.thread_tokens,
+            "loop": 1,
+            "pool": self.pool_processes,
+            "db": self.db_connections,
+        }[station]
+
+
+def even_split(users: int, workers: int) -> list[int]:
+    """How N connections would spread over the workers if the kernel were fair."""
+    base, extra = divmod(users, workers)
+    return [base + (1 if i < extra else 0) for i in range(workers)]
+
+
+def _shares(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
+    total = sum(e.share for e in endpoints.values())
+    return {name: e.share / total for name, e in endpoints.items()} if total > 0 else {}
+
+
+def cycle_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
+    """R: a user's mean round trip when nothing else runs (one request out at a time)."""
+    shares = _shares(endpoints)
+    return sum(shares[n] * e.round_trip_ms for n, e in endpoints.items() if n in shares) / 1000
+
+
+def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float]:
+    """D_r: seconds a request holds each station on average, and its CPU seconds (no zeros)."""
+    shares = _shares(endpoints)
+    demand: dict[Bound, float] = {}
+    for name, e in endpoints.items():
+        demand[e.station] = demand.get(e.station, 0.0) + shares.get(name, 0.0) * e.service_ms / 1000
+        demand["cpu"] = demand.get("cpu", 0.0) + shares.get(name, 0.0) * e.cpu_ms_busy / 1000
+        if e.station != "threads" and token_hold_ms(e):
+            demand["threads"] = demand.get("threads", 0.0) + shares.get(name, 0.0) * token_hold_ms(e) / 1000
+    return {station: d for station, d in demand.items() if station in ORDER and d > 0}
+
+
+def token_hold_ms(e: EndpointCalibration) -> float:
+    """The thread-token time of one request, its hops' in turn (asyncgap.appside.routes).
+
+    A `def` handler's request holds a token on each hop (sync dependencies, the handler, its
+    response model), one at a time, and between them none: the hops together span its service,
+    the turns between them being trips through the loop. A request whose handler runs on the loop
+    but whose dependencies are `def` holds a token on each of them too, though its station
+    (`delay`, `loop`) holds none: calibration does not time the hops apart, so its service time
+    stands for its tokens' time, an upper bound (the threads bound it gives is a lower one). A
+    route of unknown hops (a declared station) holds tokens only at `threads`."""
+    if e.station == "threads":
+        return e.service_ms
+    return e.service_ms if e.hops else 0.0
+
+
+def db_cpu_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
+    """The database server's CPU seconds per request on a busy database (0 without one)."""
+    shares = _shares(endpoints)
+    return sum(shares.get(name, 0.0) * db_busy_ms(e) / 1000 for name, e in endpoints.items())
+
+
+def db_busy_ms(e: EndpointCalibration) -> float:
+    """An endpoint's database CPU on a busy database; as alone in records made before it was measured."""
+    return e.db_cpu_ms if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy
+
+
+def cores_used(server: Server, demand: Mapping[Bound, float]) -> int:
+    """A worker's Python holds one GIL: at most one core each, bar its process pool."""
+    return server.cores if demand.get("pool") else min(server.cores, server.workers)
+
+
+def bounds_rps(
+    endpoints: Mapping[str, EndpointCalibration], connections: Sequence[int], server: Server
+) -> dict[Bound, float]:
+    """Every station's bound on the server's requests per second (stations with no demand left out)."""
+    if not _shares(endpoints):
+        return {"connections": 0.0}
+    cycle = cycle_s(endpoints)
+    demand = demands_s(endpoints)
+    per_connection = 1 / cycle if cycle > 0 else float("inf")
+    bounds: dict[Bound, float] = {"connections": sum(c * per_connection for c in connections)}
+    for station in LIMITED:
+        if station in demand and server.servers(station) is not None:
+            cap = server.servers(station) / demand[station]
+            bounds[station] = sum(min(c * per_connection, cap) for c in connections)
+    if "cpu" in demand:
+        bounds["cpu"] = cores_used(server, demand) / demand["cpu"]
+        if database := db_cpu_s(endpoints):
+            bounds["cpu"] = min(bounds["cpu"], server.cores / (demand["cpu"] + database))
+    return bounds
+
+
+def predict(
+    endpoints: Mapping[str, EndpointCalibration],
+    users: int,
+    server: Server,
+    connections: Sequence[int] | None = None,
+) -> Model:
+    """The cell's model: its inputs, every bound, and the binding one (whose value is predicted_rps)."""
+    split = list(connections) if connections else even_split(users, server.workers)
+    bounds = bounds_rps(endpoints, split, server)
+    lowest = min(bounds.values())
+    bound = next(b for b in ORDER if b in bounds and bounds[b] <= lowest * (1 + 1e-9))
+    inputs = ModelInputs(
+        users=users,
+        workers=server.workers,
+        thread_tokens=server.thread_tokens,
+        pool_processes=server.pool_processes,
+        cores=server.cores,
+        connections=split,
+        endpoints=dict(endpoints),
+        db_connections=server.db_connections,
+    )
+    return Model(bound=bound, bounds_rps={b: round(v, 2) for b, v in bounds.items()}, inputs=inputs)
+
+
+def server_of(inputs: ModelInputs) -> Server:
+    """The server a recorded model was made for."""
+    return Server(
+        inputs.workers, inputs.thread_tokens, inputs.pool_processes, inputs.cores, inputs.db_connections
+    )
+
+
+def recompute(inputs: ModelInputs) -> Model:
+    """The same prediction from a recorded model's inputs: anyone can check a summary.json."""
+    return predict(inputs.endpoints, inputs.users, server_of(inputs), inputs.connections)
+
+
+@dataclass(frozen=True)
+class Knee:
+    """Where the curve flattens: `users` = servers / share, the share of a user's cycle R spent
+    holding one of the binding station's servers (D_r / R): 40 tokens / 0.99 = 40 users."""
+
+    users: float
+    bound: Bound
+    servers: int  # the whole server's: tokens (or loops, pool processes) of every worker, or cores
+    share: float
+
+
+def knee(inputs: ModelInputs) -> Knee | None:
+    """N*, past which more users add no throughput, at the station whose ceiling is lowest once
+    users no longer limit it (None when no station has demand: users are all there is)."""
+    server = server_of(inputs)
+    demand = demands_s(inputs.endpoints)
+    cycle = cycle_s(inputs.endpoints)
+    if not demand or cycle <= 0:
+        return None
+    servers = {s: server.workers * server.servers(s) for s in LIMITED if server.servers(s) is not None}
+    servers["cpu"] = cores_used(server, demand)
+    demand = {s: d for s, d in demand.items() if s in servers}
+    if database := db_cpu_s(inputs.endpoints):  # the CPU demand that gives the cpu bound, database included
+        own = demand.get("cpu", 0.0)
+        demand["cpu"] = max(own, (own + database) * servers["cpu"] / server.cores)
+    bound = min(demand, key=lambda s: (servers[s] / demand[s], ORDER.index(s)))
+    share = demand[bound] / cycle
+    return Knee(users=servers[bound] / share, bound=bound, servers=servers[bound], share=share)
+
+
+def route_knee(inputs: ModelInputs, endpoint: str) -> Knee | None:
+    """One route's own knee, in its requests in flight: the servers of its station (or the tokens
+    its hops hold) over the share of its round trip it holds one; None when it holds nothing the
+    server has few of (`delay` with no hops). The whole server's bounds (CPU) are knee()'s."""
+    server, e = server_of(inputs), inputs.endpoints[endpoint]
+    holds = {e.station: e.service_ms, "threads": token_hold_ms(e)}
+    candidates = [
+        Knee(users=servers * e.round_trip_ms / ms, bound=station, servers=servers, share=ms / e.round_trip_ms)
+        for station, ms in holds.items()
+        if station in LIMITED
+        and ms > 0
+        and e.round_trip_ms > 0
+        and (servers := _all_servers(server, station)) is not None
+    ]
+    return min(candidates, key=lambda k: k.users, default=None)
+
+
+def _all_servers(server: Server, station: Bound) -> int | None:
+    per_worker = server.servers(station)
+    return None if per_worker is None else server.workers * per_worker
+
+
+def curve(inputs: ModelInputs, users: Sequence[int]) -> list[Model]:
+    """The model of the same cell at each number of users, connections split evenly: the
+    throughput-concurrency curve drawn beside a sweep's measured levels."""
+    return [predict(inputs.endpoints, n, server_of(inputs)) for n in users]
+
+
+def latency_ms(users: int, rps: float) -> float | None:
+    """The mean response time of N closed-loop users with no think time: N / X (Little's law)."""
+    return round(1000 * users / rps, 2) if rps else None

@@ -1,0 +1,250 @@
+"""`python -m asyncgap.cell.verify OUT_JSON LOCUSTFILE --host URL --server-pid PID [LOCUST OPTIONS]`:
+run each task of a scenario, one request at a time, on the idle server, and write per-endpoint
+figures to OUT_JSON: what a cell's calibration is made from, before any load.
+
+It does three jobs:
+- it proves that every URL the scenario uses answers as the scenario expects;
+- it measures each endpoint's round trip (the fastest call: the least disturbed by anything
+  else) and its CPU cost alone: CPU seconds of the server's process tree per request over a
+  batch of sequential calls, the idle server's own CPU (its timers) subtracted;
+- it derives each endpoint's share of the requests from the scenario's task weights, which
+  is what a closed loop with no think time sends, whatever the server does.
+Then every task is measured once more hot, its CPU per request on a server kept busy, as a
+cell's load keeps it: a closed burst of HOT_USERS users at once, or, for a call that waits (a
+sleep, an upstream, a query that sleeps in the database), up to IN_FLIGHT of them, enough that
+neither the service nor the database falls asleep inside a call and pays a wake a loaded server
+does not (the longer the wait, the dearer the wake: `make bench` section 7). Never more than the
+cell's users (`--in-flight`): calibration must not push an app past what its load will, an app
+whose pool deadlocks past 40 calls (FastAPI's issue 3205) included; and at most half of DRAIN_S
+of calls are in flight, so that the burst drains in seconds. A call that holds the loop
+(`--alone`) is hot back to back, one at a time: it keeps the loop busy by itself, and calls
+queued behind it on a blocked loop would stall uvicorn's timer for seconds and trip gunicorn's
+worker timeout (tests/e2e/test_worker_timeout.py: 4 calls of 300 ms at once did). The burst is
+the calibration's own, before the cell's load, which it never reads.
+CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
+so a batch of about a second measures even a /fast request's fraction of a millisecond.
+It runs as its own process because importing Locust monkey-patches the standard library,
+which the harness must not be.
+"""
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import gevent
+import gevent.event
+from locust import events
+from locust.argument_parser import get_parser
+from locust.env import Environment
+from locust.util.load_locustfile import load_locustfile
+
+from asyncgap.cell.calibration import per_request_ms, waits
+from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, tree_cpu_s
+from asyncgap.core.files import write_json
+from asyncgap.core.names import endpoint_key
+
+CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
+CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
+CPU_BATCH_MAX = 300
+HOT_USERS = 4  # a task's hot burst: this many users at once keep a 2-core server busy
+IN_FLIGHT, IN_FLIGHT_WARM_S, IN_FLIGHT_S = 50, 0.3, 1.0  # a waiting call, 50 at a time: 0.3 s unmeasured
+DRAIN_S = 10.0  # for the calls still in flight to end (50 x 0.1 s when each blocks the loop)
+
+
+def verify(
+    locustfile: str,
+    server_pid: int,
+    locust_args: list[str],
+    db_pid: int | None = None,
+    alone: frozenset[str] = frozenset(),
+    in_flight: int = IN_FLIGHT,
+) -> dict:
+    """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
+    trip, its share of the scenario's requests, and its CPU ms per request alone and hot (the
+    service's, and with a database server's pid the database's)."""
+    user_classes, _shapes = load_locustfile(locustfile)
+    options = get_parser().parse_args(["-f", locustfile, *locust_args])
+    env = Environment(
+        user_classes=list(user_classes.values()), host=options.host, parsed_options=options, events=events
+    )
+    calls = _Calls(env, _Meter.idle(server_pid, db_pid), alone, in_flight)
+    for user_class in user_classes.values():
+        user_class.host = options.host  # what Locust's own main() does with --host
+        calls.run_tasks(user_class)
+    return {"endpoints": calls.endpoints()}
+
+
+class _PerRequest(NamedTuple):
+    cpu_ms: float  # the service's CPU
+    db_cpu_ms: float  # the database server's (0 without one)
+    wakeups: float  # the service's voluntary context switches
+
+
+@dataclass(frozen=True)
+class _Meter:
+    """CPU clocks of the server's process tree and of the database server's (its postmaster and
+    backends), each idle rate (their timers) subtracted; and the server's wake-ups (voluntary
+    context switches), which name a mechanism when CPU per request moves under load."""
+
+    server_pid: int
+    db_pid: int | None
+    server_idle: float
+    db_idle: float
+    wakeups: SwitchMeter
+
+    @classmethod
+    def idle(cls, server_pid: int, db_pid: int | None) -> "_Meter":
+        db_idle = idle_cpu_rate(db_pid) if db_pid else 0.0
+        wakeups = SwitchMeter(server_pid, voluntary=True)
+        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups)
+
+    def read(self) -> tuple[float, float, float]:
+        db_s = tree_cpu_s(self.db_pid) if self.db_pid else 0.0
+        return tree_cpu_s(self.server_pid), db_s, self.wakeups.read()
+
+    def per_request(self, before: tuple[float, float, float], elapsed: float, requests: int) -> _PerRequest:
+        """What each of the `requests` made since `before`, `elapsed` s ago, cost."""
+        server_s, db_s, wakeups = self.read()
+        service = per_request_ms(server_s - before[0], self.server_idle, elapsed, requests)
+        database = per_request_ms(db_s - before[1], self.db_idle, elapsed, requests) if self.db_pid else 0.0
+        return _PerRequest(service, database, (wakeups - before[2]) / requests)
+
+
+class _Calls:
+    """Each task of a scenario run one request at a time on the idle server, and what it measured;
+    Locust's request events say which endpoints a task called, how fast, and with what error."""
+
+    def __init__(self, env: Environment, meter: _Meter, alone: frozenset[str], in_flight: int) -> None:
+        self.env, self.meter, self.alone, self.in_flight = env, meter, alone, in_flight
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.methods: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+        self.made: Counter[str] = Counter()
+        self.cpu_ms: dict[str, float] = {}
+        self.db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
+        self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
+        self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
+        env.events.request.add_listener(self.record)
+
+    def record(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
+        key = endpoint_key(request_type, name)
+        self.latencies[key].append(response_time)
+        self.methods[key] = request_type
+        self.made[key] += 1
+        if exception is not None:
+            self.errors.setdefault(key, str(exception))
+
+    def run_tasks(self, user_class) -> None:
+        user = _started(user_class, self.env)
+        tasks = Counter(user_class.tasks)  # a task of weight w stands in the list w times
+        for task, task_weight in tasks.items():
+            self._task(user_class, user, task, user_class.weight * task_weight / len(user_class.tasks))
+
+    def _task(self, user_class, user, task, weight: float) -> None:
+        """A check and a batch of calls of one task alone, then a hot burst of it."""
+        self.made.clear()
+        task(user)  # the first call: a check, and the server's warm-up (threads, connections)
+        self.made.clear()
+        before, started = self.meter.read(), time.monotonic()
+        calls = 0
+        while calls < CHECKS - 1 or (time.monotonic() - started < CPU_BATCH_S and calls < CPU_BATCH_MAX):
+            task(user)
+            calls += 1
+        elapsed = time.monotonic() - started
+        alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
+        made = dict(self.made)
+        for key, count in made.items():
+            self.cpu_ms[key], self.db_cpu_ms[key] = alone.cpu_ms, alone.db_cpu_ms
+            self.weight[key] += weight * count / calls
+        hot = self._hot(user_class, task, self._hot_users(made, elapsed * 1000 / calls))
+        for key in made:
+            self.hot[key] = hot or alone  # no call ended within the burst: as alone
+
+    def _hot_users(self, made: dict[str, int], task_ms: float) -> int:
+        """Users of a task's hot burst: HOT_USERS, up to IN_FLIGHT for one call that waits (so that
+        the server never idles inside it), never more than the cell's, and few enough to drain;
+        one for a call that holds the loop."""
+        if self.alone.intersection(made):
+            return 1
+        most = HOT_USERS
+        if len(made) == 1:
+            (key,) = made
+            fastest = min(self.latencies[key])
+            if key not in self.alone and waits(fastest, self.cpu_ms[key], self.db_cpu_ms[key]):
+                most = IN_FLIGHT
+        return max(1, min(most, self.in_flight, int(DRAIN_S * 1000 / task_ms / 2)))
+
+    def _hot(self, user_class, task, at_once: int) -> _PerRequest | None:
+        """What a request of one task cost, run by `at_once` users at once: a closed burst that
+        keeps the server busy as under load; None if no call ended in it. `at_once` keeps the
+        drain short: on a blocked loop the calls still in flight end one after another."""
+        users = [_started(user_class, self.env) for _ in range(at_once)]
+        stop = gevent.event.Event()
+
+        def loop(user) -> None:
+            while not stop.is_set():
+                task(user)
+
+        running = [gevent.spawn(loop, user) for user in users]
+        gevent.sleep(IN_FLIGHT_WARM_S)  # every user's connection opened, the server's threads started
+        self.made.clear()
+        before, started = self.meter.read(), time.monotonic()
+        gevent.sleep(IN_FLIGHT_S)
+        requests = sum(self.made.values())
+        hot = self.meter.per_request(before, time.monotonic() - started, requests) if requests else None
+        stop.set()
+        gevent.joinall(running, timeout=DRAIN_S)
+        gevent.killall(running)
+        return hot
+
+    def endpoints(self) -> dict[str, dict]:
+        total = sum(self.weight.values())
+        return {
+            key: {
+                "method": self.methods[key],
+                "requests": len(times),
+                "error": self.errors.get(key),
+                "round_trip_ms": min(times),
+                "cpu_ms_alone": round(self.cpu_ms.get(key, 0.0), 4),
+                "share": self.weight[key] / total if total else 0.0,
+                "db_cpu_ms": round(self.db_cpu_ms.get(key, 0.0), 4),
+                "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
+                "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
+                "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
+            }
+            for key, times in self.latencies.items()
+        }
+
+
+def _started(user_class, env: Environment):
+    """A user as Locust starts one: its on_start run (a login, the target guard) before its tasks."""
+    user = user_class(env)
+    user.on_start()
+    return user
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m asyncgap.cell.verify")
+    parser.add_argument("out", type=Path, help="where to write the JSON")
+    parser.add_argument("locustfile")
+    parser.add_argument("--server-pid", type=int, required=True, help="the server's master process")
+    parser.add_argument("--db-pid", type=int, help="the database server's postmaster, to measure its CPU too")
+    parser.add_argument("--alone", action="append", default=[], help="an endpoint never measured in flight")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=IN_FLIGHT,
+        help="at most this many calls at a time (the cell's users)",
+    )
+    args, locust_args = parser.parse_known_args(argv)
+    alone = frozenset(args.alone)
+    found = verify(args.locustfile, args.server_pid, locust_args, args.db_pid, alone, args.in_flight)
+    write_json(args.out, found)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

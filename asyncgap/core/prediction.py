@@ -1,0 +1,53 @@
+"""The model's records: each endpoint as calibration found it, the inputs of a prediction, and the
+prediction itself, written to a cell's prediction.json before the load and kept in its summary."""
+
+from typing import Literal
+
+from asyncgap.core.record import Record
+from asyncgap.core.stations import Station
+
+
+class EndpointCalibration(Record):
+    """One endpoint measured alone and hot, before the load (asyncgap/cell/calibration.py)."""
+
+    method: str
+    station: Station
+    share: float  # of the scenario's requests, from its task weights
+    round_trip_ms: float  # the fastest call, as the load generator sees it
+    service_ms: float  # the part of it spent holding the endpoint's station
+    cpu_ms_alone: float  # CPU of the server's process tree per request, one request at a time
+    cpu_ms_busy: float  # the same in a closed burst that keeps the server busy: the model's input
+    db_cpu_ms: float = 0.0  # the database server's CPU per request alone (PostgreSQL; SQLite's is in-process)
+    db_cpu_ms_busy: float | None = None  # the same in the burst (None: recorded before it was measured)
+    wakeups_busy: float | None = None  # the server's voluntary context switches per request, in the burst
+    hops: int | None = None  # thread-pool hops a request makes (a user's app's routes); None: not known
+
+
+Bound = Literal["connections", "threads", "loop", "pool", "cpu", "db"]
+
+
+class ModelInputs(Record):
+    """Everything a prediction is made from: the calibration and the server's configuration,
+    plus the connection split (a fact about the kernel, measured under load; even before it)."""
+
+    users: int
+    workers: int
+    thread_tokens: int
+    pool_processes: int
+    cores: int
+    connections: list[int]
+    endpoints: dict[str, EndpointCalibration]
+    db_connections: int | None = None  # a worker's database pool (asyncpg's); None: no ceiling
+
+
+class Model(Record):
+    """A cell's prediction: every station's bound, the one that binds, and why theory missed."""
+
+    bound: Bound
+    bounds_rps: dict[Bound, float]
+    inputs: ModelInputs
+    reason: str = ""  # a measured explanation when measured/predicted is outside +-10%, else empty
+
+    @property
+    def predicted_rps(self) -> float:
+        return self.bounds_rps[self.bound]

@@ -1,0 +1,162 @@
+"""A run of the user's own app read back as advice: for each swept cell, the server's curve and
+its two knees, then per route its station and hops, its own curve (its rate against its requests
+in flight) and knees, the loop and thread samples taken in its code, and the sentences written
+from them (asyncgap/views/advice_text.py). Only swept cells of a run with `app` have advice."""
+
+from asyncgap.cell import knee, model
+from asyncgap.core.advice import Advice, CellAdvice, CurvePoint, KneeFigures, RouteAdvice
+from asyncgap.core.ownapp import RouteShape, route_for
+from asyncgap.core.records import BlockingSite, CellResult, RunSummary
+from asyncgap.views import advice_text
+from asyncgap.views.formats import ok_cells
+
+OWN_QUEUE = 2.0  # a route that waited twice as long as any other queued for something of its own
+MIN_SHARE = 0.25  # a site with under a quarter of the route's largest site's threads is not where they queued
+
+
+def build(summary: RunSummary) -> Advice | None:
+    """The advice of a run of the user's own app (None for the demo's runs)."""
+    if summary.app is None:
+        return None
+    swept = [c for c in ok_cells(summary.cells) if c.levels and c.model]
+    missing = "" if swept else "no measured sweep: run with --users as a list (e.g. 1,2,5,10,20)"
+    return Advice(
+        target=summary.app.target,
+        cells=[cell_advice(c, summary.app.routes) for c in swept],
+        missing=missing,
+    )
+
+
+def cell_advice(cell: CellResult, routes: dict[str, RouteShape]) -> CellAdvice:
+    """The server's curve against users with its knees, and each calibrated route's advice."""
+    inputs = cell.model.inputs
+    points = [knee.Point(level.users, level.rps or 0.0) for level in cell.levels]
+    found = model.knee(inputs)
+    figures = _knee_figures("users", points, model.cycle_s(inputs.endpoints), found)
+    curve = [CurvePoint(users=lv.users, rps=lv.rps, predicted_rps=lv.predicted_rps) for lv in cell.levels]
+    advice = CellAdvice(cell=cell.folder, setup=cell.setup, curve=curve, knee=figures)
+    shapes = {name: route_for(name, routes) for name in inputs.endpoints}
+    figured = [route_advice(cell, name, shapes[name]) for name in inputs.endpoints]
+    said = [
+        r.model_copy(
+            update={
+                "own_queue": own_queue(r, figured),
+                "sentences": advice_text.route_sentences(cell, r, shapes[r.endpoint], own_queue(r, figured)),
+            }
+        )
+        for r in figured
+    ]
+    return advice.model_copy(update={"routes": said, "sentences": advice_text.server_sentences(cell, advice)})
+
+
+def own_queue(route: RouteAdvice, routes: list[RouteAdvice]) -> bool:
+    """Whether a route queued for something of its own at the last level: its requests waited past
+    their round trip alone at least OWN_QUEUE times as long as any other route's. Waiting for the
+    shared CPU or loop adds about as much to every route's requests; a pool of its own adds to its."""
+    others = [r.queued_ms for r in routes if r is not route and r.queued_ms is not None]
+    if route.queued_ms is None or route.queued_ms <= 0:
+        return False
+    return not others or route.queued_ms >= OWN_QUEUE * max(max(others), 0.0)
+
+
+def _knee_figures(
+    load: str, points: list[knee.Point], round_trip_s: float, found: model.Knee | None
+) -> KneeFigures:
+    measured = knee.measured_knee(points, round_trip_s)
+    return KneeFigures(
+        load=load,
+        model=None if found is None else round(found.users, 1),
+        model_bound=None if found is None else found.bound,
+        model_servers=None if found is None else found.servers,
+        measured=measured and measured.knee,
+        measured_level=measured and round(measured.level, 2),
+        plateau_rps=measured and measured.plateau_rps,
+    )
+
+
+def route_curve(cell: CellResult, endpoint: str) -> list[CurvePoint]:
+    """A route's rate at each level against its requests in flight there (rate x mean latency)."""
+    points = []
+    for level in cell.levels:
+        figures = level.endpoints.get(endpoint)
+        if figures is None:
+            continue
+        in_flight = figures.rps * figures.mean_ms / 1000 if figures.mean_ms is not None else None
+        points.append(
+            CurvePoint(
+                users=level.users,
+                in_flight=None if in_flight is None else round(in_flight, 2),
+                rps=round(figures.rps, 2),
+                predicted_rps=figures.predicted_rps,
+            )
+        )
+    return points
+
+
+def in_route(site: BlockingSite, route: RouteShape | None) -> bool:
+    """Whether a sampled site ("relpath:line function") is in one of the route's own calls."""
+    if route is None:
+        return False
+    where, _, function = site.site.partition(" ")
+    path = where.rpartition(":")[0]
+    name = function.rsplit(".", 1)[-1]
+    return any(
+        step.site.rpartition(":")[0] == path and step.call.rsplit(".", 1)[-1] == name for step in route.steps
+    )
+
+
+def _top(sites: list[BlockingSite] | None, route: RouteShape | None) -> BlockingSite | None:
+    return next((site for site in sites or [] if in_route(site, route)), None)
+
+
+def _step_of(site: BlockingSite, route: RouteShape) -> int:
+    """The index of the first step of the request whose call the site is in."""
+    name = site.site.partition(" ")[2].rsplit(".", 1)[-1]
+    return next(
+        (i for i, step in enumerate(route.steps) if step.call.rsplit(".", 1)[-1] == name), len(route.steps)
+    )
+
+
+def waited_site(sites: list[BlockingSite] | None, route: RouteShape | None) -> BlockingSite | None:
+    """Where a route's threads waited for what limits it: a site the watchdog says was waiting if
+    its records say so; else, of the sites holding at least MIN_SHARE of the route's largest,
+    the one in the request's earliest step. Requests past a limit queue at its entrance, before
+    the work it guards (a pool's checkout in a dependency, before the handler's query)."""
+    mine = [site for site in sites or [] if in_route(site, route)]
+    waiting = [site for site in mine if site.state == "waiting"]
+    if waiting or not mine:
+        return waiting[0] if waiting else None
+    large = [site for site in mine if site.share >= MIN_SHARE * mine[0].share]
+    return min(large, key=lambda site: (_step_of(site, route), -site.share))
+
+
+def _queued_ms(cell: CellResult, endpoint: str) -> float | None:
+    """How long the route's requests waited past their round trip alone, at the last level."""
+    figures = cell.levels[-1].endpoints.get(endpoint)
+    if figures is None or figures.mean_ms is None:
+        return None
+    return round(figures.mean_ms - cell.model.inputs.endpoints[endpoint].round_trip_ms, 1)
+
+
+def route_advice(cell: CellResult, endpoint: str, route: RouteShape | None) -> RouteAdvice:
+    """One route's figures (its sentences are written once every route's are known)."""
+    calibrated = cell.model.inputs.endpoints[endpoint]
+    curve = route_curve(cell, endpoint)
+    points = [knee.Point(p.in_flight or 0.0, p.rps or 0.0) for p in curve]
+    found = model.route_knee(cell.model.inputs, endpoint)
+    busy = cell.threads_busy_mean
+    in_code = sum(site.share for site in cell.threads or [] if in_route(site, route))
+    advice = RouteAdvice(
+        endpoint=endpoint,
+        station=calibrated.station,
+        runs=route.runs if route else ("threads" if calibrated.station == "threads" else "loop"),
+        hops=route and route.hops,
+        curve=curve,
+        knee=_knee_figures("in flight", points, calibrated.round_trip_ms / 1000, found),
+        loop_site=_top(cell.blocking, route),
+        thread_site=waited_site(cell.threads, route),
+        thread_sites=[site for site in cell.threads or [] if in_route(site, route)],
+        thread_count=None if busy is None else round(busy * in_code, 1),
+        queued_ms=_queued_ms(cell, endpoint),
+    )
+    return advice

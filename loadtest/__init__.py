@@ -1,1 +1,0 @@
-"""The harness: matrix -> servers -> swarms -> results -> dashboard."""

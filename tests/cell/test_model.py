@@ -1,0 +1,214 @@
+"""The model's bounds against hand-derived values, recomputation from a record, and independence."""
+
+import pytest
+
+from asyncgap.cell import explain, model
+from asyncgap.cell.model import Server, even_split, predict, recompute
+from asyncgap.cell.recording import record
+from asyncgap.core.prediction import EndpointCalibration, Model
+from asyncgap.core.records import Figures
+
+SLEEP_MS, FAST_MS, OUTSIDE_MS = 100.0, 0.3, 0.5  # service times, and the client's share of a round trip
+
+
+def call(station: str, share: float, service_ms: float, cpu_ms: float = 0.3) -> EndpointCalibration:
+    return EndpointCalibration(
+        method="GET",
+        station=station,
+        share=share,
+        service_ms=service_ms,
+        round_trip_ms=service_ms + OUTSIDE_MS,
+        cpu_ms_alone=cpu_ms,
+        cpu_ms_busy=cpu_ms,
+    )
+
+
+def sleep_mix(variant: str) -> dict[str, EndpointCalibration]:
+    """The sleep scenario: 9 slow calls to 1 /fast probe, each station as the routes declare it."""
+    station = {"sync": "threads", "async": "delay", "async-blocking": "loop"}[variant]
+    return {f"/{variant}/sleep": call(station, 0.9, SLEEP_MS), "/fast": call("loop", 0.1, FAST_MS)}
+
+
+CYCLE_S = (0.9 * SLEEP_MS + 0.1 * FAST_MS + OUTSIDE_MS) / 1000  # a user's mean round trip
+
+
+def test_sync_is_capped_by_thread_tokens():
+    got = predict(sleep_mix("sync"), 100, Server(workers=1))
+    assert got.bound == "threads"
+    assert got.predicted_rps == pytest.approx(40 / 0.09, abs=0.01)  # 40 tokens / 90 ms of token time
+    assert got.bounds_rps["connections"] == pytest.approx(100 / CYCLE_S, abs=0.01)
+
+
+def test_sync_below_the_token_count_is_bound_by_its_users():
+    got = predict(sleep_mix("sync"), 10, Server(workers=1))
+    assert got.bound == "connections"  # a tie between threads and connections names the users
+    assert got.predicted_rps == pytest.approx(10 / CYCLE_S, abs=0.01)
+
+
+def test_async_blocking_is_capped_by_one_loop_per_worker():
+    loop_s = (0.9 * SLEEP_MS + 0.1 * FAST_MS) / 1000
+    one, two = (predict(sleep_mix("async-blocking"), 100, Server(workers=w)) for w in (1, 2))
+    assert (one.bound, two.bound) == ("loop", "loop")
+    assert one.predicted_rps == pytest.approx(1 / loop_s, abs=0.01)
+    assert two.predicted_rps == pytest.approx(2 / loop_s, abs=0.01)
+
+
+def test_async_is_bound_by_its_users_until_cpu_binds():
+    got = predict(sleep_mix("async"), 100, Server(workers=1))
+    assert (got.bound, got.predicted_rps) == ("connections", pytest.approx(100 / CYCLE_S, abs=0.01))
+    costly = {n: e.model_copy(update={"cpu_ms_busy": 2.0}) for n, e in sleep_mix("async").items()}
+    capped = predict(costly, 100, Server(workers=1, cores=1))
+    assert (capped.bound, capped.predicted_rps) == ("cpu", pytest.approx(500))
+
+
+def test_one_worker_uses_one_core_however_many_the_server_has_unless_a_pool_works():
+    costly = {"/sync/cpu": call("threads", 1.0, 10.0, cpu_ms=10.0)}
+    assert predict(costly, 20, Server(workers=1, cores=4)).bounds_rps["cpu"] == pytest.approx(100)
+    pooled = {"/async/cpu": call("pool", 1.0, 10.0, cpu_ms=10.0)}
+    assert predict(pooled, 20, Server(workers=1, pool_processes=4, cores=4)).bounds_rps[
+        "cpu"
+    ] == pytest.approx(400)
+
+
+def test_uneven_connection_split_lowers_the_sync_ceiling():
+    # 88 connections on one worker saturate its 40 tokens; 12 on the other cannot.
+    even = predict(sleep_mix("sync"), 100, Server(workers=2))
+    uneven = predict(sleep_mix("sync"), 100, Server(workers=2), connections=[88, 12])
+    assert even.predicted_rps == pytest.approx(2 * 40 / 0.09, abs=0.01)
+    assert uneven.predicted_rps == pytest.approx(40 / 0.09 + 12 / CYCLE_S, abs=0.01)
+    assert uneven.predicted_rps < even.predicted_rps
+
+
+def test_ordering_matches_the_story():
+    rps = {
+        v: predict(sleep_mix(v), 100, Server(workers=1)).predicted_rps
+        for v in ("sync", "async", "async-blocking")
+    }
+    assert rps["async"] > 2 * rps["sync"] > 20 * rps["async-blocking"]
+
+
+def test_predicted_rps_is_recomputed_from_the_recorded_inputs_alone():
+    """What a reader of summary.json can do: the inputs give back every bound, and the minimum."""
+    recorded = Model.model_validate_json(
+        predict(sleep_mix("sync"), 100, Server(workers=2), [70, 30]).model_dump_json()
+    )
+    again = recompute(recorded.inputs)
+    assert again.bounds_rps == recorded.bounds_rps
+    assert recorded.predicted_rps == min(recorded.bounds_rps.values())
+    assert again.bound == recorded.bound == "threads"
+
+
+def measured(rps: float, cpu_ms: float, split: list[int]) -> Figures:
+    """A cell's measured figures, as measure.cell_figures gives them."""
+    return Figures(
+        rps=rps,
+        server_cpu_ms_per_request=cpu_ms,
+        connections_per_worker=split,
+        tokens_busy_max=40.0,
+        loop_lag_max_ms=2.0,
+        generator_cores_busy=0.3,
+        generator_bound=False,
+        failures=0,
+    )
+
+
+def test_the_prediction_is_independent_of_the_measured_throughput_and_cpu():
+    prediction = predict(sleep_mix("sync"), 100, Server(workers=1))
+    low = record(prediction, measured(rps=100.0, cpu_ms=5.0, split=[100]))
+    high = record(prediction, measured(rps=900.0, cpu_ms=0.1, split=[100]))
+    assert low.predicted_rps == high.predicted_rps == prediction.predicted_rps
+    assert low.model.bounds_rps == high.model.bounds_rps
+    assert (low.measured_over_predicted, high.measured_over_predicted) == (
+        pytest.approx(100 / prediction.predicted_rps, abs=1e-3),
+        pytest.approx(900 / prediction.predicted_rps, abs=1e-3),
+    )
+
+
+def test_a_miss_carries_its_measured_reason_and_a_hit_none():
+    prediction = predict(sleep_mix("async"), 100, Server(workers=1))
+    hit = record(prediction, measured(rps=prediction.predicted_rps, cpu_ms=0.3, split=[100]))
+    assert hit.model.reason == ""
+    miss = record(prediction, measured(rps=prediction.predicted_rps / 2, cpu_ms=0.9, split=[100]))
+    assert miss.model.reason == (
+        "measured 0.50x the prediction: "
+        "each request cost 3.0x the CPU calibrated hot (0.90 ms under load, 0.30 ms hot, 0.30 ms alone)"
+    )
+
+
+def test_a_miss_names_the_wake_ups_that_differed_from_calibration_and_the_preemptions():
+    calibrated = {n: e.model_copy(update={"wakeups_busy": 1.0}) for n, e in sleep_mix("async").items()}
+    prediction = predict(calibrated, 100, Server(workers=1))
+    figures = measured(rps=prediction.predicted_rps * 0.8, cpu_ms=0.6, split=[100]).model_copy(
+        update={"server_wakeups_per_request": 3.0, "server_preemptions_per_request": 0.4}
+    )
+    reason = record(prediction, figures).model.reason
+    assert "the server slept and woke more often: 3.00 wake-ups (voluntary context switches)" in reason
+    assert "1.00 calibrated hot" in reason
+    assert reason.endswith("it was preempted 0.40 times a request")
+    batched = figures.model_copy(update={"server_wakeups_per_request": 0.5, "server_cpu_ms_per_request": 0.3})
+    assert "served more per wake-up: 0.50 wake-ups" in record(prediction, batched).model.reason
+    as_calibrated = figures.model_copy(
+        update={"server_wakeups_per_request": 1.2, "server_cpu_ms_per_request": 0.3}
+    )
+    assert (
+        "no measured cause found" in record(prediction, as_calibrated).model.reason
+    )  # nor preemptions alone
+
+
+def test_a_request_cheaper_under_load_than_calibrated_hot_says_so():
+    prediction = predict(sleep_mix("async"), 100, Server(workers=1))
+    cheaper = record(prediction, measured(rps=prediction.predicted_rps * 1.5, cpu_ms=0.15, split=[100]))
+    assert cheaper.model.reason.startswith("measured 1.50x the prediction: each request cost 0.5x")
+
+
+def test_the_bound_in_words():
+    assert (
+        explain.in_words(predict(sleep_mix("sync"), 100, Server(workers=1)))
+        == "capped by 40 thread tokens: 444 rps"
+    )
+    two = predict(sleep_mix("async-blocking"), 100, Server(workers=2))
+    assert (
+        explain.in_words(two) == "capped by one event loop in each of 2 workers, blocked by each call: 22 rps"
+    )
+
+
+def test_even_split():
+    assert even_split(100, 3) == [34, 33, 33]
+    assert model.bounds_rps({}, [10], Server(workers=1)) == {"connections": 0.0}
+
+
+THREAD_SHARE = 0.9 * SLEEP_MS / 1000 / CYCLE_S  # the share of a sync user's cycle holding a token: D/R
+
+
+@pytest.mark.parametrize("tokens", [40, 100])
+def test_the_curve_grows_with_users_until_the_knee_at_tokens_over_demand_then_flattens(tokens):
+    inputs = predict(sleep_mix("sync"), 1, Server(workers=1, thread_tokens=tokens)).inputs
+    knee = model.knee(inputs)
+    assert (knee.bound, knee.servers) == ("threads", tokens)
+    assert knee.share == pytest.approx(THREAD_SHARE)
+    assert knee.users == pytest.approx(tokens / THREAD_SHARE)  # T / (D/R): just above T here
+    users = [1, 10, int(knee.users), int(knee.users) + 1, 2 * tokens, 5 * tokens]
+    curve = {n: m.predicted_rps for n, m in zip(users, model.curve(inputs, users), strict=True)}
+    ceiling = tokens / (0.9 * SLEEP_MS / 1000)
+    for n in users:
+        expected = n / CYCLE_S if n <= knee.users else ceiling
+        assert curve[n] == pytest.approx(expected, abs=0.01), n
+    assert explain.knee_words(knee) == (
+        f"knee {knee.users:,.0f} users = {tokens} thread tokens / 0.994 of a cycle holding one"
+    )
+
+
+def test_the_knee_is_where_the_lowest_station_saturates():
+    blocking = model.knee(predict(sleep_mix("async-blocking"), 1, Server(workers=2)).inputs)
+    assert (blocking.bound, blocking.servers) == ("loop", 2)  # one loop per worker
+    assert blocking.users == pytest.approx(2 * CYCLE_S / ((0.9 * SLEEP_MS + 0.1 * FAST_MS) / 1000))
+    costly = {n: e.model_copy(update={"cpu_ms_busy": 2.0}) for n, e in sleep_mix("async").items()}
+    cpu = model.knee(predict(costly, 1, Server(workers=1, cores=1)).inputs)
+    assert (cpu.bound, cpu.servers, cpu.users) == ("cpu", 1, pytest.approx(CYCLE_S / 0.002))
+    only_users = {"/async/sleep": call("delay", 1.0, SLEEP_MS, cpu_ms=0.0)}
+    assert model.knee(predict(only_users, 1, Server(workers=1)).inputs) is None
+
+
+def test_the_predicted_latency_is_users_over_throughput():
+    assert model.latency_ms(40, 400.0) == 100.0
+    assert model.latency_ms(40, 0.0) is None

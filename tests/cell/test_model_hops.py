@@ -1,0 +1,60 @@
+"""Thread-pool hops in the model: a request holding tokens in turn, and a route's own knee."""
+
+import pytest
+
+from asyncgap.cell import model
+from asyncgap.cell.model import Server, predict
+from asyncgap.core.prediction import EndpointCalibration, ModelInputs
+
+
+def call(station: str, service_ms: float, hops: int | None, share: float = 0.5) -> EndpointCalibration:
+    return EndpointCalibration(
+        method="GET",
+        station=station,
+        share=share,
+        service_ms=service_ms,
+        round_trip_ms=service_ms + 0.5,
+        cpu_ms_alone=0.1,
+        cpu_ms_busy=0.1,
+        hops=hops,
+    )
+
+
+def test_an_async_handler_behind_def_dependencies_holds_tokens_on_its_hops():
+    """Its station (`delay`) holds nothing, yet each hop takes a token: the threads bound counts it."""
+    unknown = {"/a": call("delay", 20.0, None, share=1.0)}
+    hopping = {"/a": call("delay", 20.0, 2, share=1.0)}
+    assert "threads" not in predict(unknown, 100, Server(workers=1)).bounds_rps
+    got = predict(hopping, 100, Server(workers=1, thread_tokens=10))
+    assert got.bounds_rps["threads"] == pytest.approx(10 / 0.020, abs=0.01)
+    assert got.bound == "threads"
+
+
+def test_a_def_handler_with_several_hops_holds_one_token_at_a_time_for_its_service():
+    """Four hops in turn are not four tokens at once: the token time is the service time."""
+    one, four = ({"/p": call("threads", 20.0, hops, share=1.0)} for hops in (1, 4))
+    bounds = [predict(e, 100, Server(workers=1)).bounds_rps["threads"] for e in (one, four)]
+    assert bounds[0] == bounds[1] == pytest.approx(40 / 0.020, abs=0.01)
+
+
+def test_a_routes_own_knee_counts_its_station_and_its_hops():
+    endpoints = {
+        "/pooled": call("threads", 20.0, 4),
+        "/ready": call("delay", 20.0, 0),
+        "/summary": call("delay", 0.5, 1),
+    }
+    inputs = ModelInputs(
+        users=10,
+        workers=2,
+        thread_tokens=40,
+        pool_processes=1,
+        cores=2,
+        connections=[5, 5],
+        endpoints=endpoints,
+    )
+    pooled = model.route_knee(inputs, "/pooled")
+    assert pooled is not None and pooled.bound == "threads" and pooled.servers == 80
+    assert pooled.users == pytest.approx(80 * 20.5 / 20.0)  # every token of both workers, over its share
+    assert model.route_knee(inputs, "/ready") is None  # holds nothing the server has few of
+    summary = model.route_knee(inputs, "/summary")
+    assert summary is not None and summary.bound == "threads"

@@ -1,0 +1,215 @@
+"""`asyncgap run --app` on the fixture app (tests/apps/capped.py): a short sweep down the demo's cell
+path, the routes' stations and hops recorded, the environment passed and its values never written;
+then a sweep with a user class per route, whose advice finds the pool of 5 behind /pooled."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from asyncgap.cell.knee import Point, rises
+from asyncgap.core.advice import ADVICE_NAME, Advice
+from asyncgap.core.records import load_summary
+from asyncgap.views import blocking as view
+from tests.apps.capped import POOL_SIZE
+from tests.paths import ROOT
+
+pytestmark = pytest.mark.e2e
+
+LEVELS = [1, 5, 10, 20]
+SPLIT_LEVELS = [3, 6, 15, 30]  # /pooled gets 2 users in 3 (tests/apps/capped_users.py): 2 to 20
+FILE_SECRET = "file-secret-6b1d9e"  # FIXTURE_SECRET, from --env-file: /health answers 503 without it
+ARGV_SECRET = "argv-secret-0c4f27"  # from --env
+
+
+def asyncgap_app(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "asyncgap",
+            "run",
+            "--app",
+            "tests.apps.capped:app",
+            "--app-dir",
+            str(ROOT),
+            *args,
+        ],
+        cwd=tmp_path,  # no matrix.toml here: asyncgap's shipped setups and profiles
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={k: v for k, v in os.environ.items() if k != "ASYNCGAP_MATRIX"},
+    )
+
+
+def env_file(work: Path) -> Path:
+    path = work / "app.env"
+    path.write_text(
+        f'# the fixture\'s secret\nFIXTURE_SECRET="{FILE_SECRET}"\nFIXTURE_REGION=${{MISSING:-eu}}\n'
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    work = tmp_path_factory.mktemp("own-app")
+    out = work / "run"
+    done = asyncgap_app(
+        work,
+        "--env-file",
+        str(env_file(work)),
+        "--env",
+        f"API_TOKEN={ARGV_SECRET}",
+        "--health",
+        "/health",
+        "--setups",
+        "uvicorn-1w",
+        "--users",
+        ",".join(map(str, LEVELS)),
+        "--duration",
+        "4",  # a level's steady window holds the sampler's readings even on a busy machine
+        "--out",
+        str(out),
+    )
+    return done, out
+
+
+def test_the_run_measures_every_level_of_the_apps_own_traffic(app_run):
+    done, out = app_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    (cell,) = load_summary(out).cells
+    assert (cell.setup, cell.scenario, cell.variant, cell.status) == (
+        "uvicorn-1w",
+        "openapi-gets",
+        "as-written",
+        "ok",
+    )
+    assert [level.users for level in cell.levels] == LEVELS
+    assert all(level.rps and level.predicted_rps for level in cell.levels)
+    assert {"/pooled", "/login", "/ready", "/health"} <= set(cell.endpoints)
+    assert (out / "report.html").is_file() and (out / "meta.json").is_file()
+
+
+def test_the_summary_records_the_stations_and_hops_found(app_run):
+    _, out = app_run
+    app = load_summary(out).app
+    assert app is not None and app.target == "tests.apps.capped:app" and app.traffic == "openapi"
+    pooled, login, ready = (app.routes[key] for key in ("/pooled", "/login", "/ready"))
+    assert (pooled.runs, pooled.station, pooled.hops, pooled.teardown_threads) == ("threads", "threads", 4, 1)
+    assert (login.runs, login.station, login.hops) == ("loop", "delay", 0)
+    assert (ready.runs, ready.hops) == ("loop", 0)
+    assert pooled.handler.startswith("tests/apps/capped.py:")
+    assert [(item.endpoint, item.why) for item in app.left_out] == [
+        ("/items/{item_id}", "needs path parameters")
+    ]
+    calibration = load_summary(out).cells[0].model.inputs.endpoints
+    assert calibration["/pooled"].station == "threads" and calibration["/ready"].station == "delay"
+
+
+def test_the_watchdog_tells_the_pools_wait_from_the_hashing_on_the_loop(app_run):
+    """Threads queue for the capped pool (asleep in its semaphore's Condition), while the loop
+    hashes on the CPU: waiting and working, told apart, in the summary and on the dashboard."""
+    _, out = app_run
+    (cell,) = load_summary(out).cells
+    top = cell.threads[0]
+    assert (top.callee, top.state, top.innermost) == (
+        "threading.Semaphore.acquire",
+        "waiting",
+        "threading.Condition.wait",
+    )
+    assert top.site.startswith("tests/apps/capped.py:") and top.site.endswith(" connection")
+    (hashing,) = [site for site in cell.blocking if site.callee == "hashlib.scrypt"]
+    # working: on the CPU, or (on a machine busy with other work) ready and waiting for a core
+    assert hashing.site.endswith(" login") and hashing.state in ("cpu", "core")
+    assert hashing.share > 0.5  # what blocked the loop was the hashing
+    dashboard = (out / "report.html").read_text()
+    assert f"{view.doing(top, share=True)}</td>" in dashboard
+    assert f"{view.doing(hashing, share=True)}</td>" in dashboard
+
+
+def test_the_left_out_endpoints_are_said_on_the_console(app_run):
+    done, _ = app_run
+    assert "left out /items/{item_id}: needs path parameters" in done.stderr
+
+
+def test_env_values_are_never_written_only_their_names(app_run):
+    _, out = app_run
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["app"]["env_names"] == ["API_TOKEN", "FIXTURE_REGION", "FIXTURE_SECRET"]
+    assert "API_TOKEN=..." in meta["argv"]
+    written = [path for path in out.rglob("*") if path.is_file()]
+    assert len(written) > 10
+    for path in written:
+        text = path.read_bytes()
+        assert FILE_SECRET.encode() not in text and ARGV_SECRET.encode() not in text, path
+
+
+def test_an_app_that_does_not_answer_its_health_url_is_one_line_with_its_log(tmp_path):
+    done = asyncgap_app(
+        tmp_path, "--health", "/health", "--setups", "uvicorn-1w", "--out", str(tmp_path / "run")
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: the app did not answer GET /health below 500 (")
+    assert "its log ends: " in line
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def split_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """/pooled and /ready, each with users of its own, so each route's curve is its own."""
+    work = tmp_path_factory.mktemp("own-app-split")
+    out = work / "run"
+    done = asyncgap_app(
+        work,
+        "--env-file",
+        str(env_file(work)),
+        "--health",
+        "/health",
+        "--locustfile",
+        str(ROOT / "tests" / "apps" / "capped_users.py"),
+        "--setups",
+        "uvicorn-1w",
+        "--users",
+        ",".join(map(str, SPLIT_LEVELS)),
+        "--duration",
+        "4",
+        "--out",
+        str(out),
+    )
+    return done, out
+
+
+def routes_advice(out: Path) -> dict:
+    (cell,) = Advice.model_validate_json((out / ADVICE_NAME).read_text()).cells
+    return {route.endpoint: route for route in cell.routes}
+
+
+def test_the_capped_route_flattens_near_its_pool_and_the_wait_is_named_in_the_fixture(split_run):
+    done, out = split_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    pooled = routes_advice(out)["/pooled"]
+    assert pooled.hops == 4 and pooled.knee.model_bound == "threads"
+    assert pooled.knee.model == pytest.approx(40, rel=0.15)  # 40 tokens, held for its whole round trip
+    assert pooled.knee.measured is not None
+    assert 0.6 * POOL_SIZE <= pooled.knee.measured <= 1.6 * POOL_SIZE
+    site = pooled.thread_site
+    assert site is not None and "Semaphore.acquire" in site.callee
+    assert site.site.startswith("tests/apps/capped.py:") and site.site.endswith(" connection")
+    limiter = [s for s in pooled.sentences if s.startswith("It flattens at")]
+    assert limiter and f"in {site.callee} ← {site.site}" in limiter[0]
+    assert f"limiter: uvicorn-1w /pooled: {limiter[0]}" in done.stderr  # said on the console too
+
+
+def test_the_non_blocking_route_rises_and_the_dashboard_carries_the_advice(split_run):
+    _, out = split_run
+    ready = routes_advice(out)["/ready"]
+    assert ready.knee.measured is None and ready.knee.model is None
+    round_trip_s = load_summary(out).cells[0].model.inputs.endpoints["/ready"].round_trip_ms / 1000
+    assert rises([Point(p.in_flight or 0.0, p.rps or 0.0) for p in ready.curve], round_trip_s)
+    page = (out / "report.html").read_text()
+    assert "Advice for tests.apps.capped:app" in page and "/pooled: threads, 4 hop(s)" in page

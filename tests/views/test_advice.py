@@ -1,0 +1,224 @@
+"""Advice sentences from synthetic records: every figure in a sentence is one of the run's."""
+
+import pytest
+
+from asyncgap.cell import model
+from asyncgap.core.ownapp import AppFindings, RouteShape, Step
+from asyncgap.core.prediction import EndpointCalibration
+from asyncgap.core.records import BlockingSite, CellResult, EndpointFigures, Level, RunSummary
+from asyncgap.views import advice, advice_page
+
+USERS = [2, 4, 10, 20]
+FILE = "app/main.py"
+
+
+def calibration(station: str, service_ms: float, hops: int) -> EndpointCalibration:
+    return EndpointCalibration(
+        method="GET",
+        station=station,
+        share=0.5,
+        round_trip_ms=service_ms + 0.5,
+        service_ms=service_ms,
+        cpu_ms_alone=0.5,
+        cpu_ms_busy=0.5,
+        hops=hops,
+    )
+
+
+ENDPOINTS = {"/pooled": calibration("threads", 20.0, 4), "/login": calibration("delay", 14.0, 0)}
+ROUTES = {
+    "/pooled": RouteShape(
+        method="GET",
+        path="/pooled",
+        handler=f"{FILE}:30 app.main.pooled",
+        runs="threads",
+        station="threads",
+        hops=4,
+        teardown_threads=1,
+        steps=[
+            Step(call="app.main.connection", where="threads", role="setup", site=f"{FILE}:20"),
+            Step(call="app.main.settings", where="threads", role="dependency", site=f"{FILE}:15"),
+            Step(call="app.main.pooled", where="threads", role="handler", site=f"{FILE}:30"),
+            Step(call="app.main.pooled", where="threads", role="response", site=f"{FILE}:30"),
+            Step(call="app.main.connection", where="thread", role="teardown", site=f"{FILE}:20"),
+        ],
+    ),
+    "/login": RouteShape(
+        method="GET",
+        path="/login",
+        handler=f"{FILE}:40 app.main.login",
+        runs="loop",
+        station="delay",
+        hops=0,
+        steps=[Step(call="app.main.login", where="loop", role="handler", site=f"{FILE}:40")],
+    ),
+}
+
+
+def level(users: int, pooled_in_flight: float, login_rps: float) -> Level:
+    """A level where /pooled is held to 5 calls of 20.5 ms (245 rps) and /login rises."""
+    pooled_rps = min(pooled_in_flight, 5) / 0.0205
+    return Level(
+        users=users,
+        rps=pooled_rps + login_rps,
+        predicted_rps=2 * users / 0.0175,
+        endpoints={
+            "/pooled": figures(pooled_rps, 1000 * pooled_in_flight / pooled_rps),
+            "/login": figures(login_rps, 14.5),
+        },
+    )
+
+
+def figures(rps: float, mean_ms: float) -> EndpointFigures:
+    return EndpointFigures(
+        requests=1, failures=0, rps=rps, mean_ms=mean_ms, p50_ms=None, p95_ms=None, p99_ms=None
+    )
+
+
+def cell(threads_share: float = 0.75) -> CellResult:
+    levels = [level(n, n / 2, n / 2 / 0.0145) for n in USERS]
+    prediction = model.predict(ENDPOINTS, USERS[-1], model.Server(workers=1, cores=1))
+    return CellResult(
+        setup="uvicorn-1w",
+        scenario="traffic",
+        variant="as-written",
+        users=USERS[-1],
+        status="ok",
+        model=prediction,
+        levels=levels,
+        threads_busy_mean=10.0,
+        threads=[
+            BlockingSite(
+                site=f"{FILE}:22 connection",
+                callee="threading.Semaphore.acquire",
+                blocked_s=3,
+                share=threads_share,
+            ),
+            BlockingSite(site=f"{FILE}:31 pooled", callee="time.sleep", blocked_s=1, share=0.25),
+        ],
+        loop_blocked_share=0.4,
+        blocking=[BlockingSite(site=f"{FILE}:41 login", callee="hashlib.scrypt", blocked_s=2, share=1.0)],
+    )
+
+
+def app() -> AppFindings:
+    return AppFindings(target="app.main:app", traffic="locustfile", locustfile="x", routes=ROUTES)
+
+
+def built(one: CellResult):
+    summary = RunSummary(
+        cells=[one],
+        app=AppFindings(target="app.main:app", traffic="locustfile", locustfile="x", routes=ROUTES),
+    )
+    found = advice.build(summary)
+    assert found is not None
+    (cell_advice,) = found.cells
+    return cell_advice, {route.endpoint: route for route in cell_advice.routes}
+
+
+def test_the_capped_route_flattens_near_its_pool_and_the_wait_is_named_in_its_file():
+    _, routes = built(cell())
+    pooled = routes["/pooled"]
+    assert pooled.hops == 4 and pooled.station == "threads"
+    assert pooled.knee.measured == pytest.approx(5.0, abs=0.3)
+    assert pooled.knee.model == pytest.approx(40 * 20.5 / 20.0, abs=0.1)
+    text = " ".join(pooled.sentences)
+    assert "8 of 10 busy threads were in threading.Semaphore.acquire ← app/main.py:22 connection" in text
+    assert "about 2 of its requests held it at once while 8 waited" in text  # 10 busy, 7.5 waiting
+    assert "4 thread-pool hop(s)" in text and "connection (setup)" in text
+    assert "past 42 requests in flight on one worker, all its 40 tokens can wait" in text  # tokens + holders
+
+
+def test_the_limiter_sentence_follows_the_samples():
+    _, routes = built(cell(threads_share=0.5))
+    assert "5 of 10 busy threads were in threading.Semaphore.acquire" in " ".join(routes["/pooled"].sentences)
+
+
+def test_a_waiting_state_is_said_when_the_samples_carry_one():
+    one = cell()
+    one.threads[0] = one.threads[0].model_copy(update={"state": "waiting"})
+    _, routes = built(one)
+    assert "8 of 10 busy threads waited in" in " ".join(routes["/pooled"].sentences)
+
+
+def test_the_loop_blocking_route_is_told_to_leave_the_loop_with_the_models_figures():
+    one = cell()
+    _, routes = built(one)
+    login = routes["/login"]
+    text = " ".join(login.sentences)
+    assert login.loop_site is not None and "40% of the time in hashlib.scrypt ← app/main.py:41 login" in text
+    assert "Make it `def`, or await hashlib.scrypt in a thread" in text
+    assert f"against {one.model.predicted_rps:,.0f} rps (bound: {one.model.bound})" in text
+
+
+def test_a_rising_route_has_no_knee_and_no_limiter():
+    one = cell()
+    one.blocking = []  # nothing blocked the loop: /login only rises
+    _, routes = built(one)
+    login = routes["/login"]
+    assert login.knee.measured is None and login.knee.model is None
+    text = " ".join(login.sentences)
+    assert "Its rate rose over the whole sweep" in text and "flattens" not in text
+    assert "none of the loop's blocked time (40% of the time) was in its code" in text
+
+
+def test_the_page_and_the_file_say_the_same():
+    one = cell()
+    summary = RunSummary(
+        cells=[one],
+        app=AppFindings(target="app.main:app", traffic="locustfile", locustfile="x", routes=ROUTES),
+    )
+    page = advice_page.section(advice.build(summary))
+    for sentence in built(one)[1]["/pooled"].sentences:
+        assert sentence.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+            "'", "&#x27;"
+        ) in page.replace("&quot;", '"')
+
+
+def test_a_run_without_a_sweep_says_so_and_the_demo_has_no_advice():
+    one = cell().model_copy(update={"levels": []})
+    found = advice.build(
+        RunSummary(cells=[one], app=AppFindings(target="a:b", traffic="openapi", locustfile="x"))
+    )
+    assert found is not None and not found.cells and "--users as a list" in found.missing
+    assert advice.build(RunSummary(cells=[one])) is None
+
+
+def test_the_console_says_the_limiters_only():
+    one = cell()
+    summary = RunSummary(
+        cells=[one],
+        app=AppFindings(target="app.main:app", traffic="locustfile", locustfile="x", routes=ROUTES),
+    )
+    (line,) = advice_page.limiters(advice.build(summary))
+    assert line.startswith("uvicorn-1w /pooled: It flattens at 5.0 in flight, not at 41 (40 thread tokens)")
+    assert advice_page.limiters(None) == []
+
+
+def test_the_wait_is_found_at_the_requests_entrance_even_when_the_work_holds_more_threads():
+    """Past a limit, requests queue before the work it guards: the earlier step is the wait."""
+    one = cell(threads_share=0.45)
+    one.threads[1] = one.threads[1].model_copy(update={"share": 0.55})
+    one.threads.reverse()  # largest first, as recorded
+    _, routes = built(one)
+    pooled = routes["/pooled"]
+    assert pooled.thread_site is not None and pooled.thread_site.callee == "threading.Semaphore.acquire"
+    text = " ".join(pooled.sentences)
+    assert "4 of 10 busy threads were in threading.Semaphore.acquire ← app/main.py:22 connection" in text
+    assert "(and 6 in time.sleep ← app/main.py:31 pooled)" in text
+
+
+def test_a_route_that_waited_as_long_as_the_others_follows_the_whole_server():
+    """Every route waiting alike is the shared CPU or loop, not the route's own limit."""
+    one = cell()
+    last = one.levels[-1]
+    pooled_wait = last.endpoints["/pooled"].mean_ms - ENDPOINTS["/pooled"].round_trip_ms
+    slow_login = figures(last.endpoints["/login"].rps, ENDPOINTS["/login"].round_trip_ms + pooled_wait)
+    last.endpoints["/login"] = slow_login
+    _, routes = built(one)
+    pooled = routes["/pooled"]
+    assert not pooled.own_queue and pooled.queued_ms == pytest.approx(pooled_wait, abs=0.1)
+    text = " ".join(pooled.sentences)
+    assert "Its rate follows the whole server's" in text
+    assert "busy threads were in" not in text and "The limit is what" not in text
+    assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []

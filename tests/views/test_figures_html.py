@@ -1,0 +1,42 @@
+"""Figures in a small page: plotly.js once, packed; each figure's JSON without the shared template."""
+
+import base64
+import gzip
+import json
+import re
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from asyncgap.views import figures_html
+from asyncgap.views.charts import layout
+
+
+def figure(title: str) -> go.Figure:
+    return layout(go.Figure(go.Bar(x=["a"], y=[1.0])), title, "requests/s")
+
+
+def test_the_packed_library_is_plotly_js_and_the_same_on_every_render():
+    page = figures_html.library()
+    packed = re.search(r'<script type="text/plain" id="plotlyjs">([^<]+)</script>', page).group(1)
+    assert gzip.decompress(base64.b64decode(packed)).decode() == get_plotlyjs()
+    assert figures_html.library() == page
+    assert len(page) < len(get_plotlyjs()) / 2
+
+
+def test_each_figure_is_a_div_and_its_json_without_the_template_the_page_holds_once():
+    divs = figures_html.divs([figure("one"), figure("two </script><b>")])
+    specs = [
+        json.loads(m) for d in divs for m in re.findall(r'class="figure" data-div="[^"]+">(.*?)</script>', d)
+    ]
+    assert [s["layout"]["title"]["text"] for s in specs] == ["one", "two </script><b>"]
+    assert all("template" not in s["layout"] for s in specs)
+    assert 'id="figure-1" class="plotly-graph-div" style="height:380px' in divs[1]
+    assert figures_html.library().count('id="plotly-template"') == 1
+
+
+def test_series_keep_six_significant_digits():
+    fig = figure("rates")
+    fig.add_scatter(x=[0.001, 0.5451234567], y=[4.000000000019099, 1234567.891])
+    (div,) = figures_html.divs([fig])
+    assert '"x":[0.001,0.545123],"y":[4.0,1234570.0]' in div

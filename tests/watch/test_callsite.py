@@ -1,0 +1,106 @@
+"""Call sites: the innermost application frame and the callee it waits in, C or Python."""
+
+import json
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from contextlib import closing, suppress
+
+import httpx
+
+from asyncgap.watch.callsite import CallSite, Namer, callable_name, public_module
+
+RECURSIVE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<5e6) SELECT count(*) FROM c"
+
+
+def sampled_while(work) -> CallSite | None:
+    """The call site of a thread running `work`, sampled from this thread while it runs."""
+    started = threading.Event()
+
+    def run():
+        started.set()
+        work()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait()
+    time.sleep(0.1)
+    site = Namer().site_of(sys._current_frames()[thread.ident])
+    thread.join()
+    return site
+
+
+def sleeping():
+    time.sleep(0.3)
+
+
+def querying():
+    with closing(sqlite3.connect(":memory:")) as conn:
+        conn.execute(RECURSIVE).fetchone()
+
+
+def test_a_c_function_is_named_from_the_call_expression():
+    site = sampled_while(sleeping)
+    assert site is not None
+    assert site.callee == "time.sleep"
+    line = sleeping.__code__.co_firstlineno + 1
+    assert site.site == f"tests/watch/test_callsite.py:{line} sleeping"
+    assert str(site) == f"time.sleep <- tests/watch/test_callsite.py:{line} sleeping"
+
+
+def test_a_c_method_is_named_by_its_class():
+    site = sampled_while(querying)
+    assert site is not None
+    assert (site.callee, site.site.split()[-1]) == ("sqlite3.Connection.execute", "querying")
+
+
+def test_a_python_callee_is_the_frame_inside_the_application_frame():
+    # The client is built first: its TLS context takes a while on a busy machine, and the sample
+    # must land in the call that waits.
+    with (
+        closing(socket.create_server(("127.0.0.1", 0))) as silent,  # accepts, never answers
+        httpx.Client(timeout=1.0) as client,
+    ):
+
+        def upstream():
+            with suppress(httpx.TimeoutException):
+                client.get(f"http://127.0.0.1:{silent.getsockname()[1]}/")
+
+        site = sampled_while(upstream)
+    assert site is not None
+    assert site.callee == "httpx.Client.get"
+    assert site.site.endswith(" upstream")
+
+
+def test_a_stack_of_library_code_only_has_no_site():
+    thread_done = threading.Event()
+    thread = threading.Thread(target=thread_done.wait)  # threading.py's own frames
+    thread.start()
+    try:
+        assert Namer().site_of(sys._current_frames()[thread.ident]) is None
+    finally:
+        thread_done.set()
+        thread.join()
+
+
+def test_names_drop_private_modules():
+    assert public_module("httpx._client") == "httpx"
+    assert public_module("_sqlite3") == "sqlite3"
+    assert callable_name(sqlite3.connect, "sqlite3.connect") == "sqlite3.connect"
+    assert callable_name(json.dumps, "json.dumps") == "json.dumps"
+    assert callable_name(time.sleep, "time.sleep") == "time.sleep"
+
+
+def spinning() -> int:
+    n = 0
+    while n < 20_000_000:  # no call inside: the loop's own bytecode
+        n += 1
+    return n
+
+
+def test_a_frame_running_its_own_code_is_its_own_callee():
+    site = sampled_while(spinning)
+    assert site is not None
+    assert (site.callee, site.site.split()[-1]) == ("(own code)", "spinning")
