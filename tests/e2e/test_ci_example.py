@@ -31,7 +31,7 @@ NARROW = {  # the cells, smaller than the example's (the quick profile): about 3
     "DEMO_ARGS": "--quick --setups uvicorn-1w --variants sync,async --duration 4",
     "APP": "tests.apps.capped:app",
     "APP_DIR": str(ROOT),
-    "APP_ARGS": "--quick --users 1,10 --duration 3",
+    "APP_ARGS": "--quick --users 1,10 --duration 4",  # a level of 3 s may keep under 2 samples
 }
 SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
 AFTER_FAILURE = "${{ !cancelled() }}"
