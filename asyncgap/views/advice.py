@@ -3,6 +3,8 @@ its two knees, then per route its station and hops, its own curve (its rate agai
 in flight) and knees, the loop and thread samples taken in its code, and the sentences written
 from them (asyncgap/views/advice_text.py). Only swept cells of a run with `app` have advice."""
 
+import math
+
 from asyncgap.cell import knee, model
 from asyncgap.core.advice import Advice, CellAdvice, CurvePoint, KneeFigures, RouteAdvice
 from asyncgap.core.ownapp import RouteShape, route_for
@@ -12,6 +14,7 @@ from asyncgap.views.formats import ok_cells
 
 OWN_QUEUE = 2.0  # a route that waited twice as long as any other queued for something of its own
 MIN_SHARE = 0.25  # a site with under a quarter of the route's largest site's threads is not where they queued
+MIN_THREADS = 0.5  # nor is a site that held under half a thread on average
 
 
 def build(summary: RunSummary) -> Advice | None:
@@ -37,11 +40,13 @@ def cell_advice(cell: CellResult, routes: dict[str, RouteShape]) -> CellAdvice:
     advice = CellAdvice(cell=cell.folder, setup=cell.setup, curve=curve, knee=figures)
     shapes = {name: route_for(name, routes) for name in inputs.endpoints}
     figured = [route_advice(cell, name, shapes[name]) for name in inputs.endpoints]
+    cpu_ms = {name: e.cpu_ms_busy for name, e in inputs.endpoints.items()}
+    shared = {r.endpoint: shared_queue(r, figured, cpu_ms) for r in figured}
     said = [
         r.model_copy(
             update={
-                "own_queue": own_queue(r, figured),
-                "sentences": advice_text.route_sentences(cell, r, shapes[r.endpoint], own_queue(r, figured)),
+                "own_queue": not shared[r.endpoint],
+                "sentences": advice_text.route_sentences(cell, r, shapes[r.endpoint], shared[r.endpoint]),
             }
         )
         for r in figured
@@ -49,14 +54,30 @@ def cell_advice(cell: CellResult, routes: dict[str, RouteShape]) -> CellAdvice:
     return advice.model_copy(update={"routes": said, "sentences": advice_text.server_sentences(cell, advice)})
 
 
-def own_queue(route: RouteAdvice, routes: list[RouteAdvice]) -> bool:
-    """Whether a route queued for something of its own at the last level: its requests waited past
-    their round trip alone at least OWN_QUEUE times as long as any other route's. Waiting for the
-    shared CPU or loop adds about as much to every route's requests; a pool of its own adds to its."""
-    others = [r.queued_ms for r in routes if r is not route and r.queued_ms is not None]
+def shared_queue(route: RouteAdvice, routes: list[RouteAdvice], cpu_ms: dict[str, float]) -> str:
+    """Why a route's wait at the last level was for what every route shares, or "" when it queued
+    for something of its own: its requests waited past their round trip alone at least OWN_QUEUE
+    times as long as any other route's, and as many times as long for each ms of CPU they cost.
+    Waiting for the shared loop adds about as much to every route's requests, and for the shared
+    CPU (threads take turns on it) in proportion to what each costs: a password hash waits longer
+    than a lookup in the same queue. A pool of its own adds to its requests alone."""
     if route.queued_ms is None or route.queued_ms <= 0:
-        return False
-    return not others or route.queued_ms >= OWN_QUEUE * max(max(others), 0.0)
+        return "no longer than their round trip alone"
+    others = [r for r in routes if r is not route and r.queued_ms is not None]
+    if any(route.queued_ms < OWN_QUEUE * max(other.queued_ms, 0.0) for other in others):
+        return "under twice another route's wait"
+    if any(_per_cpu_ms(route, cpu_ms) < OWN_QUEUE * _per_cpu_ms(other, cpu_ms) for other in others):
+        return (
+            "more than twice another route's wait but under twice it for each ms of CPU a request "
+            "costs (threads take turns on the CPU: a costlier request waits longer in the same queue)"
+        )
+    return ""
+
+
+def _per_cpu_ms(route: RouteAdvice, cpu_ms: dict[str, float]) -> float:
+    """Its wait per ms of CPU a request costs (unbounded for a route that costs none)."""
+    cost = cpu_ms.get(route.endpoint, 0.0)
+    return (route.queued_ms or 0.0) / cost if cost > 0 else math.inf
 
 
 def _knee_figures(
@@ -130,6 +151,12 @@ def waited_site(sites: list[BlockingSite] | None, route: RouteShape | None) -> B
     return min(large, key=lambda site: (_step_of(site, route), -site.share))
 
 
+def _holding(site: BlockingSite | None, busy: float | None) -> BlockingSite | None:
+    """The site, if it held at least MIN_THREADS of the busy threads on average: a site the samples
+    barely saw cannot be where a route's requests queued."""
+    return site if site is not None and busy and busy * site.share >= MIN_THREADS else None
+
+
 def _queued_ms(cell: CellResult, endpoint: str) -> float | None:
     """How long the route's requests waited past their round trip alone, at the last level."""
     figures = cell.levels[-1].endpoints.get(endpoint)
@@ -154,7 +181,7 @@ def route_advice(cell: CellResult, endpoint: str, route: RouteShape | None) -> R
         curve=curve,
         knee=_knee_figures("in flight", points, calibrated.round_trip_ms / 1000, found),
         loop_site=_top(cell.blocking, route),
-        thread_site=waited_site(cell.threads, route),
+        thread_site=_holding(waited_site(cell.threads, route), busy),
         thread_sites=[site for site in cell.threads or [] if in_route(site, route)],
         thread_count=None if busy is None else round(busy * in_code, 1),
         queued_ms=_queued_ms(cell, endpoint),

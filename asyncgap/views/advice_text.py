@@ -152,16 +152,16 @@ def _below(advice: RouteAdvice) -> bool:
     return k.measured is not None and (k.model is None or k.measured < WELL_BELOW * k.model)
 
 
-def _limiter(cell: CellResult, advice: RouteAdvice, own: bool) -> list[str]:
+def _limiter(cell: CellResult, advice: RouteAdvice, shared: str) -> list[str]:
     """What held a route that flattened well below the model's knee: what all routes share, or
     something of its own, named from the samples."""
     k = advice.knee
     if not _below(advice):
         return []
-    if not own:
+    if shared:
         return [
             f"Its rate follows the whole server's: its requests waited {advice.queued_ms or 0:,.0f} ms past "
-            "their round trip alone, under twice another route's wait, so they queued for what every "
+            f"their round trip alone, {shared}, so they queued for what every "
             f"route shares (the server's bound at {cell.model.inputs.users} users: {_bound(cell.model)})."
         ]
     not_at = (
@@ -273,14 +273,16 @@ def _same_call(site: BlockingSite, call: str) -> bool:
     return call.rsplit(".", 1)[-1] == site.site.partition(" ")[2].rsplit(".", 1)[-1]
 
 
-def route_sentences(cell: CellResult, advice: RouteAdvice, route: RouteShape | None, own: bool) -> list[str]:
-    """Every sentence of a route's advice, in reading order; `own`: it queued for something of its
-    own (asyncgap.views.advice.own_queue)."""
+def route_sentences(
+    cell: CellResult, advice: RouteAdvice, route: RouteShape | None, shared: str
+) -> list[str]:
+    """Every sentence of a route's advice, in reading order; `shared`: why it queued for what every
+    route shares, "" when for something of its own (asyncgap.views.advice.shared_queue)."""
     round_trip = cell.model.inputs.endpoints[advice.endpoint].round_trip_ms
     return [
         *_runs(advice, route, cell.model.inputs.thread_tokens),
         *_loop(cell, advice),
         *_curve(advice, round_trip),
-        *_limiter(cell, advice, own),
-        *_change(cell, advice, route, own),
+        *_limiter(cell, advice, shared),
+        *_change(cell, advice, route, own=not shared),
     ]

@@ -222,3 +222,34 @@ def test_a_route_that_waited_as_long_as_the_others_follows_the_whole_server():
     assert "Its rate follows the whole server's" in text
     assert "busy threads were in" not in text and "The limit is what" not in text
     assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
+
+
+def test_a_route_that_waited_longer_in_proportion_to_its_cpu_follows_the_whole_server():
+    """Threads time-slice the one CPU: a request that costs 50 times the CPU (a password hash)
+    waits far longer in the same queue, which is not a limit of its own."""
+    heavy = {**ENDPOINTS, "/pooled": ENDPOINTS["/pooled"].model_copy(update={"cpu_ms_busy": 25.0})}
+    one = cell().model_copy(
+        update={"model": model.predict(heavy, USERS[-1], model.Server(workers=1, cores=1))}
+    )
+    last = one.levels[-1]
+    pooled_wait = last.endpoints["/pooled"].mean_ms - ENDPOINTS["/pooled"].round_trip_ms
+    login_wait = pooled_wait / 2.5  # more than twice as long for /pooled, but 20 times less per ms of CPU
+    last.endpoints["/login"] = figures(
+        last.endpoints["/login"].rps, ENDPOINTS["/login"].round_trip_ms + login_wait
+    )
+    _, routes = built(one)
+    pooled = routes["/pooled"]
+    assert not pooled.own_queue
+    assert "Its rate follows the whole server's" in " ".join(pooled.sentences)
+    assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
+
+
+def test_a_site_that_held_almost_no_thread_is_not_named_as_the_limit():
+    """0.4% of 10 busy threads is no queue: the route's flattening is left unexplained by it."""
+    one = cell()
+    one.threads = [site.model_copy(update={"share": 0.004}) for site in one.threads]
+    _, routes = built(one)
+    pooled = routes["/pooled"]
+    assert pooled.thread_site is None
+    text = " ".join(pooled.sentences)
+    assert "busy threads were in" not in text and "The limit is what" not in text
