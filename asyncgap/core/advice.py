@@ -54,9 +54,7 @@ class RouteAdvice(_Record):
     thread_sites: list[BlockingSite] = Field(default_factory=list)  # every busy-thread site in its code
     thread_count: float | None = None  # busy threads in its code at the last level
     queued_ms: float | None = None  # its mean latency less its round trip alone, at the last level
-    own_queue: bool = (
-        False  # it waited twice as long as any other route, also per ms of CPU: for its own limit
-    )
+    own_queue: bool = False  # it waited 2x as long as every other route, also per ms of CPU
     sentences: list[str] = Field(default_factory=list)
 
 
