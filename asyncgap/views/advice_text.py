@@ -76,7 +76,26 @@ def server_sentences(cell: CellResult, advice: CellAdvice) -> list[str]:
         f"At {last.users} users the model gives {_bound(cell.model)}; with {workers} workers, "
         f"{_bound(what_if(cell, workers=workers))}."
     )
-    return out
+    return out + _cpu_spent(cell.model)
+
+
+def _cpu_spent(m: Model) -> list[str]:
+    """Where the CPU goes, when it binds: each route's part of an average request's CPU (its share
+    of the requests x its CPU measured hot, the database's included), the largest first."""
+    if m.bound != "cpu":
+        return []
+    parts = {
+        name: e.share * (e.cpu_ms_busy + (e.db_cpu_ms_busy or 0.0)) for name, e in m.inputs.endpoints.items()
+    }
+    whole = sum(parts.values())
+    if whole <= 0:
+        return []
+    name, part = max(parts.items(), key=lambda item: item[1])
+    e = m.inputs.endpoints[name]
+    return [
+        f"The CPU binds: an average request costs {whole:.1f} ms of it, {part / whole:.0%} of that in "
+        f"{name} ({e.cpu_ms_busy + (e.db_cpu_ms_busy or 0.0):.1f} ms a call, {e.share:.0%} of the requests)."
+    ]
 
 
 def _runs(advice: RouteAdvice, route: RouteShape | None, tokens: int) -> list[str]:

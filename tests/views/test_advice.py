@@ -253,3 +253,26 @@ def test_a_site_that_held_almost_no_thread_is_not_named_as_the_limit():
     assert pooled.thread_site is None
     text = " ".join(pooled.sentences)
     assert "busy threads were in" not in text and "The limit is what" not in text
+
+
+def test_when_the_cpu_binds_the_server_the_route_that_spends_it_is_named():
+    """A password hash of 200 ms in one request of seven is 89% of an average request's CPU."""
+    costly = {
+        "/login": ENDPOINTS["/login"].model_copy(update={"share": 1 / 7, "cpu_ms_busy": 200.0}),
+        "/pooled": ENDPOINTS["/pooled"].model_copy(update={"share": 6 / 7, "cpu_ms_busy": 4.0}),
+    }
+    one = cell().model_copy(
+        update={"model": model.predict(costly, USERS[-1], model.Server(workers=1, cores=1))}
+    )
+    assert one.model.bound == "cpu"
+    server, _ = built(one)
+    assert server.sentences[-1] == (
+        "The CPU binds: an average request costs 32.0 ms of it, 89% of that in /login "
+        "(200.0 ms a call, 14% of the requests)."
+    )
+
+
+def test_when_the_cpu_does_not_bind_no_route_is_said_to_spend_it():
+    server, _ = built(cell())
+    assert cell().model.bound != "cpu"
+    assert not any(sentence.startswith("The CPU binds") for sentence in server.sentences)
