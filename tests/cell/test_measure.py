@@ -149,7 +149,7 @@ def test_check_passes_the_textbook_gap_and_names_a_missing_one():
     bad = [cell("async", 500), cell("sync", 400), cell("async-blocking", 100)]
     reasons = check.broken_expectations(bad, matrix.load())
     assert reasons == [
-        "sleep on uvicorn-1w: async served 500.0 rps, which is not 2x sync's 400.0 rps (only 1.25x)",
+        "sleep on uvicorn-1w: async served 500.0 rps, which is not 1.5x sync's 400.0 rps (only 1.25x)",
         "sleep on uvicorn-1w: sync served 400.0 rps, which is not 10x async-blocking's 100.0 rps"
         " (only 4.00x)",
     ]
@@ -159,7 +159,7 @@ def test_check_fails_an_expectation_it_cannot_check():
     only_sync = [cell("sync", 400)]
     reasons = check.broken_expectations(only_sync, matrix.load())
     assert reasons == [
-        "sleep on uvicorn-1w: cannot check that async beats sync 2x: the run has no measured async cell"
+        "sleep on uvicorn-1w: cannot check that async beats sync 1.5x: the run has no measured async cell"
         " (add --variants async)",
         "sleep on uvicorn-1w: cannot check that sync beats async-blocking 10x: the run has no measured"
         " async-blocking cell (add --variants async-blocking)",
