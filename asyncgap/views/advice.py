@@ -57,16 +57,18 @@ def cell_advice(cell: CellResult, routes: dict[str, RouteShape]) -> CellAdvice:
 def shared_queue(route: RouteAdvice, routes: list[RouteAdvice], cpu_ms: dict[str, float]) -> str:
     """Why a route's wait at the last level was for what every route shares, or "" when it queued
     for something of its own: its requests waited past their round trip alone at least OWN_QUEUE
-    times as long as any other route's, and as many times as long for each ms of CPU they cost.
-    Waiting for the shared loop adds about as much to every route's requests, and for the shared
-    CPU (threads take turns on it) in proportion to what each costs: a password hash waits longer
-    than a lookup in the same queue. A pool of its own adds to its requests alone."""
+    times as long as any other route's, and, against the other routes that also run in the thread
+    pool, as many times as long for each ms of CPU they cost. Waiting for the shared loop adds
+    about as much to every route's requests, and threads waiting for the shared CPU (they take
+    turns on it) wait in proportion to what each costs: a password hash waits longer than a
+    lookup in the same queue. A pool of its own adds to its requests alone."""
     if route.queued_ms is None or route.queued_ms <= 0:
         return "no longer than their round trip alone"
     others = [r for r in routes if r is not route and r.queued_ms is not None]
     if any(route.queued_ms < OWN_QUEUE * max(other.queued_ms, 0.0) for other in others):
         return "under twice another route's wait"
-    if any(_per_cpu_ms(route, cpu_ms) < OWN_QUEUE * _per_cpu_ms(other, cpu_ms) for other in others):
+    threads = [r for r in others if route.runs == r.runs == "threads"]
+    if any(_per_cpu_ms(route, cpu_ms) < OWN_QUEUE * _per_cpu_ms(other, cpu_ms) for other in threads):
         return (
             "more than twice another route's wait but under twice it for each ms of CPU a request "
             "costs (threads take turns on the CPU: a costlier request waits longer in the same queue)"

@@ -224,9 +224,8 @@ def test_a_route_that_waited_as_long_as_the_others_follows_the_whole_server():
     assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
 
 
-def test_a_route_that_waited_longer_in_proportion_to_its_cpu_follows_the_whole_server():
-    """Threads time-slice the one CPU: a request that costs 50 times the CPU (a password hash)
-    waits far longer in the same queue, which is not a limit of its own."""
+def costly_pooled(login_runs: str) -> tuple[CellResult, AppFindings]:
+    """/pooled costs 50 times /login's CPU and waited 2.5 times as long; /login runs in `login_runs`."""
     heavy = {**ENDPOINTS, "/pooled": ENDPOINTS["/pooled"].model_copy(update={"cpu_ms_busy": 25.0})}
     one = cell().model_copy(
         update={"model": model.predict(heavy, USERS[-1], model.Server(workers=1, cores=1))}
@@ -237,11 +236,32 @@ def test_a_route_that_waited_longer_in_proportion_to_its_cpu_follows_the_whole_s
     last.endpoints["/login"] = figures(
         last.endpoints["/login"].rps, ENDPOINTS["/login"].round_trip_ms + login_wait
     )
-    _, routes = built(one)
-    pooled = routes["/pooled"]
+    login = ROUTES["/login"].model_copy(update={"runs": login_runs})
+    return one, app().model_copy(update={"routes": {**ROUTES, "/login": login}})
+
+
+def pooled_advice(one: CellResult, findings: AppFindings):
+    found = advice.build(RunSummary(cells=[one], app=findings))
+    assert found is not None
+    (cell_advice,) = found.cells
+    return next(r for r in cell_advice.routes if r.endpoint == "/pooled"), found
+
+
+def test_a_thread_route_that_waited_longer_in_proportion_to_its_cpu_follows_the_whole_server():
+    """Threads time-slice the one CPU: a request that costs 50 times the CPU (a password hash)
+    waits far longer in the same queue as another thread route's, which is not a limit of its own."""
+    pooled, found = pooled_advice(*costly_pooled("threads"))
     assert not pooled.own_queue
     assert "Its rate follows the whole server's" in " ".join(pooled.sentences)
-    assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
+    assert advice_page.limiters(found) == []
+
+
+def test_a_loop_routes_wait_is_not_counted_per_ms_of_cpu():
+    """A route on the loop waits for the loop, not for a turn on the CPU in proportion to its
+    cost: against it the plain comparison decides, and /pooled queued for its own pool."""
+    pooled, found = pooled_advice(*costly_pooled("loop"))
+    assert pooled.own_queue
+    assert len(advice_page.limiters(found)) == 1
 
 
 def test_a_site_that_held_almost_no_thread_is_not_named_as_the_limit():
