@@ -32,6 +32,9 @@ NARROW = {  # the cells, smaller than the example's (the quick profile): about 3
     "APP": "tests.apps.capped:app",
     "APP_DIR": str(ROOT),
     "APP_ARGS": "--quick --users 1,10 --duration 4",  # a level of 3 s may keep under 2 samples
+    # Two 4 s runs of the same code minutes apart, on a machine the suite keeps busy: a sync
+    # p95 has moved by a third between them. The mechanics are under test, not the runner.
+    "REGRESSION_PCT": "50",
 }
 SHELL = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
 AFTER_FAILURE = "${{ !cancelled() }}"
