@@ -48,9 +48,11 @@ def test_run_succeeds_and_writes_the_contract(tiny_run):
     for cell in summary["cells"]:
         assert cell["status"] == "ok", cell.get("reason")
         assert set(cell) >= CELL_KEYS
-        assert {"/fast", f"/{cell['variant']}/sleep"} <= set(cell["endpoints"])
+        work = f"/{cell['variant']}/sleep"
+        # A blocked loop may finish no /fast probe in a 4 s cell: then the probe has no figures.
+        assert {"/fast", work} <= set(cell["endpoints"]) or cell["variant"] == "async-blocking"
         assert CELL_KEYS - {"setup", "scenario", "variant", "users", "duration_s", "endpoints"} <= set(
-            cell["endpoints"]["/fast"]
+            cell["endpoints"][work]
         )
         assert cell["failures"] == 0
         cell_dir = out / f"{cell['setup']}__sleep__{cell['variant']}"
@@ -117,8 +119,11 @@ def test_check_fails_when_a_cell_it_needs_was_not_run(tmp_path):
 def test_the_probe_starves_only_when_the_loop_is_blocked(tiny_run):
     _, out = tiny_run
     cells = cells_by_key(out)
-    fast_p50 = {v: cells["uvicorn-1w", v]["endpoints"]["/fast"]["p50_ms"] for v in VARIANTS}
-    assert fast_p50["async-blocking"] > 10 * max(fast_p50["sync"], fast_p50["async"], 1), fast_p50
+    fast = {v: cells["uvicorn-1w", v]["endpoints"].get("/fast") for v in VARIANTS}
+    assert fast["sync"] and fast["async"], fast  # answered within a few ms
+    blocked, quick = fast["async-blocking"], max(fast["sync"]["p50_ms"], fast["async"]["p50_ms"], 1)
+    # No probe finished in the measured window (starved outright), or it took 10x as long.
+    assert blocked is None or blocked["p50_ms"] > 10 * quick, fast
 
 
 def test_one_worker_measurements_are_near_theory(tiny_run):
