@@ -2,22 +2,23 @@
 
 import os
 import subprocess
-import sys
 
 import pytest
 
 from asyncgap.meta import redacted
+from tests.cli import asyncgap
 from tests.paths import ROOT
 
 APP = ["--app", "tests.apps.capped:app", "--app-dir", str(ROOT)]
 
 
 def run_app(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", *args, "--out", str(tmp_path / "run")],
+    return asyncgap(
+        "run",
+        *args,
+        "--out",
+        str(tmp_path / "run"),
         cwd=tmp_path,  # no matrix.toml here: the shipped setups and profiles
-        capture_output=True,
-        text=True,
         timeout=120,
         env={k: v for k, v in os.environ.items() if k != "ASYNCGAP_MATRIX"},
     )

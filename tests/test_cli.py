@@ -2,18 +2,11 @@
 
 import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
-from tests.paths import ROOT, demo_matrix_text
-
-
-def asyncgap(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "asyncgap", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+from tests.cli import asyncgap
+from tests.paths import demo_matrix_text
 
 
 @pytest.mark.parametrize(
@@ -108,14 +101,7 @@ def test_bad_matrix_files(tmp_path, matrix_text, message):
     path = tmp_path / "matrix.toml"
     path.write_text(matrix_text)
     out = tmp_path / "run"
-    done = subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", "--quick", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "ASYNCGAP_MATRIX": str(path)},
-    )
+    done = asyncgap("run", "--quick", "--out", str(out), env={**os.environ, "ASYNCGAP_MATRIX": str(path)})
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -4,24 +4,18 @@ load and before any results folder; compare's --junit and its p95 regressions.""
 import os
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests import cli
 from tests.paths import ROOT, demo_matrix_text
 from tests.views.test_compare_latency import make_run
 
 
 def asyncgap(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "asyncgap", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+    """The CLI with `env` added to this process's environment."""
+    return cli.asyncgap(*args, env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,11 @@
 """One real, tiny run of the harness, shared by the end-to-end and browser tests."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 TINY = ["--setups", "uvicorn-1w,uvicorn-2w", "--scenarios", "sleep", "--duration", "4"]
 
@@ -15,11 +14,5 @@ TINY = ["--setups", "uvicorn-1w,uvicorn-2w", "--scenarios", "sleep", "--duration
 def tiny_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """`python -m asyncgap run` on 2 setups x 3 variants, 4 s a cell."""
     out = tmp_path_factory.mktemp("results") / "run"
-    done = subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", *TINY, "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = asyncgap("run", *TINY, "--out", str(out), timeout=240)
     return done, out

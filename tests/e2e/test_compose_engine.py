@@ -9,7 +9,6 @@ the asyncgap image is built by the harness itself, cached by Docker between runs
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from contextlib import contextmanager
 import pytest
 
 from asyncgap.core.records import load_summary
+from tests.cli import ASYNCGAP, asyncgap
 from tests.e2e.test_compose import base_image
 from tests.paths import ROOT
 
@@ -64,14 +64,7 @@ def loading(argv: list[str], out, env) -> Iterator[tuple[subprocess.Popen, str]]
 def test_a_compose_run_writes_the_results_contract_and_shows_the_gap(tmp_path, env):
     out = tmp_path / "run"
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", *TINY, "--out", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=840,
-    )
+    done = asyncgap("run", *TINY, "--out", str(out), env=env, timeout=840)
     wall = time.monotonic() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -95,7 +88,7 @@ def test_a_compose_run_writes_the_results_contract_and_shows_the_gap(tmp_path, e
 @pytest.mark.timeout(300)
 def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "asyncgap", "run", *TINY, "--variants", "async", "--duration", "30"]
+    argv = [*ASYNCGAP, "run", *TINY, "--variants", "async", "--duration", "30"]
     with loading(argv, out, env) as (harness, project):
         assert project_containers(project)
         harness.kill()
@@ -109,7 +102,7 @@ def test_a_killed_harness_takes_its_stack_down(tmp_path, env):
 @pytest.mark.timeout(400)
 def test_a_container_that_dies_mid_cell_fails_that_cell_with_its_log_and_the_run_goes_on(tmp_path, env):
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "asyncgap", "run", *TINY, "--variants", "async,sync", "--duration", "8"]
+    argv = [*ASYNCGAP, "run", *TINY, "--variants", "async,sync", "--duration", "8"]
     with loading(argv, out, env) as (harness, project):
         setup = [
             "docker",

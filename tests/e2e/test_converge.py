@@ -2,12 +2,10 @@
 dashboard prints; the duration still caps it."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -16,28 +14,20 @@ CAP_S = 30
 
 def test_a_settled_cell_stops_early_within_its_target(tmp_path):
     out = tmp_path / "run"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "asyncgap",
-            "run",
-            "--setups",
-            "uvicorn-1w",
-            "--scenarios",
-            "sleep",
-            "--variants",
-            "async",
-            "--duration",
-            str(CAP_S),
-            "--converge",
-            "5",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = asyncgap(
+        "run",
+        "--setups",
+        "uvicorn-1w",
+        "--scenarios",
+        "sleep",
+        "--variants",
+        "async",
+        "--duration",
+        str(CAP_S),
+        "--converge",
+        "5",
+        "--out",
+        str(out),
         timeout=180,
     )
     assert done.returncode == 0, done.stderr

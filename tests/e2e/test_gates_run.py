@@ -4,7 +4,6 @@ summary.json, the console, the JUnit file and beside its cell on the dashboard. 
 carry exact percentiles beside Locust's."""
 
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from asyncgap.cell import exact
 from asyncgap.core.records import load_summary
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -33,13 +32,7 @@ GATES = ["--threshold", "fail_ratio<0.01", "--threshold", "loop_blocked_share<0.
 def gated_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path, Path]:
     out = tmp_path_factory.mktemp("gates") / "run"
     junit = out.parent / "ci" / "junit.xml"
-    done = subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", *CELLS, *GATES, "--junit", str(junit), "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = asyncgap("run", *CELLS, *GATES, "--junit", str(junit), "--out", str(out), timeout=240)
     return done, out, junit
 
 

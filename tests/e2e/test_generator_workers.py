@@ -3,12 +3,11 @@ server as one Locust process, and every generator process counts in the generato
 
 import json
 import subprocess
-import sys
 
 import pytest
 
 from asyncgap.core.records import load_summary
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -16,13 +15,7 @@ CELL = ["--setups", "uvicorn-1w", "--scenarios", "sleep", "--variants", "async",
 
 
 def run(out, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", *CELL, *extra, "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return asyncgap("run", *CELL, *extra, "--out", str(out), timeout=180)
 
 
 def test_two_generator_workers_agree_with_one_process_on_a_sleep_cell(tmp_path):

@@ -3,13 +3,13 @@
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import psutil
 import pytest
 
 from asyncgap.core.matrix import load
+from tests.cli import ASYNCGAP
 from tests.e2e.processes import interrupt, port_free, restore_terminal_signals
 from tests.paths import ROOT
 
@@ -21,9 +21,7 @@ def test_interrupt_keeps_finished_cells_and_stops_everything(tmp_path, sig, stat
     out = tmp_path / "run"
     run = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "asyncgap",
+            *ASYNCGAP,
             "run",
             "--setups",
             "uvicorn-1w",

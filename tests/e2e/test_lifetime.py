@@ -7,7 +7,6 @@ import os
 import pty
 import signal
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 
 from asyncgap.core.matrix import load
 from asyncgap.ui import WEB_PORT
+from tests.cli import ASYNCGAP
 from tests.e2e.processes import interrupt, port_free, restore_terminal_signals, running
 from tests.paths import ROOT
 
@@ -68,7 +68,7 @@ def harness(
     (tmp_path / "tmp").mkdir()
     out = [] if verb == "ui" else ["--out", str(tmp_path / "out")]
     process = subprocess.Popen(
-        [sys.executable, "-m", "asyncgap", *args, *out],
+        [*ASYNCGAP, *args, *out],
         cwd=ROOT,
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
         start_new_session=True,

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from asyncgap.core.matrix import load
+from tests.cli import ASYNCGAP
 from tests.e2e.processes import interrupt, restore_terminal_signals
 from tests.e2e.test_report_browser import CHROMIUM
 from tests.e2e.test_ui import WEB, wait_for
@@ -63,7 +64,7 @@ def live_while_blocked(timeout: float = 20.0) -> dict:
 
 def test_the_live_page_names_the_call_that_blocks_the_loop(tmp_path):
     ui = subprocess.Popen(
-        [sys.executable, "-m", "asyncgap", "ui", "--setups", "uvicorn-1w"],
+        [*ASYNCGAP, "ui", "--setups", "uvicorn-1w"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,8 +1,6 @@
 """A real run of the harness: the results contract, and the gap in the right order."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -12,7 +10,7 @@ from asyncgap.core.prediction import Model
 from asyncgap.core.records import SCHEMA_VERSION, load_summary
 from asyncgap.core.variants import VARIANTS
 from asyncgap.views import check
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -88,27 +86,19 @@ def test_the_scenario_expectations_hold(tiny_run):
 
 def test_check_fails_when_a_cell_it_needs_was_not_run(tmp_path):
     """`--check --variants sync` used to pass having checked nothing: now it names what it could not check."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "asyncgap",
-            "run",
-            "--setups",
-            "uvicorn-1w",
-            "--scenarios",
-            "sleep",
-            "--variants",
-            "sync",
-            "--duration",
-            "3",
-            "--check",
-            "--out",
-            str(tmp_path / "run"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = asyncgap(
+        "run",
+        "--setups",
+        "uvicorn-1w",
+        "--scenarios",
+        "sleep",
+        "--variants",
+        "sync",
+        "--duration",
+        "3",
+        "--check",
+        "--out",
+        str(tmp_path / "run"),
         timeout=120,
     )
     assert done.returncode == 1, done.stderr
@@ -165,26 +155,18 @@ def test_the_prediction_was_written_before_the_load(tiny_run):
 
 def test_cpu_cells_are_bound_by_cpu(tmp_path):
     out = tmp_path / "run"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "asyncgap",
-            "run",
-            "--setups",
-            "uvicorn-1w",
-            "--scenarios",
-            "cpu",
-            "--variants",
-            "sync,async",
-            "--duration",
-            "4",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = asyncgap(
+        "run",
+        "--setups",
+        "uvicorn-1w",
+        "--scenarios",
+        "cpu",
+        "--variants",
+        "sync,async",
+        "--duration",
+        "4",
+        "--out",
+        str(out),
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]

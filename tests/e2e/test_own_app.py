@@ -5,7 +5,6 @@ then a sweep with a user class per route, whose advice finds the pool of 5 behin
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from asyncgap.core.advice import ADVICE_NAME, Advice
 from asyncgap.core.records import load_summary
 from asyncgap.views import blocking as view
 from tests.apps.capped import POOL_SIZE
+from tests.cli import asyncgap
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -26,21 +26,14 @@ ARGV_SECRET = "argv-secret-0c4f27"  # from --env
 
 
 def asyncgap_app(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "asyncgap",
-            "run",
-            "--app",
-            "tests.apps.capped:app",
-            "--app-dir",
-            str(ROOT),
-            *args,
-        ],
+    return asyncgap(
+        "run",
+        "--app",
+        "tests.apps.capped:app",
+        "--app-dir",
+        str(ROOT),
+        *args,
         cwd=tmp_path,  # no matrix.toml here: asyncgap's shipped setups and profiles
-        capture_output=True,
-        text=True,
         timeout=timeout,
         env={k: v for k, v in os.environ.items() if k != "ASYNCGAP_MATRIX"},
     )

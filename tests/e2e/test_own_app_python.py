@@ -6,13 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pytest
 
 from asyncgap.core.records import load_summary
+from tests.cli import asyncgap
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -43,11 +43,14 @@ def old_app(tmp_path_factory) -> tuple[Path, Path]:
 def run_pinned(tmp_path: Path, python: Path, app_dir: Path, *args: str) -> subprocess.CompletedProcess:
     app = ["--app", "capped:app", "--app-dir", str(app_dir), "--python", str(python)]
     health = ["--env", "FIXTURE_SECRET=x", "--health", "/health"]
-    return subprocess.run(
-        [sys.executable, "-m", "asyncgap", "run", *app, *health, *args, "--out", str(tmp_path / "run")],
+    return asyncgap(
+        "run",
+        *app,
+        *health,
+        *args,
+        "--out",
+        str(tmp_path / "run"),
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
         timeout=300,
         env={k: v for k, v in os.environ.items() if k not in ("ASYNCGAP_MATRIX", "PYTHONPATH")},
     )

@@ -1,12 +1,9 @@
 """The db-pg-wait scenario end to end: the harness starts its own PostgreSQL, and async wins there."""
 
-import subprocess
-import sys
-
 import pytest
 
 from asyncgap.core.records import load_summary
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -15,24 +12,16 @@ BLOCKING_GAP = 10  # sync over async-blocking: "much more" (measured 8 s cells: 
 
 def test_db_pg_wait_orders_async_over_sync_far_over_async_blocking(tmp_path):
     out = tmp_path / "run"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "asyncgap",
-            "run",
-            "--setups",
-            "uvicorn-1w",
-            "--scenarios",
-            "db-pg-wait",
-            "--duration",
-            "5",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = asyncgap(
+        "run",
+        "--setups",
+        "uvicorn-1w",
+        "--scenarios",
+        "db-pg-wait",
+        "--duration",
+        "5",
+        "--out",
+        str(out),
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -2,8 +2,6 @@
 predicted; async grows with its users, async-blocking stays flat on its one event loop."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from asyncgap.core.prediction import Model
 from asyncgap.core.records import load_summary
 from asyncgap.engines.swarm import LEVELS_NAME
 from asyncgap.views import compare
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -25,28 +23,20 @@ LEVEL_KEYS = {"users", "rps", "p50_ms", "p95_ms", "fast_p95_ms", "predicted_rps"
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep") / "run"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "asyncgap",
-            "run",
-            "--setups",
-            "uvicorn-1w",
-            "--scenarios",
-            "sleep",
-            "--variants",
-            "async,async-blocking",
-            "--users",
-            ",".join(map(str, LEVELS)),
-            "--duration",
-            "8",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    done = asyncgap(
+        "run",
+        "--setups",
+        "uvicorn-1w",
+        "--scenarios",
+        "sleep",
+        "--variants",
+        "async,async-blocking",
+        "--users",
+        ",".join(map(str, LEVELS)),
+        "--duration",
+        "8",
+        "--out",
+        str(out),
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:] + done.stdout[-2000:]

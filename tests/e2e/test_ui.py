@@ -2,7 +2,6 @@
 
 import signal
 import subprocess
-import sys
 import time
 
 import httpx
@@ -10,6 +9,7 @@ import psutil
 import pytest
 
 from asyncgap.core.matrix import load
+from tests.cli import ASYNCGAP
 from tests.e2e.processes import interrupt, port_free, restore_terminal_signals
 from tests.paths import ROOT
 
@@ -29,7 +29,7 @@ def wait_for(url: str, timeout: float = 60.0) -> httpx.Response:
 
 def test_ui_serves_locust_and_the_live_page_then_stops_cleanly():
     ui = subprocess.Popen(
-        [sys.executable, "-m", "asyncgap", "ui", "--setups", "uvicorn-1w"],
+        [*ASYNCGAP, "ui", "--setups", "uvicorn-1w"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

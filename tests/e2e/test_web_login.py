@@ -3,13 +3,13 @@ UI, the live page included, answers before a login."""
 
 import os
 import subprocess
-import sys
 
 import httpx
 import pytest
 
 from asyncgap.core.web_account import MISSING, PASSWORD_ENV, USER_ENV
 from asyncgap.engines import children, server, swarm
+from tests.cli import asyncgap
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -65,13 +65,6 @@ def test_locust_without_the_account_refuses_to_start():
 
 def test_ui_without_the_account_is_a_one_line_error():
     env = {k: v for k, v in os.environ.items() if k not in ACCOUNT}
-    done = subprocess.run(
-        [sys.executable, "-m", "asyncgap", "ui", "--web-login"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = asyncgap("ui", "--web-login", env=env)
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {MISSING}"

@@ -3,20 +3,18 @@ results folder: no Docker engine, and an image that would not build (naming the 
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from asyncgap.engines import docker
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 RUN = ["--engine", "compose", "--setups", "uvicorn-1w", "--scenarios", "sleep", "--variants", "async"]
 
 
 def loadtest(out: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "asyncgap", "run", *RUN, "--out", str(out)]
-    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return asyncgap("run", *RUN, "--out", str(out), env=env, timeout=600)
 
 
 def fake_docker(folder: Path, script: str) -> dict[str, str]:

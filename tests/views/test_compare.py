@@ -2,13 +2,12 @@
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from asyncgap.views import compare
-from tests.paths import ROOT
+from tests.cli import asyncgap
 
 RUNS = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 
@@ -58,13 +57,7 @@ def test_no_common_cells(tmp_path):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "asyncgap", "compare", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return asyncgap("compare", *args)
 
 
 @pytest.fixture

@@ -1,0 +1,22 @@
+"""One way for tests to run the installed CLI as a user would: `python -m asyncgap`, in a process
+of its own, rather than each test building that command line and its subprocess options by hand."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.paths import ROOT
+
+ASYNCGAP = [sys.executable, "-m", "asyncgap"]
+"""The command prefix, for tests that start the CLI with subprocess.Popen: interrupts, the web UI,
+lifetimes."""
+
+
+def asyncgap(
+    *args: object, cwd: Path | str = ROOT, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`python -m asyncgap ARGS` run to its end in `cwd`, its output captured as text; `env` None
+    inherits this process's environment."""
+    return subprocess.run(
+        [*ASYNCGAP, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
