@@ -12,6 +12,8 @@ TOLERANCE = 0.10
 CPU_DRIFT = 1.10  # CPU per request under load this far from its hot calibration is worth naming
 WAKE_DRIFT = 1.5  # wake-ups per request this far from the hot calibration name a mechanism
 LAG_MS = 50.0
+LOOP_NOTABLE = 0.01  # a loop blocked this share of the time has stalls worth placing
+SITE_MOST = 0.5  # ... when one site holds at least this share of them
 
 
 def _weighted(model: Model, per_endpoint: Callable[[EndpointCalibration], float | None]) -> float | None:
@@ -34,7 +36,8 @@ def reason(model: Model, figures: Figures) -> str:
     predicted, rps = model.predicted_rps, figures.rps
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
-    facts = [*_cpu_facts(model, figures.server_cpu_ms_per_request), *_wake_facts(model, figures)]
+    cpu = _cpu_facts(model, figures.server_cpu_ms_per_request)
+    facts = [*cpu, *(_loop_site(model, figures) if cpu else []), *_wake_facts(model, figures)]
     if facts and figures.server_preemptions_per_request:
         facts.append(f"it was preempted {figures.server_preemptions_per_request:.2f} times a request")
     if figures.generator_bound:
@@ -64,6 +67,19 @@ def _cpu_facts(model: Model, cpu_ms_per_request: float | None) -> list[str]:
         f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated hot "
         f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms hot, {alone:.2f} ms alone)"
     ]
+
+
+def _loop_site(model: Model, figures: Figures) -> list[str]:
+    """Where the CPU that grew went, when the watchdog placed the loop's stalls in one call of the
+    application, on the CPU or waiting for a core: a client pool's poll, a parser, a serializer.
+    Not for a loop-bound cell, whose blocked loop is the model's own input."""
+    share, sites = figures.loop_blocked_share, figures.blocking or []
+    if model.bound == "loop" or not share or share < LOOP_NOTABLE or not sites:
+        return []
+    top = sites[0]
+    if not top.in_application or top.share < SITE_MOST or top.state not in ("cpu", "core"):
+        return []
+    return [f"the loop stalled {share:.0%} of the time, {top.share:.0%} of it in {top.in_words()}"]
 
 
 def _wake_facts(model: Model, figures: Figures) -> list[str]:

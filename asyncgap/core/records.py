@@ -74,6 +74,15 @@ class EndpointFigures(Record):
 NO_APP_FRAME = "(no application frame)"  # the site asyncgap.watch.callsite writes (it imports no core)
 
 
+DOING = {  # a site's state (asyncgap/watch/threadstate.py), in words
+    "cpu": "working on the CPU",
+    "core": "waiting for a CPU core",
+    "waiting": "waiting for a lock",
+    "io": "waiting on I/O",
+    "gil": "waiting for the GIL",
+}
+
+
 class BlockingSite(Record):
     """Where time went (asyncgap/cell/blocking.py): the event loop blocked, or a thread busy, in
     `callee` called from `site` (relpath:line function), and its share of all such time. What its
@@ -94,6 +103,19 @@ class BlockingSite(Record):
     def in_application(self) -> bool:
         """Whether an application frame was on the stack: the one place a user can change."""
         return self.site != NO_APP_FRAME
+
+    def doing(self) -> str:
+        """`waiting for a lock in threading.Condition.wait`; empty when no sample was classified."""
+        if self.state is None:
+            return ""
+        words = DOING.get(self.state, self.state)
+        return words + (f" in {self.innermost}" if self.innermost and self.innermost != self.callee else "")
+
+    def in_words(self) -> str:
+        """`time.sleep called from service/routes/sleep.py:20 (sleep_blocking), waiting on I/O`."""
+        where, _, function = self.site.partition(" ")
+        what = f"{self.callee} called from {where}" + (f" ({function})" if function else "")
+        return ", ".join(w for w in (what, self.doing()) if w)
 
 
 class LoopFigures(Record):

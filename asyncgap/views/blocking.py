@@ -9,31 +9,13 @@ from asyncgap.core.records import BlockingSite, CellResult
 NOTABLE = 0.01  # a loop blocked less than this share of the time is "not blocked"
 CALLED_OUT = 0.05  # the console names the callee of a loop blocked at least this share of the time
 TABLE_ROWS = 3  # call sites per cell under the lag chart
-DOING = {  # a site's state (asyncgap/watch/threadstate.py), in words
-    "cpu": "working on the CPU",
-    "core": "waiting for a CPU core",
-    "waiting": "waiting for a lock",
-    "io": "waiting on I/O",
-    "gil": "waiting for the GIL",
-}
 
 
 def doing(site: BlockingSite, share: bool = False) -> str:
-    """`waiting for a lock in threading.Condition.wait` (with `(97%)`, its share of the site's
-    time, if asked); empty when no sample of the site was classified."""
-    if site.state is None:
-        return ""
-    words = DOING.get(site.state, site.state)
-    if site.innermost and site.innermost != site.callee:
-        words += f" in {site.innermost}"
-    return words + (f" ({pct(site.state_share)})" if share and site.state_share is not None else "")
-
-
-def called(site: BlockingSite) -> str:
-    """`time.sleep called from service/routes/sleep.py:20 (sleep_blocking), waiting on I/O`."""
-    where, _, function = site.site.partition(" ")
-    what = f"{site.callee} called from {where}" + (f" ({function})" if function else "")
-    return ", ".join(w for w in (what, doing(site)) if w)
+    """What the site's samples mostly did (`BlockingSite.doing`), with `(97%)`, its share of the
+    site's time, if asked."""
+    words = site.doing()
+    return words + (f" ({pct(site.state_share)})" if words and share and site.state_share is not None else "")
 
 
 def thread_tokens(cell: CellResult) -> int | None:
@@ -57,7 +39,7 @@ def loop_words(cell: CellResult) -> str:
     if cell.loop_blocked_share < NOTABLE or not cell.blocking:
         return f"the loop was blocked {pct(cell.loop_blocked_share)} of the time"
     share, top = cell.loop_blocked_share, cell.blocking[0]
-    return f"the loop was blocked {pct(share)} of the time, {pct(top.share)} of it in {called(top)}"
+    return f"the loop was blocked {pct(share)} of the time, {pct(top.share)} of it in {top.in_words()}"
 
 
 def _pools(cell: CellResult) -> list[tuple[str, str, float, int | None, list[BlockingSite]]]:
@@ -84,7 +66,7 @@ def thread_words(cell: CellResult) -> str:
     """'39.6 of 40 thread tokens busy, 100% of it in time.sleep called from ...', and the same for
     the loop's default executor; empty when no pool was busy."""
     return "; ".join(
-        f"{_busy(busy, of, noun)}, {pct(sites[0].share)} of it in {called(sites[0])}"
+        f"{_busy(busy, of, noun)}, {pct(sites[0].share)} of it in {sites[0].in_words()}"
         for _, noun, busy, of, sites in _pools(cell)
     )
 

@@ -51,7 +51,7 @@ def _site_cells(cell: CellResult) -> list[str]:
     if found is None:
         return [f"loop {blocking.pct(cell.loop_blocked_share or 0.0)} blocked", "-"]
     label, site = found
-    return [label, f"{html.escape(blocking.called(site))}, {blocking.pct(site.share)}"]
+    return [label, f"{html.escape(site.in_words())}, {blocking.pct(site.share)}"]
 
 
 def _row(cell: CellResult, rank: int, best: CellResult, with_fast: bool) -> list[str]:

@@ -6,7 +6,7 @@ from asyncgap.cell import explain, model
 from asyncgap.cell.model import Server, even_split, predict, recompute
 from asyncgap.cell.recording import record
 from asyncgap.core.prediction import EndpointCalibration, Model
-from asyncgap.core.records import Figures
+from asyncgap.core.records import NO_APP_FRAME, BlockingSite, Figures
 
 SLEEP_MS, FAST_MS, OUTSIDE_MS = 100.0, 0.3, 0.5  # service times, and the client's share of a round trip
 
@@ -159,6 +159,36 @@ def test_a_request_cheaper_under_load_than_calibrated_hot_says_so():
     prediction = predict(sleep_mix("async"), 100, Server(workers=1))
     cheaper = record(prediction, measured(rps=prediction.predicted_rps * 1.5, cpu_ms=0.15, split=[100]))
     assert cheaper.model.reason.startswith("measured 1.50x the prediction: each request cost 0.5x")
+
+
+def test_a_miss_whose_cpu_grew_names_the_application_call_the_loop_stalled_in():
+    prediction = predict(sleep_mix("async"), 100, Server(workers=1))
+    pool = BlockingSite(
+        site="service/routes/upstream.py:26 upstream_non_blocking",
+        callee="httpx.AsyncClient.get",
+        blocked_s=1.0,
+        share=0.99,
+        state="cpu",
+        innermost="httpcore.is_socket_readable",
+        state_share=1.0,
+    )
+    figures = measured(rps=prediction.predicted_rps / 2, cpu_ms=0.9, split=[100]).model_copy(
+        update={"blocking": [pool], "loop_blocked_share": 0.05}
+    )
+    assert record(prediction, figures).model.reason.endswith(
+        "the loop stalled 5% of the time, 99% of it in httpx.AsyncClient.get called from "
+        "service/routes/upstream.py:26 (upstream_non_blocking), "
+        "working on the CPU in httpcore.is_socket_readable"
+    )
+    quiet = {
+        "no application frame": {"blocking": [pool.model_copy(update={"site": NO_APP_FRAME})]},
+        "waiting on I/O": {"blocking": [pool.model_copy(update={"state": "io"})]},
+        "spread over sites": {"blocking": [pool.model_copy(update={"share": 0.3})]},
+        "a loop hardly blocked": {"loop_blocked_share": 0.005},
+        "CPU as calibrated": {"server_cpu_ms_per_request": 0.3},
+    }
+    for why, change in quiet.items():
+        assert "stalled" not in record(prediction, figures.model_copy(update=change)).model.reason, why
 
 
 def test_the_bound_in_words():
