@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.paths import ROOT
 
 ASYNCGAP = [sys.executable, "-m", "asyncgap"]
+ONE_WORKER_SLEEP = ("--setups", "uvicorn-1w", "--scenarios", "sleep")  # the cells most e2e runs need
 """The command prefix, for tests that start the CLI with subprocess.Popen: interrupts, the web UI,
 lifetimes."""
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.cli import asyncgap
+from tests.cli import ONE_WORKER_SLEEP, asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -16,10 +16,7 @@ def test_a_settled_cell_stops_early_within_its_target(tmp_path):
     out = tmp_path / "run"
     done = asyncgap(
         "run",
-        "--setups",
-        "uvicorn-1w",
-        "--scenarios",
-        "sleep",
+        *ONE_WORKER_SLEEP,
         "--variants",
         "async",
         "--duration",

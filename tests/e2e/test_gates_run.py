@@ -11,15 +11,12 @@ import pytest
 
 from asyncgap.cell import exact
 from asyncgap.core.records import load_summary
-from tests.cli import asyncgap
+from tests.cli import ONE_WORKER_SLEEP, asyncgap
 
 pytestmark = pytest.mark.e2e
 
 CELLS = [
-    "--setups",
-    "uvicorn-1w",
-    "--scenarios",
-    "sleep",
+    *ONE_WORKER_SLEEP,
     "--variants",
     "async,async-blocking",
     "--duration",

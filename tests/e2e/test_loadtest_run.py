@@ -10,7 +10,7 @@ from asyncgap.core.prediction import Model
 from asyncgap.core.records import SCHEMA_VERSION, load_summary
 from asyncgap.core.variants import VARIANTS
 from asyncgap.views import check
-from tests.cli import asyncgap
+from tests.cli import ONE_WORKER_SLEEP, asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -88,10 +88,7 @@ def test_check_fails_when_a_cell_it_needs_was_not_run(tmp_path):
     """`--check --variants sync` used to pass having checked nothing: now it names what it could not check."""
     done = asyncgap(
         "run",
-        "--setups",
-        "uvicorn-1w",
-        "--scenarios",
-        "sleep",
+        *ONE_WORKER_SLEEP,
         "--variants",
         "sync",
         "--duration",

@@ -12,7 +12,7 @@ from asyncgap.core.prediction import Model
 from asyncgap.core.records import load_summary
 from asyncgap.engines.swarm import LEVELS_NAME
 from asyncgap.views import compare
-from tests.cli import asyncgap
+from tests.cli import ONE_WORKER_SLEEP, asyncgap
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,7 @@ def sweep(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep") / "run"
     done = asyncgap(
         "run",
-        "--setups",
-        "uvicorn-1w",
-        "--scenarios",
-        "sleep",
+        *ONE_WORKER_SLEEP,
         "--variants",
         "async,async-blocking",
         "--users",
