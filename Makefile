@@ -72,4 +72,4 @@ docs: install ## re-render every marked table from docs/runs/ and write docs/sum
 	$(PY) -m asyncgap.pages
 
 docs-runs: install ## re-measure every run in docs/runs/ from its recorded command (RUNS="quick sweep" for some), then make docs
-	flock $(LOAD_LOCK) $(PY) -m asyncgap.remeasure $(RUNS) && $(MAKE) docs
+	scripts/ensure-debian-packages.sh postgresql wrk && flock $(LOAD_LOCK) $(PY) -m asyncgap.remeasure $(RUNS) && $(MAKE) docs
