@@ -79,6 +79,7 @@ class _Ready:
     out: Path
     engine: Engine
     gated: list[Threshold]
+    started: datetime
     app: app_run.AppRun | None = None
 
 
@@ -92,7 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = run_folder.create(args.out)
     started = datetime.now(UTC)
     write_json(out / "meta.json", {**meta.collect(the_matrix, args.profile, cells, started), **chosen.meta()})
-    return _complete(args, _Ready(cells, the_matrix, out, chosen, gated))
+    return _complete(args, _Ready(cells, the_matrix, out, chosen, gated, started))
 
 
 def cmd_run_app(args: argparse.Namespace) -> int:
@@ -104,7 +105,9 @@ def cmd_run_app(args: argparse.Namespace) -> int:
         engine = choose.prepare("local", args.generator_workers)
         collected = meta.collect(ready.matrix, args.profile, ready.cells, started)
         write_json(out / "meta.json", {**collected, **engine.meta(), **ready.meta})
-        return _complete(args, _Ready(ready.cells, ready.matrix, out, engine, ready.gated, ready.app))
+        return _complete(
+            args, _Ready(ready.cells, ready.matrix, out, engine, ready.gated, started, ready.app)
+        )
 
 
 def _complete(args: argparse.Namespace, ready: _Ready) -> int:
@@ -113,7 +116,10 @@ def _complete(args: argparse.Namespace, ready: _Ready) -> int:
     status, done = _run_cells(ready)
     results = gates.evaluate(ready.gated, done)
     findings = ready.app and ready.app.findings
-    summary = records.RunSummary(complete=status == 0, cells=done, app=findings, thresholds=results)
+    wall_s = round((datetime.now(UTC) - ready.started).total_seconds(), 1)
+    summary = records.RunSummary(
+        complete=status == 0, cells=done, app=findings, thresholds=results, wall_s=wall_s
+    )
     summary.save(ready.out)
     report.write(ready.out)
     for line in advice_page.limiters(advice.build(summary)):

@@ -267,6 +267,7 @@ class RunSummary(Record):
     cells: list[CellResult]
     app: AppFindings | None = None  # a run of the user's own app: its routes, stations and hops
     thresholds: list[ThresholdResult] = Field(default_factory=list)  # each threshold on each cell
+    wall_s: float | None = None  # start to summary: what a user waits for, checks and calibration included
 
     def save(self, run_dir: Path) -> Path:
         return write_json(run_dir / SUMMARY_NAME, self)

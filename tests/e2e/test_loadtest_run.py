@@ -1,6 +1,7 @@
 """A real run of the harness: the results contract, and the gap in the right order."""
 
 import json
+from datetime import datetime
 
 import pytest
 
@@ -65,6 +66,15 @@ def test_run_succeeds_and_writes_the_contract(tiny_run):
     meta = json.loads((out / "meta.json").read_text())
     assert {"versions", "cpu_count", "argv", "matrix", "cells"} <= set(meta)
     assert (out / "report.html").stat().st_size > 100_000  # plotly.js is embedded: it opens offline
+
+
+def test_the_summary_says_how_long_the_run_took(tiny_run):
+    """Longer than its cells' loads end to end, and no longer than from its start to the summary."""
+    _, out = tiny_run
+    summary = json.loads((out / "summary.json").read_text())
+    started = datetime.fromisoformat(json.loads((out / "meta.json").read_text())["started_utc"])
+    written = (out / "summary.json").stat().st_mtime - started.timestamp()
+    assert sum(cell["duration_s"] for cell in summary["cells"]) < summary["wall_s"] <= written + 0.05
 
 
 def test_async_beats_sync_beats_async_blocking_by_wide_margins(tiny_run):
