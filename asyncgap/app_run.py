@@ -9,6 +9,7 @@ and exit 2. Then the run folder is made, with the app's records in `app/`, and t
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from asyncgap.engines.postgres import Cluster
 APP_FOLDER = "app"  # the run folder's records of the app: routes, logs, the locustfile run
 LAUNCHER = (sys.executable, "-m", "asyncgap.engines.serve")
 HEALTH_TIMEOUT_S = 60.0
+UVICORN_SINCE = (0, 22)  # the first uvicorn with --timeout-graceful-shutdown (asyncgap/engines/serve.py)
 BAD_INPUT = (AppError, appenv.EnvError, traffic.TrafficError, plan.PlanError, matrix.MatrixError)
 ENV_HELP = (
     "a file of KEY=VALUE lines for every server process, the prestart and the route walk, read "
@@ -127,6 +129,13 @@ def _servers_there(found: dict, cells: list[Cell], the_matrix: Matrix) -> None:
     if missing:
         raise AppError(
             f"the app's interpreter has no {', '.join(missing)}: install it there, or pick other --setups"
+        )
+    uvicorn = versions["uvicorn"]
+    if tuple(int(part) for part in re.findall(r"\d+", uvicorn)[:2]) < UVICORN_SINCE:
+        since = ".".join(map(str, UVICORN_SINCE))
+        raise AppError(
+            f"the app's interpreter has uvicorn {uvicorn}; asyncgap starts it with "
+            f"--timeout-graceful-shutdown, which needs uvicorn {since} or later: upgrade it there"
         )
 
 
