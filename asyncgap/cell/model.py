@@ -220,9 +220,10 @@ def knee(inputs: ModelInputs) -> Knee | None:
 def route_knee(inputs: ModelInputs, endpoint: str) -> Knee | None:
     """One route's own knee, in its requests in flight: the servers of its station (or the tokens
     its hops hold) over the share of its round trip it holds one; None when it holds nothing the
-    server has few of (`delay` with no hops). The whole server's bounds (CPU) are knee()'s."""
+    server has few of (`delay` with no hops). The whole server's bounds (CPU) are knee()'s. A hold
+    is at most the round trip (token time is an upper bound: calibration does not time hops apart)."""
     server, e = server_of(inputs), inputs.endpoints[endpoint]
-    holds = {e.station: e.service_ms, "threads": token_hold_ms(e)}
+    holds = {e.station: min(e.service_ms, e.round_trip_ms), "threads": min(token_hold_ms(e), e.round_trip_ms)}
     candidates = [
         Knee(users=servers * e.round_trip_ms / ms, bound=station, servers=servers, share=ms / e.round_trip_ms)
         for station, ms in holds.items()

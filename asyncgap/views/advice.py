@@ -61,10 +61,15 @@ def shared_queue(route: RouteAdvice, routes: list[RouteAdvice], cpu_ms: dict[str
     pool, as many times as long for each ms of CPU they cost. Waiting for the shared loop adds
     about as much to every route's requests, and threads waiting for the shared CPU (they take
     turns on it) wait in proportion to what each costs: a password hash waits longer than a
-    lookup in the same queue. A pool of its own adds to its requests alone."""
+    lookup in the same queue. A pool of its own adds to its requests alone. The traffic's only
+    route has no other to be told from: its rate is the server's."""
     if route.queued_ms is None or route.queued_ms <= 0:
         return "no longer than their round trip alone"
     others = [r for r in routes if r is not route and r.queued_ms is not None]
+    if not others:
+        return (
+            "as the traffic's only route (no other route's wait tells a queue of its own from the server's)"
+        )
     if any(route.queued_ms < OWN_QUEUE * max(other.queued_ms, 0.0) for other in others):
         return "under twice another route's wait"
     threads = [r for r in others if route.runs == r.runs == "threads"]

@@ -149,8 +149,9 @@ def _curve(advice: RouteAdvice, round_trip_ms: float) -> list[str]:
             f"had {curve[-1].in_flight / k.measured:.1f}x that many in flight."
         )
     elif len(curve) >= 2:
+        moved = "rose" if curve[-1].rps >= curve[0].rps else "fell"
         out.append(
-            f"Its rate rose over the whole sweep, {curve[0].rps:,.0f} to {curve[-1].rps:,.0f} rps, "
+            f"Its rate {moved} from {curve[0].rps:,.0f} to {curve[-1].rps:,.0f} rps over the sweep, "
             f"at {curve[0].in_flight:g} to {curve[-1].in_flight:g} in flight: no knee measured."
         )
     if k.model is not None:

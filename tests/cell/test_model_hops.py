@@ -58,3 +58,21 @@ def test_a_routes_own_knee_counts_its_station_and_its_hops():
     assert model.route_knee(inputs, "/ready") is None  # holds nothing the server has few of
     summary = model.route_knee(inputs, "/summary")
     assert summary is not None and summary.bound == "threads"
+
+
+def test_a_route_holds_a_token_no_longer_than_its_round_trip():
+    """Calibration's service time can exceed the round trip the client timed (the service's own
+    clock, or the token time stood in for by the service): the hold is capped at the round trip,
+    so a route that holds a token all along has the tokens themselves as its knee, never fewer."""
+    inputs = ModelInputs(
+        users=10,
+        workers=1,
+        thread_tokens=40,
+        pool_processes=1,
+        cores=2,
+        connections=[10],
+        endpoints={"/tags": call("delay", 20.0, 2).model_copy(update={"round_trip_ms": 17.2})},
+    )
+    tags = model.route_knee(inputs, "/tags")
+    assert tags is not None and (tags.bound, tags.servers, tags.share) == ("threads", 40, 1.0)
+    assert tags.users == pytest.approx(40)

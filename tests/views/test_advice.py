@@ -158,7 +158,7 @@ def test_a_rising_route_has_no_knee_and_no_limiter():
     login = routes["/login"]
     assert login.knee.measured is None and login.knee.model is None
     text = " ".join(login.sentences)
-    assert "Its rate rose over the whole sweep" in text and "flattens" not in text
+    assert "Its rate rose from" in text and "over the sweep" in text and "flattens" not in text
     assert "none of the loop's blocked time (40% of the time) was in its code" in text
 
 
@@ -221,6 +221,33 @@ def test_a_route_that_waited_as_long_as_the_others_follows_the_whole_server():
     text = " ".join(pooled.sentences)
     assert "Its rate follows the whole server's" in text
     assert "busy threads were in" not in text and "The limit is what" not in text
+    assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
+
+
+def test_a_falling_route_is_said_to_fall():
+    """A curve that neither flattened nor rose: its rate fell as users were added."""
+    one = cell()
+    for lv in one.levels:
+        lv.endpoints["/login"] = figures(200 / lv.users, 14.5)
+    _, routes = built(one)
+    text = " ".join(routes["/login"].sentences)
+    assert "Its rate fell from 100 to 10 rps over the sweep" in text and "rose" not in text
+
+
+def test_the_traffics_only_route_follows_the_whole_server():
+    """With no other route to be told from, a route's wait is the server's: no limit of its own."""
+    alone = {"/pooled": ENDPOINTS["/pooled"]}
+    one = cell().model_copy(
+        update={"model": model.predict(alone, USERS[-1], model.Server(workers=1, cores=1))}
+    )
+    for lv in one.levels:
+        del lv.endpoints["/login"]
+    _, routes = built(one)
+    pooled = routes["/pooled"]
+    assert list(routes) == ["/pooled"] and not pooled.own_queue
+    text = " ".join(pooled.sentences)
+    assert "Its rate follows the whole server's" in text and "as the traffic's only route" in text
+    assert "busy threads were in" not in text
     assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
 
 
