@@ -162,7 +162,8 @@ def _generated(args: argparse.Namespace, found: dict, url: str, folder: Path) ->
     if found["operations_missing"]:
         raise traffic.TrafficError(f"{found['operations_missing']}: pass --locustfile")
     paths, left_out = traffic.candidates(found["operations"])
-    kept, failed = traffic.probe(url, paths)
+    schemes = {op["path"]: op.get("credentials", []) for op in found["operations"] if op["method"] == "GET"}
+    kept, failed = traffic.probe(url, paths, schemes)
     if not kept:
         raise traffic.TrafficError(
             "no GET of the app's OpenAPI schema can be called as is: pass --locustfile"

@@ -32,8 +32,10 @@ def versions() -> dict[str, str | None]:
     return found
 
 
-def needs(method: str, path: str, operation: dict, secured: bool) -> list[str]:
-    """What a call of the operation needs that a generated request cannot make up."""
+def needs(method: str, path: str, operation: dict) -> list[str]:
+    """What a call of the operation needs that a generated request cannot make up. Credentials
+    are not among them: a scheme may be optional (`auto_error=False`), which the schema does not
+    say, so a secured GET is tried once, and kept when it answers without them."""
     why = [] if method == "get" else [f"a {method.upper()} changes state"]
     if "{" in path:
         why.append("path parameters")
@@ -42,10 +44,16 @@ def needs(method: str, path: str, operation: dict, secured: bool) -> list[str]:
             why.append(f"required {parameter.get('in', '')} parameter {parameter.get('name', '?')!r}".strip())
     if (operation.get("requestBody") or {}).get("required"):
         why.append("a request body")
-    if operation.get("security", [{}] if secured else []):
-        schemes = sorted({name for requirement in operation.get("security") or [] for name in requirement})
-        why.append(f"credentials ({', '.join(schemes) or 'security'})")
     return why
+
+
+def credentials(operation: dict, secured: bool) -> list[str]:
+    """The security schemes the operation declares (its own, or the schema's default), by name."""
+    if not operation.get("security", [{}] if secured else []):
+        return []
+    return sorted({name for requirement in operation.get("security") or [] for name in requirement}) or [
+        "security"
+    ]
 
 
 def operations(app: object) -> tuple[list[dict], str]:
@@ -59,7 +67,12 @@ def operations(app: object) -> tuple[list[dict], str]:
         return [], f"the app's OpenAPI schema failed: {type(exc).__name__}: {exc}".splitlines()[0]
     secured = bool(schema.get("security"))
     return [
-        {"method": method.upper(), "path": path, "needs": needs(method, path, operation, secured)}
+        {
+            "method": method.upper(),
+            "path": path,
+            "needs": needs(method, path, operation),
+            "credentials": credentials(operation, secured),
+        }
         for path, item in (schema.get("paths") or {}).items()
         for method, operation in item.items()
         if method in HTTP_METHODS and isinstance(operation, dict)

@@ -96,6 +96,7 @@ def verdict(kind: str, dependant: object) -> bool:
 def describe(call: object, root: str) -> tuple[str, str]:
     """(module.qualname, relpath:line) of a callable, as well as it can be named."""
     target = call.func if isinstance(call, functools.partial) else call
+    target = inspect.unwrap(target)  # functools.lru_cache, functools.wraps: the function they wrap
     if not (inspect.isfunction(target) or inspect.ismethod(target) or inspect.isclass(target)):
         target = type(target)  # an instance with __call__ (OAuth2PasswordBearer, say)
     name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"

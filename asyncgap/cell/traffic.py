@@ -1,7 +1,8 @@
 """The traffic of a user's app: its own locustfile (task weights as shares), or a mix generated
 from its OpenAPI schema: every GET operation that needs nothing a generated request cannot make
-up (no path or required parameter, no body, no credentials) and that answers below 400 when
-called once, at equal weights. What is left out is said, with why.
+up (no path or required parameter, no body) and that answers below 400 when called once, with no
+credentials, at equal weights (a declared scheme may be optional). What is left out is said,
+with why.
 
 Either way Locust runs a file written to the run folder that imports asyncgap's part of Locust
 (asyncgap.load: options, warm-up, target guard), which a user's locustfile does not.
@@ -41,8 +42,16 @@ def candidates(operations: list[dict]) -> tuple[list[str], list[LeftOut]]:
     return paths, left_out
 
 
-def probe(base_url: str, paths: list[str]) -> tuple[list[str], list[LeftOut]]:
-    """The paths that answer a single GET below 400; the others left out with their status."""
+def refused(status: int, schemes: list[str]) -> str:
+    """Why a probed GET is left out: its status, and the credentials it declares when it asked."""
+    if status in (401, 403) and schemes:
+        return f"needs credentials ({', '.join(schemes)}): a GET without them answered {status}"
+    return f"a GET answered {status}"
+
+
+def probe(base_url: str, paths: list[str], schemes: dict[str, list[str]]) -> tuple[list[str], list[LeftOut]]:
+    """The paths that answer a single GET below 400; the others left out with their status.
+    `schemes`: each path's declared security schemes, named when a GET is refused for them."""
     kept: list[str] = []
     left_out: list[LeftOut] = []
     with httpx.Client(base_url=base_url, timeout=PROBE_TIMEOUT_S) as client:
@@ -53,7 +62,7 @@ def probe(base_url: str, paths: list[str]) -> tuple[list[str], list[LeftOut]]:
                 left_out.append(LeftOut(endpoint=path, why=f"a GET failed: {type(exc).__name__}"))
                 continue
             if status >= 400:
-                left_out.append(LeftOut(endpoint=path, why=f"a GET answered {status}"))
+                left_out.append(LeftOut(endpoint=path, why=refused(status, schemes.get(path, []))))
             else:
                 kept.append(path)
     return kept, left_out

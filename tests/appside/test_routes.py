@@ -69,6 +69,19 @@ def test_the_schema_says_what_a_generated_request_cannot_make_up(found):
     assert found["_"]["versions"]["fastapi"]  # what the app runs on, recorded
 
 
+def test_a_secured_get_is_tried_and_a_cached_dependency_is_named_by_its_function(tmp_path):
+    """Credentials are not a need the walk can judge (a scheme may be optional): a secured GET is
+    left to the probe, with its schemes said; an lru_cache'd dependency is named as written."""
+    done, data = introspect(tmp_path, "tests.apps.secured:app")
+    assert done.returncode == 0, done.stderr
+    operations = {op["path"]: (op["needs"], op["credentials"]) for op in data["operations"]}
+    assert operations == {"/articles": ([], ["APIKeyHeader"]), "/me": ([], ["APIKeyHeader"])}
+    (articles,) = [r for r in data["routes"] if r["path"] == "/articles"]
+    cached = [s for s in articles["steps"] if s["call"].endswith(".settings")]
+    assert [s["call"] for s in cached] == ["tests.apps.secured.settings"]
+    assert cached[0]["site"].startswith("tests/apps/secured.py:")
+
+
 def test_an_app_that_does_not_import_exits_3_with_the_error_itself(tmp_path):
     done, data = introspect(tmp_path, "tests.apps.nosuch:app")
     assert done.returncode == 3 and data is None
