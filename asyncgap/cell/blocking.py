@@ -13,6 +13,7 @@ from asyncgap.core.records import BlockingFigures, BlockingSite
 from asyncgap.watch import watchfile
 
 MOST_SITES = 10  # call sites kept per cell, largest first
+MOST_CALLERS = 5  # a site's callers kept, largest first
 NO_DATA = "no blocking data"
 
 
@@ -34,7 +35,15 @@ def _diff(last: watchfile.Sites, first: watchfile.Sites | None) -> dict[tuple[st
     return out
 
 
-_ADDED = {"executor_busy_s", "executor_total", "executor", "loop_states", "threads_states", "executor_states"}
+_ADDED = {
+    "executor_busy_s",
+    "executor_total",
+    "executor",
+    "loop_states",
+    "threads_states",
+    "executor_states",
+    "loop_callers",
+}
 
 
 def _get(watch: dict, key: str, empty: object) -> object:
@@ -62,11 +71,27 @@ def _doing(states: dict[str, float]) -> dict:
     return {"state": state, "innermost": innermost, "state_share": round(seconds / sum(states.values()), 4)}
 
 
-def _ranked(totals: dict[tuple[str, str], float], states: dict[tuple[str, str], float]) -> list[BlockingSite]:
+def _by_site(summed: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
+    """A `*_states` or `loop_callers` map regrouped: site key -> item -> seconds."""
+    out: dict[str, dict[str, float]] = {}
+    for (key, item), seconds in summed.items():
+        out.setdefault(key, {})[item] = seconds
+    return out
+
+
+def _callers(callers: dict[str, float], seconds: float) -> dict[str, float]:
+    """A site's callers, largest first, each with the share of the site's time it was on the stack."""
+    ranked = sorted(callers.items(), key=lambda item: item[1], reverse=True)[:MOST_CALLERS]
+    return {caller: round(min(1.0, held / seconds), 4) for caller, held in ranked}
+
+
+def _ranked(
+    totals: dict[tuple[str, str], float],
+    states: dict[tuple[str, str], float],
+    callers: dict[tuple[str, str], float] | None = None,
+) -> list[BlockingSite]:
     whole = sum(totals.values())
-    by_site: dict[str, dict[str, float]] = {}
-    for (key, doing), seconds in states.items():
-        by_site.setdefault(key, {})[doing] = seconds
+    by_state, by_caller = _by_site(states), _by_site(callers or {})
     ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)[:MOST_SITES]
     return [
         BlockingSite(
@@ -74,7 +99,8 @@ def _ranked(totals: dict[tuple[str, str], float], states: dict[tuple[str, str], 
             callee=callee,
             blocked_s=round(seconds, 3),
             share=round(seconds / whole, 4),
-            **_doing(by_site.get(watchfile.key(callee, site), {})),
+            callers=_callers(by_caller.get(watchfile.key(callee, site), {}), seconds),
+            **_doing(by_state.get(watchfile.key(callee, site), {})),
         )
         for (callee, site), seconds in ranked
     ]
@@ -112,7 +138,11 @@ def _figures(first: dict[str, dict], last: dict[str, dict]) -> BlockingFigures:
         return _missing("the watch files did not advance during the steady window")
     per_worker = watched / len(last)
     ranked = {
-        key: _ranked(_summed(first, last, key), _summed(first, last, f"{key}_states"))
+        key: _ranked(
+            _summed(first, last, key),
+            _summed(first, last, f"{key}_states"),
+            _summed(first, last, "loop_callers") if key == "loop" else None,
+        )
         for key in watchfile.POOLS
     }
     executor_workers = sum(int(_get(now, "executor_total", 0)) for now in last.values())

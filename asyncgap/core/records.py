@@ -98,6 +98,9 @@ class BlockingSite(Record):
     state: str | None = None
     innermost: str | None = None
     state_share: float | None = None
+    # the loop's sites: the application frames that called the site's ("relpath function"), each
+    # with the share of its time it was on the stack, so a helper's call is tied to its handler
+    callers: dict[str, float] = Field(default_factory=dict)
 
     @property
     def in_application(self) -> bool:

@@ -123,18 +123,38 @@ def route_curve(cell: CellResult, endpoint: str) -> list[CurvePoint]:
 
 def in_route(site: BlockingSite, route: RouteShape | None) -> bool:
     """Whether a sampled site ("relpath:line function") is in one of the route's own calls."""
-    if route is None:
-        return False
     where, _, function = site.site.partition(" ")
-    path = where.rpartition(":")[0]
+    return _in_steps(where.rpartition(":")[0], function, route)
+
+
+def _in_steps(path: str, function: str, route: RouteShape | None) -> bool:
+    """Whether the function of that file is one of the route's own calls (a step)."""
     name = function.rsplit(".", 1)[-1]
-    return any(
+    return route is not None and any(
         step.site.rpartition(":")[0] == path and step.call.rsplit(".", 1)[-1] == name for step in route.steps
     )
 
 
+def _file_function(caller: str) -> tuple[str, str]:
+    path, _, function = caller.rpartition(" ")
+    return path, function
+
+
+def route_part(site: BlockingSite, route: RouteShape | None) -> float:
+    """The part of a loop site's time that was the route's: all of it when the site is in one of
+    the route's own calls; else, when it is in a helper, the largest part of its time one of the
+    route's calls was on the stack above it (the watchdog's `callers`)."""
+    if in_route(site, route):
+        return 1.0
+    parts = [part for caller, part in site.callers.items() if _in_steps(*_file_function(caller), route)]
+    return max(parts, default=0.0)
+
+
 def _top(sites: list[BlockingSite] | None, route: RouteShape | None) -> BlockingSite | None:
-    return next((site for site in sites or [] if in_route(site, route)), None)
+    """The loop site that held the loop longest for the route, its share the route's part of it."""
+    held = [(site.share * route_part(site, route), i) for i, site in enumerate(sites or [])]
+    share, i = max(held, key=lambda item: (item[0], -item[1]), default=(0.0, -1))
+    return sites[i].model_copy(update={"share": round(share, 4)}) if share > 0 and sites else None
 
 
 def _step_of(site: BlockingSite, route: RouteShape) -> int:

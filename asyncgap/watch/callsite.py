@@ -20,6 +20,7 @@ from types import CodeType, FrameType
 NO_APP_FRAME = "(no application frame)"
 OWN_CODE = "(own code)"  # the application frame runs its own bytecode (a CPU loop), not a call
 UNKNOWN = "?"  # a call whose target is not a plain dotted name
+MOST_CALLERS = 8  # application frames kept above a site: a handler is rarely further out
 _ENTER = dis.opmap["BEFORE_WITH"]  # `with lock:` calls the lock's __enter__
 
 _LIBRARY_PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
@@ -67,12 +68,29 @@ class Namer:
             inner, frame = frame, frame.f_back
         return None
 
+    def callers(self, frame: FrameType | None) -> list[str]:
+        """The application frames that called the site's ("relpath function", innermost first, each
+        once): how a call in a helper is tied to the handler or dependency that made it."""
+        seen: list[str] = []
+        while frame is not None and not self.is_app(frame.f_code):
+            frame = frame.f_back
+        frame = frame and frame.f_back  # the site's own frame is the site
+        while frame is not None and len(seen) < MOST_CALLERS:
+            if self.is_app(frame.f_code):
+                caller = f"{self._file(frame.f_code)} {frame.f_code.co_name}"
+                if caller not in seen:
+                    seen.append(caller)
+            frame = frame.f_back
+        return seen
+
     def _where(self, frame: FrameType) -> str:
-        shown = self._shown.get(frame.f_code)
+        return f"{self._file(frame.f_code)}:{frame.f_lineno} {frame.f_code.co_name}"
+
+    def _file(self, code: CodeType) -> str:
+        shown = self._shown.get(code)
         if shown is None:
-            filename = os.path.realpath(frame.f_code.co_filename)
-            shown = self._shown[frame.f_code] = filename.removeprefix(self.root)
-        return f"{shown}:{frame.f_lineno} {frame.f_code.co_name}"
+            shown = self._shown[code] = os.path.realpath(code.co_filename).removeprefix(self.root)
+        return shown
 
     def name(self, code: CodeType, module_globals: dict) -> str:
         """`python_name`, cached per code object."""

@@ -107,8 +107,11 @@ class Watchdog:
             if late > self.threshold_s:
                 since = last if stall_beat == beat else beat  # a new stall counts from its last beat
                 stall_beat = beat
-                site, doing = self._loop_site(working)
+                site, doing, callers = self._loop_site(working)
                 self._add(self.watch.loop, self.watch.loop_states, site, doing, now - since)
+                by_caller = self.watch.loop_callers.setdefault(watchfile.key(site.callee, site.site), {})
+                for caller in callers:
+                    by_caller[caller] = by_caller.get(caller, 0.0) + now - since
                 self.watch.loop_blocked_s += now - since
                 self.watch.blocked_now = str(site)
             else:
@@ -131,15 +134,15 @@ class Watchdog:
         """Seconds until the loop, beating last at `beat`, would be late by the threshold."""
         return min(MAX_SLEEP_S, max(SAMPLE_S, beat + BEAT_S + self.threshold_s - now + 0.001))
 
-    def _loop_site(self, working: threadstate.Shares | None) -> tuple[CallSite, str | None]:
-        """The blocked loop's call site, and what it was doing (None: not known)."""
+    def _loop_site(self, working: threadstate.Shares | None) -> tuple[CallSite, str | None, list[str]]:
+        """The blocked loop's call site, what it was doing (None: not known) and its callers."""
         frame = sys._current_frames().get(self._loop_thread)
         if frame is None:
-            return CallSite("?", NO_APP_FRAME), None
+            return CallSite("?", NO_APP_FRAME), None, []
         site = self.namer.site_of(frame)
         if site is None:  # blocked in a library's own code (a JSON encoder, say): name its innermost frame
             site = CallSite(python_name(frame.f_code, frame.f_globals), NO_APP_FRAME)
-        return site, threadstate.doing(self.namer, frame, site, working)
+        return site, threadstate.doing(self.namer, frame, site, working), self.namer.callers(frame)
 
     def _sample_threads(self, dt: float) -> None:
         """Thread-seconds of every thread running application code, outside the loop's thread: the

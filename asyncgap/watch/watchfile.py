@@ -53,13 +53,14 @@ class Watch:
     executor_states: Sites = field(default_factory=dict)
     executor_busy: int = 0  # its threads in application code at the last sample
     executor_total: int = 0  # its max_workers; 0 until the loop creates it
+    loop_callers: Sites = field(default_factory=dict)  # key(callee, site) -> "relpath function" -> seconds
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
 POOLS = ("loop", "threads", "executor")  # each has a map of sites and one of their states
-SITES = (*POOLS, *(f"{pool}_states" for pool in POOLS))
+SITES = (*POOLS, *(f"{pool}_states" for pool in POOLS), "loop_callers")
 
 
 def key(callee: str, site: str) -> str:

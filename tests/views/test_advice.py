@@ -224,6 +224,27 @@ def test_a_route_that_waited_as_long_as_the_others_follows_the_whole_server():
     assert advice_page.limiters(advice.build(RunSummary(cells=[one], app=app()))) == []
 
 
+def test_a_call_in_a_helper_is_tied_to_the_route_whose_handler_made_it():
+    """The hash runs in a helper outside the route's steps; the watchdog saw the route's handler
+    above it for 80% of its time, so the route holds the loop 0.4 x 0.8 of the time."""
+    one = cell()
+    one.blocking = [
+        BlockingSite(
+            site="app/security.py:12 verify_password",
+            callee="passlib.context.CryptContext.verify",
+            blocked_s=2,
+            share=1.0,
+            callers={"app/users.py check_password": 1.0, f"{FILE} login": 0.8},
+        )
+    ]
+    _, routes = built(one)
+    login, pooled = routes["/login"], routes["/pooled"]
+    assert login.loop_site is not None and login.loop_site.share == 0.8 and pooled.loop_site is None
+    text = " ".join(login.sentences)
+    assert "it blocked the event loop 32% of the time in passlib.context.CryptContext.verify" in text
+    assert "Make it `def`, or await passlib.context.CryptContext.verify in a thread" in text
+
+
 def test_a_falling_route_is_said_to_fall():
     """A curve that neither flattened nor rose: its rate fell as users were added."""
     one = cell()

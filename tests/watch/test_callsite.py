@@ -104,3 +104,33 @@ def test_a_frame_running_its_own_code_is_its_own_callee():
     site = sampled_while(spinning)
     assert site is not None
     assert (site.callee, site.site.split()[-1]) == ("(own code)", "spinning")
+
+
+def hashing_helper():
+    time.sleep(0.3)  # stands for the password hash a helper makes
+
+
+def handler():
+    hashing_helper()
+    hashing_helper()  # a second call from the same frame: the caller is listed once
+
+
+def test_the_application_frames_above_a_site_are_its_callers_innermost_first():
+    """A call in a helper is tied to the frames that called it (a handler, a dependency)."""
+    started = threading.Event()
+
+    def run():
+        started.set()
+        handler()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait()
+    time.sleep(0.1)
+    namer = Namer()
+    frame = sys._current_frames()[thread.ident]
+    site, callers = namer.site_of(frame), namer.callers(frame)
+    thread.join()
+    assert site is not None and site.site.endswith(" hashing_helper")
+    here = "tests/watch/test_callsite.py"
+    assert callers == [f"{here} handler", f"{here} run"]

@@ -51,6 +51,27 @@ async def test_a_blocked_loop_is_attributed_to_its_call_site(tmp_path):
     assert dog.watch.blocked_now == ""
 
 
+async def handler_that_blocks() -> None:
+    block_the_loop(0.2)  # a helper that blocks, called by the "handler"
+
+
+@pytest.mark.anyio
+async def test_a_stall_in_a_helper_records_the_frames_that_called_it(tmp_path):
+    """The loop's site is the helper's line; its callers name the coroutine that called it, for
+    the whole stall, so the advice can tie the helper's call to the route."""
+    async with watching(threshold_s=0.02, directory=tmp_path):
+        await asyncio.sleep(0.05)
+        await handler_that_blocks()
+        await asyncio.sleep(0.3)  # a write after the stall
+        on_disk = watchfile.read(watchfile.path_for(tmp_path, os.getpid()))
+    line = block_the_loop.__code__.co_firstlineno + 1
+    key = watchfile.key("time.sleep", f"{THIS}:{line} block_the_loop")
+    callers = on_disk.loop_callers[key]
+    assert callers[f"{THIS} handler_that_blocks"] == pytest.approx(sites(on_disk.loop)[key])
+    test = f"{THIS} test_a_stall_in_a_helper_records_the_frames_that_called_it"
+    assert list(callers) == [f"{THIS} handler_that_blocks", test]  # innermost first
+
+
 @pytest.mark.anyio
 async def test_an_idle_workers_first_file_already_counts_its_thread_tokens(tmp_path):
     """An idle worker samples its threads once a second, but its file tells the pool's size at once."""
