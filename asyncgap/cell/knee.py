@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 FLAT_LOAD = 2.0  # the last level's load over the knee's: at least half its requests queued
 MIN_LEVELS = 3  # a knee needs a rise before it and a level after it
+MIN_KNEE = 0.01  # loads are recorded to two decimals: a knee under that is none
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,11 @@ def crossing(points: Sequence[Point], round_trip_s: float) -> tuple[float, float
 
 def measured_knee(points: Sequence[Point], round_trip_s: float) -> MeasuredKnee | None:
     """The curve's knee by the rule above; None when it has not flattened (its last level's load
-    under FLAT_LOAD times the knee), or has fewer than MIN_LEVELS measured levels."""
+    under FLAT_LOAD times the knee), or has fewer than MIN_LEVELS measured levels, or its knee is
+    under MIN_KNEE (a sub-millisecond route in a mix: its requests hardly ever overlapped, and
+    what set its rate was the mix around it)."""
     found = crossing(points, round_trip_s)
-    if found is None:
+    if found is None or found[1] < MIN_KNEE:
         return None
     best, knee = found
     ordered = usable(points)

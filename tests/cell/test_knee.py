@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from asyncgap.cell.knee import Point, measured_knee, rises
+from asyncgap.cell.knee import Point, crossing, measured_knee, rises
 
 LEVELS = [1, 2, 5, 10, 20, 40]
 ROUND_TRIP_S = 0.02  # one user's rate alone: 50 rps
@@ -73,3 +73,10 @@ def test_too_few_levels_or_empty_levels_give_no_knee():
 def test_a_curve_flat_from_its_first_level_has_its_knee_at_or_below_it():
     got = measured_knee(capped(0.5), ROUND_TRIP_S)
     assert got is not None and got.level == 1 and got.knee == pytest.approx(0.5)
+
+
+def test_a_knee_under_a_hundredth_in_flight_is_none():
+    """A 0.3 ms route at 20 rps: its loads round to a hundredth; a knee of 0.006 is no knee."""
+    points = [Point(0.01, 20.0), Point(0.01, 18.0), Point(0.02, 19.0)]
+    assert crossing(points, 0.0003) == pytest.approx((20.0, 0.006))
+    assert measured_knee(points, 0.0003) is None
