@@ -37,21 +37,26 @@ def test_a_def_handler_with_several_hops_holds_one_token_at_a_time_for_its_servi
     assert bounds[0] == bounds[1] == pytest.approx(40 / 0.020, abs=0.01)
 
 
+def ten_users(endpoints: dict[str, EndpointCalibration], workers: int) -> ModelInputs:
+    """10 users split evenly over the workers, 40 tokens each, on 2 cores."""
+    return ModelInputs(
+        users=10,
+        workers=workers,
+        thread_tokens=40,
+        pool_processes=1,
+        cores=2,
+        connections=[10 // workers] * workers,
+        endpoints=endpoints,
+    )
+
+
 def test_a_routes_own_knee_counts_its_station_and_its_hops():
     endpoints = {
         "/pooled": call("threads", 20.0, 4),
         "/ready": call("delay", 20.0, 0),
         "/summary": call("delay", 0.5, 1),
     }
-    inputs = ModelInputs(
-        users=10,
-        workers=2,
-        thread_tokens=40,
-        pool_processes=1,
-        cores=2,
-        connections=[5, 5],
-        endpoints=endpoints,
-    )
+    inputs = ten_users(endpoints, workers=2)
     pooled = model.route_knee(inputs, "/pooled")
     assert pooled is not None and pooled.bound == "threads" and pooled.servers == 80
     assert pooled.users == pytest.approx(80 * 20.5 / 20.0)  # every token of both workers, over its share
@@ -64,14 +69,8 @@ def test_a_route_holds_a_token_no_longer_than_its_round_trip():
     """Calibration's service time can exceed the round trip the client timed (the service's own
     clock, or the token time stood in for by the service): the hold is capped at the round trip,
     so a route that holds a token all along has the tokens themselves as its knee, never fewer."""
-    inputs = ModelInputs(
-        users=10,
-        workers=1,
-        thread_tokens=40,
-        pool_processes=1,
-        cores=2,
-        connections=[10],
-        endpoints={"/tags": call("delay", 20.0, 2).model_copy(update={"round_trip_ms": 17.2})},
+    inputs = ten_users(
+        {"/tags": call("delay", 20.0, 2).model_copy(update={"round_trip_ms": 17.2})}, workers=1
     )
     tags = model.route_knee(inputs, "/tags")
     assert tags is not None and (tags.bound, tags.servers, tags.share) == ("threads", 40, 1.0)

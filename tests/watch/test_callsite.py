@@ -10,13 +10,14 @@ from contextlib import closing, suppress
 
 import httpx
 
-from asyncgap.watch.callsite import CallSite, Namer, callable_name, public_module
+from asyncgap.watch.callsite import Namer, callable_name, public_module
 
 RECURSIVE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<5e6) SELECT count(*) FROM c"
 
 
-def sampled_while(work) -> CallSite | None:
-    """The call site of a thread running `work`, sampled from this thread while it runs."""
+def sampled_while(work, read=Namer.site_of):
+    """What `read` makes of the stack of a thread running `work` (by default its call site),
+    sampled from this thread while it runs."""
     started = threading.Event()
 
     def run():
@@ -27,9 +28,9 @@ def sampled_while(work) -> CallSite | None:
     thread.start()
     started.wait()
     time.sleep(0.1)
-    site = Namer().site_of(sys._current_frames()[thread.ident])
+    found = read(Namer(), sys._current_frames()[thread.ident])
     thread.join()
-    return site
+    return found
 
 
 def sleeping():
@@ -117,20 +118,7 @@ def handler():
 
 def test_the_application_frames_above_a_site_are_its_callers_innermost_first():
     """A call in a helper is tied to the frames that called it (a handler, a dependency)."""
-    started = threading.Event()
-
-    def run():
-        started.set()
-        handler()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    started.wait()
-    time.sleep(0.1)
-    namer = Namer()
-    frame = sys._current_frames()[thread.ident]
-    site, callers = namer.site_of(frame), namer.callers(frame)
-    thread.join()
+    site, callers = sampled_while(handler, lambda namer, frame: (namer.site_of(frame), namer.callers(frame)))
     assert site is not None and site.site.endswith(" hashing_helper")
     here = "tests/watch/test_callsite.py"
     assert callers == [f"{here} handler", f"{here} run"]
