@@ -14,6 +14,7 @@ WAKE_DRIFT = 1.5  # wake-ups per request this far from the hot calibration name 
 LAG_MS = 50.0
 LOOP_NOTABLE = 0.01  # a loop blocked this share of the time has stalls worth placing
 SITE_MOST = 0.5  # ... when one site holds at least this share of them
+OUTSIDE_NOTABLE = 0.05  # requests outside the model's mix worth naming, as a share of all
 
 
 def _weighted(model: Model, per_endpoint: Callable[[EndpointCalibration], float | None]) -> float | None:
@@ -37,7 +38,12 @@ def reason(model: Model, figures: Figures) -> str:
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
     cpu = _cpu_facts(model, figures.server_cpu_ms_per_request)
-    facts = [*cpu, *(_loop_site(model, figures) if cpu else []), *_wake_facts(model, figures)]
+    facts = [
+        *_outside_the_mix(model, figures),
+        *cpu,
+        *(_loop_site(model, figures) if cpu else []),
+        *_wake_facts(model, figures),
+    ]
     if facts and figures.server_preemptions_per_request:
         facts.append(f"it was preempted {figures.server_preemptions_per_request:.2f} times a request")
     if figures.generator_bound:
@@ -55,6 +61,22 @@ def reason(model: Model, figures: Figures) -> str:
         or "no measured cause found (CPU and wake-ups per request as calibrated hot, no lag, generator free)"
     )
     return f"measured {rps / predicted:.2f}x the prediction: {found}"
+
+
+def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
+    """Requests the model's mix gives no share: sent by no task, such as a locustfile's
+    `on_start` (a sign-up, a login), which runs as each user starts and, when slow, into the
+    measured seconds. Measured with the window, never predicted."""
+    shares = {name: e.share for name, e in model.inputs.endpoints.items()}
+    outside = {name: f.requests for name, f in figures.endpoints.items() if not shares.get(name)}
+    total, count = sum(f.requests for f in figures.endpoints.values()), sum(outside.values())
+    if not total or count < OUTSIDE_NOTABLE * total:
+        return []
+    named = ", ".join(f"{n:,} {name}" for name, n in sorted(outside.items(), key=lambda item: -item[1]) if n)
+    return [
+        f"{count / total:.0%} of the requests ({named} of {total:,}) were outside the model's mix, "
+        "sent by no task (a locustfile's on_start, as users start?)"
+    ]
 
 
 def _cpu_facts(model: Model, cpu_ms_per_request: float | None) -> list[str]:

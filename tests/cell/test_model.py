@@ -6,7 +6,7 @@ from asyncgap.cell import explain, model
 from asyncgap.cell.model import Server, even_split, predict, recompute
 from asyncgap.cell.recording import record
 from asyncgap.core.prediction import EndpointCalibration, Model
-from asyncgap.core.records import NO_APP_FRAME, BlockingSite, Figures
+from asyncgap.core.records import NO_APP_FRAME, BlockingSite, EndpointFigures, Figures
 
 SLEEP_MS, FAST_MS, OUTSIDE_MS = 100.0, 0.3, 0.5  # service times, and the client's share of a round trip
 
@@ -189,6 +189,33 @@ def test_a_miss_whose_cpu_grew_names_the_application_call_the_loop_stalled_in():
     }
     for why, change in quiet.items():
         assert "stalled" not in record(prediction, figures.model_copy(update=change)).model.reason, why
+
+
+def test_a_miss_names_the_requests_no_task_sent_first():
+    """A locustfile's on_start signed users up (a share of 0 in the calibrated mix), into the
+    measured seconds: the reason says so before anything else."""
+    calibrated = {**sleep_mix("async"), "POST /users": call("delay", 0.0, 200.0)}
+    prediction = predict(calibrated, 100, Server(workers=1))
+    signups = {
+        "POST /users": figures_of(22),
+        "/async/sleep": figures_of(6),
+        "/fast": figures_of(1),
+    }
+    figures = measured(rps=prediction.predicted_rps / 5, cpu_ms=0.3, split=[100]).model_copy(
+        update={"endpoints": signups}
+    )
+    assert record(prediction, figures).model.reason == (
+        "measured 0.20x the prediction: 76% of the requests (22 POST /users of 29) were outside the "
+        "model's mix, sent by no task (a locustfile's on_start, as users start?)"
+    )
+    few = {**signups, "POST /users": figures_of(1), "/async/sleep": figures_of(60)}
+    assert "outside" not in record(prediction, figures.model_copy(update={"endpoints": few})).model.reason
+
+
+def figures_of(requests: int) -> EndpointFigures:
+    return EndpointFigures(
+        requests=requests, failures=0, rps=requests / 5, mean_ms=None, p50_ms=None, p95_ms=None, p99_ms=None
+    )
 
 
 def test_the_bound_in_words():
