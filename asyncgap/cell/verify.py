@@ -19,8 +19,10 @@ whose pool deadlocks past 40 calls (FastAPI's issue 3205) included; and at most 
 of calls are in flight, so that the burst drains in seconds. A call that holds the loop
 (`--alone`) is hot back to back, one at a time: it keeps the loop busy by itself, and calls
 queued behind it on a blocked loop would stall uvicorn's timer for seconds and trip gunicorn's
-worker timeout (tests/e2e/test_worker_timeout.py: 4 calls of 300 ms at once did). The burst is
-the calibration's own, before the cell's load, which it never reads.
+worker timeout (tests/e2e/test_worker_timeout.py: 4 calls of 300 ms at once did). One at a time
+back to back is the batch already measured, so no burst repeats it: the loop stays blocked for
+the check and the batch only (a burst after them held it 3 s more, and tripped that timeout
+too). The burst is the calibration's own, before the cell's load, which it never reads.
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
@@ -145,7 +147,8 @@ class _Calls:
             self._task(user_class, user, task, user_class.weight * task_weight / len(user_class.tasks))
 
     def _task(self, user_class, user, task, weight: float) -> None:
-        """A check and a batch of calls of one task alone, then a hot burst of it."""
+        """A check and a batch of calls of one task alone, then a hot burst of it (of more than one
+        user at once: one at a time, back to back, is the batch)."""
         self.made.clear()
         task(user)  # the first call: a check, and the server's warm-up (threads, connections)
         self.made.clear()
@@ -160,9 +163,10 @@ class _Calls:
         for key, count in made.items():
             self.cpu_ms[key], self.db_cpu_ms[key] = alone.cpu_ms, alone.db_cpu_ms
             self.weight[key] += weight * count / calls
-        hot = self._hot(user_class, task, self._hot_users(made, elapsed * 1000 / calls))
+        at_once = self._hot_users(made, elapsed * 1000 / calls)
+        hot = self._hot(user_class, task, at_once) if at_once > 1 else None  # 1: the batch was it
         for key in made:
-            self.hot[key] = hot or alone  # no call ended within the burst: as alone
+            self.hot[key] = hot or alone  # one at a time, or no call ended within the burst
 
     def _hot_users(self, made: dict[str, int], task_ms: float) -> int:
         """Users of a task's hot burst: HOT_USERS, up to IN_FLIGHT for one call that waits (so that
