@@ -16,7 +16,10 @@ record), and hot, in a closed burst that keeps the server busy as a cell's load 
 waits (its round trip WAITS_MS over its CPU, the database's included: a 6 ms query that the
 database spends computing keeps the shared core busy), and pays for waking; hot, it pays what a
 loaded server pays instead: GIL hand-offs, batched wake-ups, a pool's poll loop. With a
-database server, its CPU is measured the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`).
+database server, its CPU is measured the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). A burst
+that leaves a backlog (`backlog`) is run again with fewer users, and the two give how much a
+request's CPU grows with it (`backlog_slope`): what tells a load that keeps up from one that
+collapses (asyncgap/cell/model.py).
 """
 
 import json
@@ -37,18 +40,21 @@ from asyncgap.engines.server import RunningServer
 TIMEOUT_S = 90.0
 NAME = "calibration.json"
 WAITS_MS = 5.0  # a call this much longer than its CPU lets the server idle inside it (bench section 7)
+BACKLOG_MIN = 5.0  # requests a worker holds past their wait that make a burst's backlog worth a slope
 
 
 class CalibrationError(RuntimeError):
     """An endpoint that failed its check or could not be measured: its cell fails before the load."""
 
 
-def _measure(cell_dir: Path, verify_args: list[str]) -> dict:
-    """`python -m asyncgap.cell.verify` with `verify_args` after its output file; what it found."""
+def _measure(cell_dir: Path, verify_args: list[str], cpus: set[int] | None) -> dict:
+    """`python -m asyncgap.cell.verify` with `verify_args` after its output file, on the load
+    generator's `cpus` (a burst of 100 users on the server's core would take it from the server
+    being measured); what it found."""
     found, log = cell_dir / "verify.json", cell_dir / "verify.log"
     argv = [sys.executable, "-m", "asyncgap.cell.verify", str(found), *verify_args]
     try:
-        code = children.run(argv, log_path=log, timeout=TIMEOUT_S)
+        code = children.run(argv, log_path=log, timeout=TIMEOUT_S, cpus=cpus)
     except children.Overrun:
         raise CalibrationError(f"checking the scenario's URLs took over {TIMEOUT_S:g} s") from None
     if code != 0:
@@ -91,6 +97,23 @@ def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: i
     return max(cpu_s - idle_rate * elapsed_s, 0.0) * 1000 / requests
 
 
+def backlog(users: int, rps: float, wait_ms: float, workers: int) -> float:
+    """Requests a worker held past their wait in a closed burst: its users less those inside their
+    wait (Little's law: the rate times the wait), shared by the workers."""
+    return max(users - rps * wait_ms / 1000, 0.0) / workers
+
+
+def backlog_slope(low: tuple[float, float], high: tuple[float, float]) -> float | None:
+    """CPU ms per request more for each request more in a worker's backlog, from two bursts'
+    (backlog, CPU ms per request); None unless they are BACKLOG_MIN apart. Never below 0 (a
+    cheaper request when backlogged is the batching the hot figure holds already), and never
+    steeper than puts the busier burst's request at 0 CPU with no backlog."""
+    (low_backlog, low_ms), (high_backlog, high_ms) = low, high
+    if high_backlog - low_backlog < BACKLOG_MIN:
+        return None
+    return min(max((high_ms - low_ms) / (high_backlog - low_backlog), 0.0), high_ms / high_backlog)
+
+
 def outside_ms(measured: dict[str, dict]) -> float:
     """What a call spends outside the server's stations, judged by /fast (0 without it)."""
     fast = measured.get(FAST)
@@ -105,6 +128,7 @@ def calibrate(
     options: list[str],
     db_pid: int | None = None,
     station_of: Callable[[str], str | None] | None = None,
+    cpus: set[int] | None = None,
 ) -> dict[str, EndpointCalibration]:
     """Check and measure every endpoint of a scenario; written to the cell's calibration.json.
     With a database server's pid, its CPU per request is measured too (`db_cpu_ms`). A user's
@@ -115,7 +139,7 @@ def calibrate(
     holds_loop = sorted(name for name, station in stations.items() if station == "loop")
     verify_args = [locustfile, "--host", server.url, "--server-pid", str(server.process.pid)]
     verify_args += ["--db-pid", str(db_pid)] if db_pid else []
-    found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in holds_loop), *options])
+    found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in holds_loop), *options], cpus)
     if station_of is not None:
         stations = {name: station for name in found["endpoints"] if (station := station_of(name))}
         why = "no route of the app matches {} (name each request by its path)"
@@ -143,6 +167,8 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             db_cpu_ms=m.get("db_cpu_ms", 0.0),
             db_cpu_ms_busy=m.get("db_cpu_ms_busy"),
             wakeups_busy=m.get("wakeups_busy"),
+            backlog_busy=m.get("backlog_busy"),
+            cpu_ms_per_backlog=m.get("cpu_ms_per_backlog"),
         )
         for name, m in measured.items()
     }

@@ -154,16 +154,17 @@ def _predict(
 ) -> list[Model]:
     """Calibrate the idle server and predict each level, written to the cell's folder before the
     load, which cannot change them."""
+    setup = context.matrix.setups[cell.setup]
     calibration = calibrate(
         spec.out_dir,
         locustfile=spec.scenario.locustfile,
         server=running,
-        options=[*spec.scenario_options(), f"--in-flight={cell.users}"],
+        options=[*spec.scenario_options(), f"--in-flight={cell.users}", f"--workers={setup.workers}"],
         db_pid=db and db.pid,
         station_of=context.app and context.app.station_of,
+        cpus=context.cores.generator,
     )
     calibration = context.app.with_hops(calibration) if context.app else calibration
-    setup = context.matrix.setups[cell.setup]
     on_postgres = db is not None and context.app is None
     server_model = _server_model(setup, context.cores, on_postgres=on_postgres)
     predictions = [model.predict(calibration, n, server_model) for n in cell.levels or [cell.users]]

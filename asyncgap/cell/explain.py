@@ -4,7 +4,7 @@ model's input it contradicts."""
 
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, db_cpu_s
+from asyncgap.cell.model import Knee, backlog, db_cpu_s, predicted_cpu_ms
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -25,11 +25,6 @@ def _weighted(model: Model, per_endpoint: Callable[[EndpointCalibration], float 
     if not total or any(value is None for _, value in values):
         return None
     return sum(share * value for share, value in values) / total
-
-
-def cpu_ms_expected(model: Model) -> float:
-    """The scenario's CPU per request measured hot in calibration, weighted by the shares."""
-    return _weighted(model, lambda e: e.cpu_ms_busy) or 0.0
 
 
 def reason(model: Model, figures: Figures) -> str:
@@ -81,13 +76,14 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
 
 def _cpu_facts(model: Model, cpu_ms_per_request: float | None) -> list[str]:
     """The CPU a request cost under load, when it is far from what calibration measured hot."""
-    expected = cpu_ms_expected(model)
+    expected = predicted_cpu_ms(model)
     if not cpu_ms_per_request or not expected or 1 / CPU_DRIFT <= cpu_ms_per_request / expected <= CPU_DRIFT:
         return []
     alone = _weighted(model, lambda e: e.cpu_ms_alone)
     return [
         f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated hot "
-        f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms hot, {alone:.2f} ms alone)"
+        f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms hot{_backlogged(model)}, "
+        f"{alone:.2f} ms alone)"
     ]
 
 
@@ -118,6 +114,13 @@ def _wake_facts(model: Model, figures: Figures) -> list[str]:
     return []
 
 
+def _backlogged(model: Model) -> str:
+    """' with 41 requests backlogged a worker' when the CPU per request grows with the backlog."""
+    if not any(e.cpu_ms_per_backlog for e in model.inputs.endpoints.values()):
+        return ""
+    return f" with {backlog(model.inputs, model.predicted_rps):.0f} requests backlogged a worker"
+
+
 def _in_database(model: Model) -> str:
     """' + 0.31 ms in the database' when a database server's CPU is part of the demand."""
     database = 1000 * db_cpu_s(model.inputs.endpoints)
@@ -133,7 +136,8 @@ def in_words(model: Model) -> str:
         "threads": f"{inputs.thread_tokens} thread tokens{per_worker}",
         "loop": f"one event loop{per_worker}, blocked by each call",
         "pool": f"{inputs.pool_processes} pool processes{per_worker}",
-        "cpu": f"CPU: {cpu_ms_expected(model):.2f} ms a request{_in_database(model)}, {inputs.cores} core(s)",
+        "cpu": f"CPU: {predicted_cpu_ms(model):.2f} ms a request{_backlogged(model)}{_in_database(model)}, "
+        f"{inputs.cores} core(s)",
         "db": f"{inputs.db_connections} database connections{per_worker}",
     }
     return f"capped by {words[model.bound]}: {model.predicted_rps:,.0f} rps"

@@ -30,6 +30,20 @@ where c_e is the endpoint's CPU per request measured hot, in a closed burst that
 server busy (asyncgap/cell/calibration.py): alone, a server pays wakes from idle that a loaded
 one does not, and misses the GIL hand-offs that a loaded one pays.
 
+Some costs grow with the backlog: the requests a worker holds past their wait, queued for its
+CPU or its thread tokens. An httpx AsyncClient polls every idle pooled connection on each pool
+pass, and a saturated loop leaves most of them idle (docs/findings.md). Where two
+bursts measured it, c_e moves along that slope k_e with the backlog B a worker holds, which
+Little's law gives at throughput X: B = (N - X W) / workers, W the time a request spends
+neither on the CPU nor queued (its round trip less its CPU, alone). Then the cpu bound is the
+least X at which
+
+    X * sum of f_e * c_e(B(X)) = cores
+
+an X on a parabola: past its top the core is saturated at two throughputs, and the lower is
+the one a closed loop that starts all at once settles in (the collapse: more backlog, dearer
+requests, more backlog). With no slope measured it is cores / sum of f_e * c_e, as above.
+
 Over N, the curve is the throughput-concurrency curve of the closed network: X grows as N / R
 while users are what limit it, and flattens at the lowest station's bound past its knee,
 N* = R x that bound (for a thread pool, T tokens / the share D_threads / R of a cycle that
@@ -125,6 +139,61 @@ def db_busy_ms(e: EndpointCalibration) -> float:
     return e.db_cpu_ms if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy
 
 
+def wait_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
+    """W: what a request spends neither on the CPU nor queued for it, on average: its round trip
+    less its CPU, alone (a request in this part of its cycle is in no backlog)."""
+    shares = _shares(endpoints)
+    return (
+        sum(
+            shares.get(name, 0.0) * max(e.round_trip_ms - e.cpu_ms_alone, 0.0)
+            for name, e in endpoints.items()
+        )
+        / 1000
+    )
+
+
+def backlog(inputs: ModelInputs, rps: float) -> float:
+    """B: requests a worker holds past their wait at `rps` (Little's law on the rest of the cycle)."""
+    users = sum(inputs.connections) or inputs.users
+    return max(users - rps * wait_s(inputs.endpoints), 0.0) / inputs.workers
+
+
+def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:
+    """c_e(B): an endpoint's CPU per request with B requests in its worker's backlog, along the
+    slope its two bursts measured; without one, its hot burst's figure whatever the backlog."""
+    if not e.cpu_ms_per_backlog or e.backlog_busy is None:
+        return e.cpu_ms_busy
+    return max(e.cpu_ms_busy + e.cpu_ms_per_backlog * (backlog_requests - e.backlog_busy), 0.0)
+
+
+def predicted_cpu_ms(model: Model) -> float:
+    """The CPU per request the model expects at its own prediction (at the backlog it implies)."""
+    at = backlog(model.inputs, model.predicted_rps)
+    shares = _shares(model.inputs.endpoints)
+    return sum(shares.get(name, 0.0) * cpu_ms(e, at) for name, e in model.inputs.endpoints.items())
+
+
+def _cpu_bound(
+    endpoints: Mapping[str, EndpointCalibration], users: int, workers: int, cores: float, extra_s: float = 0.0
+) -> float:
+    """The least X with X * (a + K B(X)) = cores, a + K B the CPU seconds per request at backlog B
+    (`extra_s` more per request: a database's), B(X) = (users - X W) / workers while positive."""
+    shares = _shares(endpoints)
+    slope = sum(shares.get(n, 0.0) * (e.cpu_ms_per_backlog or 0.0) for n, e in endpoints.items()) / 1000
+    at_zero = extra_s + sum(shares.get(n, 0.0) * cpu_ms(e, 0.0) for n, e in endpoints.items()) / 1000
+    wait = wait_s(endpoints)
+    # X (a + K (N - X W) / w) = C, i.e. A X^2 - B X + C = 0 with A = K W / w and B = a + K N / w
+    a2, b = slope * wait / workers, at_zero + slope * users / workers
+    if b <= 0:
+        return float("inf")
+    if a2 == 0:
+        return cores / b
+    disc = b * b - 4 * a2 * cores
+    if disc >= 0 and (lower := 2 * cores / (b + disc**0.5)) <= users / wait:
+        return lower
+    return cores / at_zero if at_zero > 0 else float("inf")  # no backlog at the bound: as without a slope
+
+
 def cores_used(server: Server, demand: Mapping[Bound, float]) -> int:
     """A worker's Python holds one GIL: at most one core each, bar its process pool."""
     return server.cores if demand.get("pool") else min(server.cores, server.workers)
@@ -145,9 +214,10 @@ def bounds_rps(
             cap = server.servers(station) / demand[station]
             bounds[station] = sum(min(c * per_connection, cap) for c in connections)
     if "cpu" in demand:
-        bounds["cpu"] = cores_used(server, demand) / demand["cpu"]
+        users, workers = sum(connections), server.workers
+        bounds["cpu"] = _cpu_bound(endpoints, users, workers, cores_used(server, demand))
         if database := db_cpu_s(endpoints):
-            bounds["cpu"] = min(bounds["cpu"], server.cores / (demand["cpu"] + database))
+            bounds["cpu"] = min(bounds["cpu"], _cpu_bound(endpoints, users, workers, server.cores, database))
     return bounds
 
 

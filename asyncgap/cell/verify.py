@@ -15,8 +15,13 @@ sleep, an upstream, a query that sleeps in the database), up to IN_FLIGHT of the
 neither the service nor the database falls asleep inside a call and pays a wake a loaded server
 does not (the longer the wait, the dearer the wake: `make bench` section 7). Never more than the
 cell's users (`--in-flight`): calibration must not push an app past what its load will, an app
-whose pool deadlocks past 40 calls (FastAPI's issue 3205) included; and at most half of DRAIN_S
-of calls are in flight, so that the burst drains in seconds. A call that holds the loop
+whose pool deadlocks past 40 calls (FastAPI's issue 3205) included; and at most DRAIN_S of calls
+are in flight, so that the burst drains in seconds.
+A burst of a quarter of the users runs before it, and if the burst leaves a backlog (requests
+past their wait, queued for the CPU or a thread token, BACKLOG_MIN or more a worker:
+`--workers`), the two give how a request's CPU grows with the backlog: an httpx AsyncClient's pool polls every idle
+connection on each pass, and a saturated loop leaves most of them idle (docs/findings.md). The
+model needs that slope to tell a load that keeps up from one that collapses. A call that holds the loop
 (`--alone`) is hot back to back, one at a time: it keeps the loop busy by itself, and calls
 queued behind it on a blocked loop would stall uvicorn's timer for seconds and trip gunicorn's
 worker timeout (tests/e2e/test_worker_timeout.py: 4 calls of 300 ms at once did). One at a time
@@ -30,6 +35,7 @@ which the harness must not be.
 """
 
 import argparse
+import random
 import sys
 import time
 from collections import Counter, defaultdict
@@ -44,7 +50,7 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
-from asyncgap.cell.calibration import per_request_ms, waits
+from asyncgap.cell.calibration import BACKLOG_MIN, backlog, backlog_slope, per_request_ms, waits
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, tree_cpu_s
 from asyncgap.core.files import write_json
 from asyncgap.core.names import endpoint_key
@@ -53,8 +59,9 @@ CHECKS = 5  # calls of every task that must succeed (the first also warms the se
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
 HOT_USERS = 4  # a task's hot burst: this many users at once keep a 2-core server busy
-IN_FLIGHT, IN_FLIGHT_WARM_S, IN_FLIGHT_S = 50, 0.3, 1.0  # a waiting call, 50 at a time: 0.3 s unmeasured
-DRAIN_S = 10.0  # for the calls still in flight to end (50 x 0.1 s when each blocks the loop)
+IN_FLIGHT, IN_FLIGHT_WARM_S, IN_FLIGHT_S = 100, 0.3, 1.0  # a waiting call, 100 at a time: 0.3 s unmeasured
+WARM_MOST_S = 3.0  # ... or more, until as many calls ended as users started, up to this
+DRAIN_S = 10.0  # for the calls still in flight to end (100 x 0.1 s if they ended one by one)
 
 
 def verify(
@@ -64,6 +71,7 @@ def verify(
     db_pid: int | None = None,
     alone: frozenset[str] = frozenset(),
     in_flight: int = IN_FLIGHT,
+    workers: int = 1,
 ) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the fastest round
     trip, its share of the scenario's requests, and its CPU ms per request alone and hot (the
@@ -73,7 +81,7 @@ def verify(
     env = Environment(
         user_classes=list(user_classes.values()), host=options.host, parsed_options=options, events=events
     )
-    calls = _Calls(env, _Meter.idle(server_pid, db_pid), alone, in_flight)
+    calls = _Calls(env, _Meter.idle(server_pid, db_pid), alone, in_flight, workers)
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
         calls.run_tasks(user_class)
@@ -84,6 +92,15 @@ class _PerRequest(NamedTuple):
     cpu_ms: float  # the service's CPU
     db_cpu_ms: float  # the database server's (0 without one)
     wakeups: float  # the service's voluntary context switches
+
+
+class _Burst(NamedTuple):
+    cost: _PerRequest
+    users: int
+    rps: float
+
+    def backlog(self, wait_ms: float, workers: int) -> float:
+        return backlog(self.users, self.rps, wait_ms, workers)
 
 
 @dataclass(frozen=True)
@@ -120,8 +137,10 @@ class _Calls:
     """Each task of a scenario run one request at a time on the idle server, and what it measured;
     Locust's request events say which endpoints a task called, how fast, and with what error."""
 
-    def __init__(self, env: Environment, meter: _Meter, alone: frozenset[str], in_flight: int) -> None:
-        self.env, self.meter, self.alone, self.in_flight = env, meter, alone, in_flight
+    def __init__(
+        self, env: Environment, meter: _Meter, alone: frozenset[str], in_flight: int, workers: int
+    ) -> None:
+        self.env, self.meter, self.alone, self.in_flight, self.workers = env, meter, alone, in_flight, workers
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.methods: dict[str, str] = {}
         self.errors: dict[str, str] = {}
@@ -130,6 +149,9 @@ class _Calls:
         self.db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
         self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
+        self.slope: dict[
+            str, tuple[float, float]
+        ] = {}  # the burst's backlog a worker, CPU ms per request more each
         env.events.request.add_listener(self.record)
 
     def record(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
@@ -163,10 +185,28 @@ class _Calls:
         for key, count in made.items():
             self.cpu_ms[key], self.db_cpu_ms[key] = alone.cpu_ms, alone.db_cpu_ms
             self.weight[key] += weight * count / calls
-        at_once = self._hot_users(made, elapsed * 1000 / calls)
-        hot = self._hot(user_class, task, at_once) if at_once > 1 else None  # 1: the batch was it
+        call_s = elapsed / calls
+        at_once = self._hot_users(made, call_s * 1000)
+        few = max(HOT_USERS, at_once // 4)
+        # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
+        # would make the smaller burst pay for the larger one's
+        low = self._hot(user_class, task, few, call_s) if len(made) == 1 and few < at_once else None
+        burst = self._hot(user_class, task, at_once, call_s) if at_once > 1 else None  # 1: the batch was it
         for key in made:
-            self.hot[key] = hot or alone  # one at a time, or no call ended within the burst
+            self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
+        if low and burst:
+            self._backlog_slope(*made, low, burst)
+
+    def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
+        """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""
+        wait_ms = max(min(self.latencies[key]) - self.cpu_ms[key], 0.0)
+        held = burst.backlog(wait_ms, self.workers)
+        if held >= BACKLOG_MIN:
+            slope = backlog_slope(
+                (low.backlog(wait_ms, self.workers), low.cost.cpu_ms), (held, burst.cost.cpu_ms)
+            )
+            if slope is not None:
+                self.slope[key] = (held, slope)
 
     def _hot_users(self, made: dict[str, int], task_ms: float) -> int:
         """Users of a task's hot burst: HOT_USERS, up to IN_FLIGHT for one call that waits (so that
@@ -180,30 +220,37 @@ class _Calls:
             fastest = min(self.latencies[key])
             if key not in self.alone and waits(fastest, self.cpu_ms[key], self.db_cpu_ms[key]):
                 most = IN_FLIGHT
-        return max(1, min(most, self.in_flight, int(DRAIN_S * 1000 / task_ms / 2)))
+        return max(1, min(most, self.in_flight, int(DRAIN_S * 1000 / task_ms)))
 
-    def _hot(self, user_class, task, at_once: int) -> _PerRequest | None:
+    def _hot(self, user_class, task, at_once: int, call_s: float) -> _Burst | None:
         """What a request of one task cost, run by `at_once` users at once: a closed burst that
-        keeps the server busy as under load; None if no call ended in it. `at_once` keeps the
-        drain short: on a blocked loop the calls still in flight end one after another."""
+        keeps the server busy as under load; None if no call ended in it. Each user starts within
+        one call of the first, as a cell's load spreads them (asyncgap.cell.drive._desynced): all
+        at once, they queue behind each other as no load does. `at_once` keeps the drain short: on
+        a blocked loop the calls still in flight end one after another."""
         users = [_started(user_class, self.env) for _ in range(at_once)]
         stop = gevent.event.Event()
 
-        def loop(user) -> None:
+        def loop(user, after_s: float) -> None:
+            gevent.sleep(after_s)
             while not stop.is_set():
                 task(user)
 
-        running = [gevent.spawn(loop, user) for user in users]
-        gevent.sleep(IN_FLIGHT_WARM_S)  # every user's connection opened, the server's threads started
+        self.made.clear()
+        running = [gevent.spawn(loop, user, random.uniform(0, call_s)) for user in users]
+        gevent.sleep(IN_FLIGHT_WARM_S)  # the server's threads started
+        warmed_by = time.monotonic() + WARM_MOST_S
+        while sum(self.made.values()) < at_once and time.monotonic() < warmed_by:
+            gevent.sleep(0.05)  # every user's first call ended: its connections opened, the app's pool's too
         self.made.clear()
         before, started = self.meter.read(), time.monotonic()
         gevent.sleep(IN_FLIGHT_S)
-        requests = sum(self.made.values())
-        hot = self.meter.per_request(before, time.monotonic() - started, requests) if requests else None
+        requests, elapsed = sum(self.made.values()), time.monotonic() - started
+        hot = self.meter.per_request(before, elapsed, requests) if requests else None
         stop.set()
         gevent.joinall(running, timeout=DRAIN_S)
         gevent.killall(running)
-        return hot
+        return _Burst(hot, at_once, requests / elapsed) if hot else None
 
     def endpoints(self) -> dict[str, dict]:
         total = sum(self.weight.values())
@@ -219,6 +266,8 @@ class _Calls:
                 "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
                 "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
                 "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
+                "backlog_busy": round(self.slope[key][0], 3) if key in self.slope else None,
+                "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
             }
             for key, times in self.latencies.items()
         }
@@ -244,9 +293,14 @@ def main(argv: list[str]) -> None:
         default=IN_FLIGHT,
         help="at most this many calls at a time (the cell's users)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="the server's worker processes (for a backlog each)"
+    )
     args, locust_args = parser.parse_known_args(argv)
     alone = frozenset(args.alone)
-    found = verify(args.locustfile, args.server_pid, locust_args, args.db_pid, alone, args.in_flight)
+    found = verify(
+        args.locustfile, args.server_pid, locust_args, args.db_pid, alone, args.in_flight, args.workers
+    )
     write_json(args.out, found)
 
 

@@ -20,6 +20,10 @@ class EndpointCalibration(Record):
     db_cpu_ms: float = 0.0  # the database server's CPU per request alone (PostgreSQL; SQLite's is in-process)
     db_cpu_ms_busy: float | None = None  # the same in the burst (None: recorded before it was measured)
     wakeups_busy: float | None = None  # the server's voluntary context switches per request, in the burst
+    backlog_busy: float | None = (
+        None  # requests a worker held past their wait in the burst (None: not measured)
+    )
+    cpu_ms_per_backlog: float | None = None  # CPU ms a request costs more per request more in that backlog
     hops: int | None = None  # thread-pool hops a request makes (a user's app's routes); None: not known
 
 

@@ -81,12 +81,15 @@ def server_sentences(cell: CellResult, advice: CellAdvice) -> list[str]:
 
 def _cpu_spent(m: Model) -> list[str]:
     """Where the CPU goes, when it binds: each route's part of an average request's CPU (its share
-    of the requests x its CPU measured hot, the database's included), the largest first."""
+    of the requests x its CPU measured hot, at the backlog the prediction implies, the database's
+    included), the largest first."""
     if m.bound != "cpu":
         return []
-    parts = {
-        name: e.share * (e.cpu_ms_busy + (e.db_cpu_ms_busy or 0.0)) for name, e in m.inputs.endpoints.items()
+    backlog = model.backlog(m.inputs, m.predicted_rps)
+    call_ms = {
+        name: model.cpu_ms(e, backlog) + (e.db_cpu_ms_busy or 0.0) for name, e in m.inputs.endpoints.items()
     }
+    parts = {name: e.share * call_ms[name] for name, e in m.inputs.endpoints.items()}
     whole = sum(parts.values())
     if whole <= 0:
         return []
@@ -94,7 +97,7 @@ def _cpu_spent(m: Model) -> list[str]:
     e = m.inputs.endpoints[name]
     return [
         f"The CPU binds: an average request costs {whole:.1f} ms of it, {part / whole:.0%} of that in "
-        f"{name} ({e.cpu_ms_busy + (e.db_cpu_ms_busy or 0.0):.1f} ms a call, {e.share:.0%} of the requests)."
+        f"{name} ({call_ms[name]:.1f} ms a call, {e.share:.0%} of the requests)."
     ]
 
 
