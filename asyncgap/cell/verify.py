@@ -17,17 +17,22 @@ does not (the longer the wait, the dearer the wake: `make bench` section 7). Nev
 cell's users (`--in-flight`): calibration must not push an app past what its load will, an app
 whose pool deadlocks past 40 calls (FastAPI's issue 3205) included; and at most DRAIN_S of calls
 are in flight, so that the burst drains in seconds.
+
 A burst of a quarter of the users runs before it, and if the burst leaves a backlog (requests
 past their wait, queued for the CPU or a thread token, BACKLOG_MIN or more a worker:
-`--workers`), the two give how a request's CPU grows with the backlog: an httpx AsyncClient's pool polls every idle
-connection on each pass, and a saturated loop leaves most of them idle (docs/findings.md). The
-model needs that slope to tell a load that keeps up from one that collapses. A call that holds the loop
-(`--alone`) is hot back to back, one at a time: it keeps the loop busy by itself, and calls
-queued behind it on a blocked loop would stall uvicorn's timer for seconds and trip gunicorn's
-worker timeout (tests/e2e/test_worker_timeout.py: 4 calls of 300 ms at once did). One at a time
-back to back is the batch already measured, so no burst repeats it: the loop stays blocked for
-the check and the batch only (a burst after them held it 3 s more, and tripped that timeout
-too). The burst is the calibration's own, before the cell's load, which it never reads.
+`--workers`), the two give how a request's CPU grows with the backlog: an httpx AsyncClient's
+pool polls every idle connection on each pass, and a saturated loop leaves most of them idle
+(docs/findings.md). The model needs that slope to tell a load that keeps up from one that
+collapses.
+
+A call that holds the loop (`--alone`) is hot back to back, one at a time: it keeps the loop
+busy by itself, and calls queued behind it on a blocked loop would stall uvicorn's timer for
+seconds and trip gunicorn's worker timeout (tests/e2e/test_worker_timeout.py: 4 calls of 300 ms
+at once did). One at a time back to back is the batch already measured, so no burst repeats it:
+the loop stays blocked for the check and the batch only (a burst after them held it 3 s more,
+and tripped that timeout too). The bursts are the calibration's own, before the cell's load,
+which they never read.
+
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
