@@ -154,9 +154,8 @@ class _Calls:
         self.db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
         self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
-        self.slope: dict[
-            str, tuple[float, float]
-        ] = {}  # the burst's backlog a worker, CPU ms per request more each
+        # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
+        self.slope: dict[str, tuple[float, float]] = {}
         env.events.request.add_listener(self.record)
 
     def record(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
@@ -175,7 +174,8 @@ class _Calls:
 
     def _task(self, user_class, user, task, weight: float) -> None:
         """A check and a batch of calls of one task alone, then a hot burst of it (of more than one
-        user at once: one at a time, back to back, is the batch)."""
+        user at once: one at a time, back to back, is the batch), after a burst of a quarter of
+        its users when the task makes one call: the two give the backlog slope."""
         self.made.clear()
         task(user)  # the first call: a check, and the server's warm-up (threads, connections)
         self.made.clear()
