@@ -16,10 +16,10 @@ record), and hot, in a closed burst that keeps the server busy as a cell's load 
 waits (its round trip WAITS_MS over its CPU, the database's included: a 6 ms query that the
 database spends computing keeps the shared core busy), and pays for waking; hot, it pays what a
 loaded server pays instead: GIL hand-offs, batched wake-ups, a pool's poll loop. With a
-database server, its CPU is measured the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). A burst
-that leaves a backlog (`backlog`) is run again with fewer users, and the two give how much a
-request's CPU grows with it (`backlog_slope`): what tells a load that keeps up from one that
-collapses (asyncgap/cell/model.py).
+database server, its CPU is measured the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). When a
+burst leaves a backlog (`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of
+its users before it give how much a request's CPU grows with the backlog (`backlog_slope`):
+what tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
 """
 
 import json
@@ -95,12 +95,6 @@ def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: i
     if requests <= 0:
         raise ValueError("no request ended: no CPU per request")
     return max(cpu_s - idle_rate * elapsed_s, 0.0) * 1000 / requests
-
-
-def backlog(users: int, rps: float, wait_ms: float, workers: int) -> float:
-    """Requests a worker held past their wait in a closed burst: its users less those inside their
-    wait (Little's law: the rate times the wait), shared by the workers."""
-    return max(users - rps * wait_ms / 1000, 0.0) / workers
 
 
 def backlog_slope(low: tuple[float, float], high: tuple[float, float]) -> float | None:

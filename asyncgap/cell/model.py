@@ -152,10 +152,16 @@ def wait_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
     )
 
 
+def held_past_wait(users: int, rps: float, wait_s: float, workers: int) -> float:
+    """Requests a worker holds past their wait: N closed-loop users less the X W inside it
+    (Little's law), shared by the workers. Calibration's bursts and the model's load alike."""
+    return max(users - rps * wait_s, 0.0) / workers
+
+
 def backlog(inputs: ModelInputs, rps: float) -> float:
-    """B: requests a worker holds past their wait at `rps` (Little's law on the rest of the cycle)."""
+    """B: requests a worker holds past their wait at `rps`, the model's users and mix."""
     users = sum(inputs.connections) or inputs.users
-    return max(users - rps * wait_s(inputs.endpoints), 0.0) / inputs.workers
+    return held_past_wait(users, rps, wait_s(inputs.endpoints), inputs.workers)
 
 
 def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:

@@ -55,7 +55,8 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
-from asyncgap.cell.calibration import BACKLOG_MIN, backlog, backlog_slope, per_request_ms, waits
+from asyncgap.cell.calibration import BACKLOG_MIN, backlog_slope, per_request_ms, waits
+from asyncgap.cell.model import held_past_wait
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, tree_cpu_s
 from asyncgap.core.files import write_json
 from asyncgap.core.names import endpoint_key
@@ -105,7 +106,7 @@ class _Burst(NamedTuple):
     rps: float
 
     def backlog(self, wait_ms: float, workers: int) -> float:
-        return backlog(self.users, self.rps, wait_ms, workers)
+        return held_past_wait(self.users, self.rps, wait_ms / 1000, workers)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ cpu bound it gives (the model), against hand-derived values."""
 import pytest
 
 from asyncgap.cell import explain, model
-from asyncgap.cell.calibration import BACKLOG_MIN, backlog, backlog_slope
-from asyncgap.cell.model import Server, predict
+from asyncgap.cell.calibration import BACKLOG_MIN, backlog_slope
+from asyncgap.cell.model import Server, held_past_wait, predict
 from asyncgap.core.prediction import EndpointCalibration
 
 UPSTREAM_MS, CPU_MS, SLOPE = (
@@ -44,9 +44,11 @@ def upstream_mix(slope: float | None, burst_backlog: float = 90.0) -> dict[str, 
 
 
 def test_a_bursts_backlog_is_its_users_less_those_inside_their_wait_per_worker():
-    assert backlog(100, rps=100.0, wait_ms=100.0, workers=1) == pytest.approx(90.0)  # 10 of 100 in their wait
-    assert backlog(100, rps=100.0, wait_ms=100.0, workers=2) == pytest.approx(45.0)
-    assert backlog(25, rps=260.0, wait_ms=100.0, workers=1) == 0.0  # all inside their wait: none queued
+    assert held_past_wait(100, rps=100.0, wait_s=0.1, workers=1) == pytest.approx(
+        90.0
+    )  # 10 of 100 in their wait
+    assert held_past_wait(100, rps=100.0, wait_s=0.1, workers=2) == pytest.approx(45.0)
+    assert held_past_wait(25, rps=260.0, wait_s=0.1, workers=1) == 0.0  # all inside their wait: none queued
 
 
 def test_the_slope_is_the_cpu_that_grew_over_the_backlog_that_grew():
