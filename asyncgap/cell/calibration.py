@@ -11,15 +11,14 @@ Without that, a 1 ms database call would count a 0.5 ms client round trip as tim
 the event loop, and the loop's bound would come out a third too low.
 
 CPU per request is measured twice (verify): alone, one call at a time (`cpu_ms_alone`, for the
-record), and hot, in a closed burst that keeps the server busy as a cell's load does
-(`cpu_ms_busy`, the model's input). Alone, a server idles between calls and inside a call that
-waits (its round trip WAITS_MS over its CPU, the database's included: a 6 ms query that the
-database spends computing keeps the shared core busy), and pays for waking; hot, it pays what a
-loaded server pays instead: GIL hand-offs, batched wake-ups, a pool's poll loop. With a
-database server, its CPU is measured the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). When a
-burst leaves a backlog (`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of
-its users before it give how much a request's CPU grows with the backlog (`backlog_slope`):
-what tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
+record), and hot, in a closed burst of as many users as the cell's (`burst_users`), the model's
+input (`cpu_ms_busy`). Alone, a server idles between calls and inside a call that waits, and
+pays for waking; hot, it pays what a loaded server pays instead: GIL hand-offs among a full
+thread pool, batched wake-ups, a pool's poll loop. With a database server, its CPU is measured
+the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). When a burst leaves a backlog
+(`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of its users before it give
+how much a request's CPU grows with the backlog (`backlog_slope`): what tells a load that keeps
+up from one that collapses (asyncgap/cell/model.py).
 """
 
 import json
@@ -39,7 +38,9 @@ from asyncgap.engines.server import RunningServer
 
 TIMEOUT_S = 90.0
 NAME = "calibration.json"
-WAITS_MS = 5.0  # a call this much longer than its CPU lets the server idle inside it (bench section 7)
+HOT_USERS = 4  # a task of several calls: this many users at once keep a 2-core server busy
+IN_FLIGHT = 100  # a task of one call: up to this many users at once, never more than the cell's
+DRAIN_S = 10.0  # for the calls still in flight to end (100 x 0.1 s if they ended one by one)
 BACKLOG_MIN = 5.0  # requests a worker holds past their wait that make a burst's backlog worth a slope
 
 
@@ -81,11 +82,19 @@ def declared_stations(host: str) -> dict[str, str]:
     }
 
 
-def waits(round_trip_ms: float, cpu_ms: float, db_cpu_ms: float = 0.0) -> bool:
-    """Whether a call lets the idle server fall asleep inside it: neither the service nor the
-    database works for WAITS_MS of its round trip (a query the database spends computing keeps
-    the shared core busy)."""
-    return round_trip_ms - cpu_ms - db_cpu_ms >= WAITS_MS
+def burst_users(calls: int, holds_loop: bool, cell_users: int, task_ms: float) -> int:
+    """Users of a task's hot burst. A task of one call gets as many as the cell's (up to
+    IN_FLIGHT), so that the server holds what its load will: the waits, a full thread pool's
+    queue and its GIL hand-offs (4 users read db-pg sync's service CPU at 0.57 ms a request on
+    gunicorn-2w, where 100 users' load paid 0.94). A task of several calls gets HOT_USERS, never more than
+    the cell's either: calibration must not push an app past what its load will (a pool that
+    deadlocks past 40 calls, FastAPI's issue 3205). Few enough that a burst drains in DRAIN_S,
+    and one for a call that holds the loop: calls queued on a blocked loop stall uvicorn's
+    timer and trip gunicorn's worker timeout (tests/e2e/test_worker_timeout.py)."""
+    if holds_loop:
+        return 1
+    most = IN_FLIGHT if calls == 1 else HOT_USERS
+    return max(1, min(most, cell_users, int(DRAIN_S * 1000 / task_ms)))
 
 
 def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: int) -> float:

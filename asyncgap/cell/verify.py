@@ -10,13 +10,12 @@ It does three jobs:
 - it derives each endpoint's share of the requests from the scenario's task weights, which
   is what a closed loop with no think time sends, whatever the server does.
 Then every task is measured once more hot, its CPU per request on a server kept busy, as a
-cell's load keeps it: a closed burst of HOT_USERS users at once, or, for a call that waits (a
-sleep, an upstream, a query that sleeps in the database), up to IN_FLIGHT of them, enough that
-neither the service nor the database falls asleep inside a call and pays a wake a loaded server
-does not (the longer the wait, the dearer the wake: `make bench` section 7). Never more than the
-cell's users (`--in-flight`): calibration must not push an app past what its load will, an app
-whose pool deadlocks past 40 calls (FastAPI's issue 3205) included; and at most DRAIN_S of calls
-are in flight, so that the burst drains in seconds.
+cell's load keeps it: a closed burst by as many users as the cell's (`--in-flight`) for a task
+of one call, a few for a task of several (asyncgap.cell.calibration.burst_users). At the cell's
+users the server holds what its load will: a call that waits (a sleep, an upstream, a query
+that sleeps in the database) never lets it fall asleep and pay a wake that a loaded server does
+not (the longer the wait, the dearer the wake: `make bench` section 7), and a `def` endpoint
+fills the thread pool and pays the GIL hand-offs among its threads.
 
 A burst of a quarter of the users runs before it, and if the burst leaves a backlog (requests
 past their wait, queued for the CPU or a thread token, BACKLOG_MIN or more a worker:
@@ -55,7 +54,15 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
-from asyncgap.cell.calibration import BACKLOG_MIN, backlog_slope, per_request_ms, waits
+from asyncgap.cell.calibration import (
+    BACKLOG_MIN,
+    DRAIN_S,
+    HOT_USERS,
+    IN_FLIGHT,
+    backlog_slope,
+    burst_users,
+    per_request_ms,
+)
 from asyncgap.cell.model import held_past_wait
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, tree_cpu_s
 from asyncgap.core.files import write_json
@@ -64,10 +71,8 @@ from asyncgap.core.names import endpoint_key
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
-HOT_USERS = 4  # a task's hot burst: this many users at once keep a 2-core server busy
-IN_FLIGHT, IN_FLIGHT_WARM_S, IN_FLIGHT_S = 100, 0.3, 1.0  # a waiting call, 100 at a time: 0.3 s unmeasured
+BURST_WARM_S, BURST_S = 0.3, 1.0  # a hot burst: 0.3 s unmeasured, then 1 s measured
 WARM_MOST_S = 3.0  # ... or more, until as many calls ended as users started, up to this
-DRAIN_S = 10.0  # for the calls still in flight to end (100 x 0.1 s if they ended one by one)
 
 
 def verify(
@@ -192,7 +197,7 @@ class _Calls:
             self.cpu_ms[key], self.db_cpu_ms[key] = alone.cpu_ms, alone.db_cpu_ms
             self.weight[key] += weight * count / calls
         call_s = elapsed / calls
-        at_once = self._hot_users(made, call_s * 1000)
+        at_once = burst_users(len(made), bool(self.alone.intersection(made)), self.in_flight, call_s * 1000)
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
@@ -214,20 +219,6 @@ class _Calls:
             if slope is not None:
                 self.slope[key] = (held, slope)
 
-    def _hot_users(self, made: dict[str, int], task_ms: float) -> int:
-        """Users of a task's hot burst: HOT_USERS, up to IN_FLIGHT for one call that waits (so that
-        the server never idles inside it), never more than the cell's, and few enough to drain;
-        one for a call that holds the loop."""
-        if self.alone.intersection(made):
-            return 1
-        most = HOT_USERS
-        if len(made) == 1:
-            (key,) = made
-            fastest = min(self.latencies[key])
-            if key not in self.alone and waits(fastest, self.cpu_ms[key], self.db_cpu_ms[key]):
-                most = IN_FLIGHT
-        return max(1, min(most, self.in_flight, int(DRAIN_S * 1000 / task_ms)))
-
     def _hot(self, user_class, task, at_once: int, call_s: float) -> _Burst | None:
         """What a request of one task cost, run by `at_once` users at once: a closed burst that
         keeps the server busy as under load; None if no call ended in it. Each user starts within
@@ -244,13 +235,13 @@ class _Calls:
 
         self.made.clear()
         running = [gevent.spawn(loop, user, random.uniform(0, call_s)) for user in users]
-        gevent.sleep(IN_FLIGHT_WARM_S)  # the server's threads started
+        gevent.sleep(BURST_WARM_S)  # the server's threads started
         warmed_by = time.monotonic() + WARM_MOST_S
         while sum(self.made.values()) < at_once and time.monotonic() < warmed_by:
             gevent.sleep(0.05)  # every user's first call ended: its connections opened, the app's pool's too
         self.made.clear()
         before, started = self.meter.read(), time.monotonic()
-        gevent.sleep(IN_FLIGHT_S)
+        gevent.sleep(BURST_S)
         requests, elapsed = sum(self.made.values()), time.monotonic() - started
         hot = self.meter.per_request(before, elapsed, requests) if requests else None
         stop.set()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from asyncgap.cell.calibration import outside_ms, per_request_ms, waits
+from asyncgap.cell.calibration import DRAIN_S, HOT_USERS, IN_FLIGHT, burst_users, outside_ms, per_request_ms
 
 
 def measured(round_trip_ms: float, cpu_ms: float) -> dict:
@@ -28,8 +28,21 @@ def test_what_a_call_spends_outside_the_server_is_judged_by_fast():
     assert outside_ms({}) == 0.0
 
 
-def test_a_call_that_waits_on_the_databases_cpu_is_no_wait():
-    # a 6.42 ms round trip of which 0.81 ms is the service's CPU and 5.95 ms the database's: busy all along
-    assert not waits(6.42, 0.81, 5.95)
-    assert waits(104.0, 1.9, 0.86)  # 101.2 ms with neither working: pg_sleep
-    assert not waits(13.5, 13.3)  # CPU work: never idle
+def test_a_call_is_burst_at_the_cells_users_whether_it_waits_or_computes():
+    # a 100 ms sleep and a 5 ms query alike: the cell's 100 users fill the thread pool as its load will
+    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=100.0) == 100
+    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=5.0) == 100
+    assert burst_users(calls=1, holds_loop=False, cell_users=20, task_ms=15.0) == 20  # never past the cell's
+    assert burst_users(calls=1, holds_loop=False, cell_users=500, task_ms=1.0) == IN_FLIGHT
+
+
+def test_a_task_of_several_calls_gets_a_few_users_and_a_call_that_holds_the_loop_one():
+    assert burst_users(calls=3, holds_loop=False, cell_users=100, task_ms=10.0) == HOT_USERS
+    assert burst_users(calls=3, holds_loop=False, cell_users=2, task_ms=10.0) == 2
+    assert burst_users(calls=1, holds_loop=True, cell_users=100, task_ms=5.0) == 1
+
+
+def test_a_burst_drains_in_seconds():
+    # 1 s calls: no more users than end one after another within DRAIN_S
+    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=1000.0) == int(DRAIN_S)
+    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=60_000.0) == 1
