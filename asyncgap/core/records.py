@@ -64,7 +64,7 @@ class EndpointFigures(Record):
     p95_ms: float | None
     p99_ms: float | None
     predicted_rps: float | None = None
-    service_ms: float | None = None  # the fastest of a few calls on the idle server
+    service_ms: float | None = None  # its time at its station, from a batch of calls on the idle server
     p50_ms_exact: float | None = None  # from the HDR histograms, beside Locust's rounded figures
     p95_ms_exact: float | None = None
     p99_ms_exact: float | None = None
