@@ -37,14 +37,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await stack.enter_async_context(probing())
             if config.watchdog:
                 await stack.enter_async_context(watching(config.block_threshold_ms / 1000))
-        # What is opened so far lives as long as the worker: kept out of the collector's sight while
-        # serving, so that a full collection no longer walks the app's ~120,000 startup objects,
-        # which stalled the loop 40 to 100 ms every few seconds under load (docs/findings.md).
-        gc.freeze()
-        try:
-            yield
-        finally:
-            gc.unfreeze()
+        if config.freeze_heap:
+            # What is opened so far lives as long as the worker: out of the collector's sight,
+            # so that a full collection no longer walks the app's ~120,000 startup objects, which
+            # stalled the loop 40 to 100 ms every few seconds under load (docs/findings.md).
+            gc.freeze()
+            stack.callback(gc.unfreeze)
+        yield
     forget_worker()
 
 

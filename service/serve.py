@@ -71,14 +71,15 @@ def _running(pid: int) -> bool:
 
 
 def demo_env(name: str) -> dict[str, str]:
-    """Environment for the demo service: a Prometheus multiprocess folder for its workers, and
-    its schema left to the prestart step below, over what it inherits."""
+    """Environment for the demo service: a Prometheus multiprocess folder for its workers, its
+    schema left to the prestart step below and its startup heap frozen, over what it inherits."""
     env = dict(os.environ)
     if name not in APPS:
         # The harness passes its own folder so it can read the workers' metrics from outside.
         if "PROMETHEUS_MULTIPROC_DIR" not in env:
             env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir()
         env["ASYNCGAP_CREATE_SCHEMA"] = "false"  # created once below, before workers start
+        env.setdefault("ASYNCGAP_FREEZE_HEAP", "true")  # no full collection walks the startup heap
     return env
 
 

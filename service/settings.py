@@ -33,6 +33,9 @@ class Settings(Knobs):
     upstream_timeout_s: float = Field(70.0, gt=0, description="above the longest /delay (60 s)")
     upstream_connect_timeout_s: float = Field(2.0, gt=0)
     create_schema: bool = Field(True, description="false when a prestart step created it already")
+    freeze_heap: bool = Field(
+        False, description="gc.freeze() what startup made, while serving (service.serve sets true)"
+    )
     instrument: bool = Field(True, description="metrics middleware and lag probe (off: measure their cost)")
     watchdog: bool = Field(True, description="name what blocks the loop, if instrumented")
     block_threshold_ms: float = Field(

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 
-from service.serve import METRICS_PREFIX, launcher_argv, metrics_dir
+from service.serve import METRICS_PREFIX, demo_env, launcher_argv, metrics_dir
 from tests.paths import ROOT
 
 
@@ -17,6 +17,14 @@ def test_the_demo_is_served_by_asyncgaps_launcher_from_the_repository():
     assert argv[argv.index("--app") + 1] == "service.app:app"
     assert argv[argv.index("--app-dir") + 1] == str(ROOT)
     assert argv[argv.index("--port") + 1] == "9000"
+
+
+def test_the_demos_workers_freeze_their_startup_heap_unless_told_not_to(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.delenv("ASYNCGAP_FREEZE_HEAP", raising=False)
+    assert demo_env("uvicorn-1w")["ASYNCGAP_FREEZE_HEAP"] == "true"
+    monkeypatch.setenv("ASYNCGAP_FREEZE_HEAP", "false")  # to measure what it saves
+    assert demo_env("uvicorn-1w")["ASYNCGAP_FREEZE_HEAP"] == "false"
 
 
 def test_upstream_serves_the_fake_api():
