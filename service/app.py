@@ -39,8 +39,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await stack.enter_async_context(watching(config.block_threshold_ms / 1000))
         if config.freeze_heap:
             # What is opened so far lives as long as the worker: out of the collector's sight,
-            # so that a full collection no longer walks the app's ~120,000 startup objects, which
-            # stalled the loop 40 to 100 ms every few seconds under load (docs/findings.md).
+            # so that a full collection no longer walks the app's startup objects, which stalled
+            # the loop for tens of milliseconds every few seconds under load (docs/findings.md).
             gc.freeze()
             stack.callback(gc.unfreeze)
         yield
