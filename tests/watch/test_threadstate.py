@@ -32,12 +32,12 @@ def hash_for(seconds: float) -> None:
         hashlib.scrypt(b"password", salt=b"salt", n=2**14, r=8, p=1, maxmem=2**26)
 
 
-def spin_for(seconds: float, start: threading.Barrier) -> None:
+def spin_until(stop: threading.Event, start: threading.Barrier) -> None:
     start.wait()
-    end, x = time.monotonic() + seconds, 0
+    x = 0
     while x < 10**12:
         x += 1
-        if x % 100_000 == 0 and time.monotonic() > end:
+        if x % 100_000 == 0 and stop.is_set():
             return
 
 
@@ -94,10 +94,18 @@ async def test_a_thread_entering_a_held_lock_reads_waiting_not_gil():
 @pytest.mark.anyio
 async def test_python_threads_that_share_the_gil_read_gil():
     start = threading.Barrier(4)  # all spin together (starting threads takes the GIL too)
+    stop = threading.Event()
     async with watching() as dog, anyio.create_task_group() as tg:
         for _ in range(4):  # one runs at a time: each is runnable, off the CPU, most of the time
-            tg.start_soon(anyio.to_thread.run_sync, spin_for, 2.0, start)
-    spinning = states(dog.watch, "threads_states", "spin_for")
+            tg.start_soon(anyio.to_thread.run_sync, spin_until, stop, start)
+        try:  # 2 s, and on until a state is sampled: the watchdog's own thread waits its turn for
+            with anyio.move_on_after(10):  # the GIL, and a thread's state needs two of its samples
+                await anyio.sleep(2.0)
+                while not dog.watch.threads_states:
+                    await anyio.sleep(0.1)
+        finally:
+            stop.set()
+    spinning = states(dog.watch, "threads_states", "spin_until")
     by_state = {
         state: sum(s for doing, s in spinning.items() if doing.startswith(f"{state} "))
         for state in ("gil", "core", "cpu")
