@@ -13,7 +13,7 @@ from asyncgap.cell.drive import run_cell
 from asyncgap.cell.plan import Cell
 from asyncgap.core.matrix import Matrix
 from asyncgap.core.records import CellResult, RunSummary
-from asyncgap.engines import lifeline, postgres
+from asyncgap.engines import lifeline, pace, postgres
 from asyncgap.engines.local import Engine, LocalEngine
 
 
@@ -40,11 +40,12 @@ def run(
     done: list[CellResult] = []
     with lifeline.scratch("asyncgap-run-") as scratch, ExitStack() as stack:
         upstream_url, database = "", app and app.database
+        pace_log = stack.enter_context(pace.timing(scratch / "pace.log", cores.server))
         if app is None:
             upstream_url = stack.enter_context(engine.upstream(matrix, out_dir, scratch, cores.generator))
             scenarios = [matrix.scenarios[c.scenario] for c in cells]
             database = stack.enter_context(postgres.for_run(scenarios, scratch, cores.server))
-        context = RunContext(matrix, out_dir, scratch, upstream_url, cores, engine, database, app)
+        context = RunContext(matrix, out_dir, scratch, upstream_url, cores, engine, database, app, pace_log)
         for cell in cells:
             if progress:
                 progress.start(cell)

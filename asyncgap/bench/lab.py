@@ -28,6 +28,7 @@ class Lab:
     scratch: Path
     cores: Cores = field(default_factory=Cores.split)
     upstream_url: str | None = None
+    pace_log: Path | None = None  # the timer of the server's cores, while cells run (asyncgap.engines.pace)
 
     def serve(
         self, setup: str, label: str, env: dict[str, str] | None = None
@@ -44,7 +45,14 @@ class Lab:
         """A run's context for cells written to `folder` of the bench's output."""
         if self.upstream_url is None:
             raise RuntimeError("a measurement that runs cells declares NEEDS_UPSTREAM")
-        return RunContext(self.matrix, self.out / folder, self.scratch, self.upstream_url, self.cores)
+        return RunContext(
+            self.matrix,
+            self.out / folder,
+            self.scratch,
+            self.upstream_url,
+            self.cores,
+            pace_log=self.pace_log,
+        )
 
 
 def md_table(rows: list[dict], columns: list[str]) -> str:

@@ -40,7 +40,7 @@ from asyncgap.bench import (
 from asyncgap.bench.lab import Lab
 from asyncgap.core.files import write_json
 from asyncgap.core.matrix import Matrix
-from asyncgap.engines import lifeline, server
+from asyncgap.engines import lifeline, pace, server
 
 MEASUREMENTS = {
     "fidelity": fidelity,
@@ -76,10 +76,13 @@ def run_all(matrix: Matrix, out: Path, only: tuple[str, ...] = SECTIONS) -> dict
         if cells:
             log_path = out / "logs" / "upstream.log"
             port, cpus = matrix.upstream.port, lab.cores.generator
-            with server.serving("upstream", port=port, log_path=log_path, cpus=cpus) as upstream:
+            with (
+                server.serving("upstream", port=port, log_path=log_path, cpus=cpus) as upstream,
+                pace.timing(scratch / "pace.log", lab.cores.server) as lab.pace_log,
+            ):
                 lab.upstream_url = upstream.url
                 report |= {name: MEASUREMENTS[name].measure(lab) for name in cells}
-                lab.upstream_url = None
+                lab.upstream_url = lab.pace_log = None
         report |= {name: MEASUREMENTS[name].measure(lab) for name in chosen if name not in cells}
     write_json(out / "bench.json", report)
     return report

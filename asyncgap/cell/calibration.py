@@ -106,6 +106,12 @@ def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: i
     return max(cpu_s - idle_rate * elapsed_s, 0.0) * 1000 / requests
 
 
+def at_pace(ms: float, measured_at: float | None, pace_ms: float | None) -> float:
+    """CPU `ms` measured while the cores took `measured_at` ms for a unit of reference work,
+    restated at `pace_ms` a unit (asyncgap.engines.pace); as measured without both paces."""
+    return ms * pace_ms / measured_at if pace_ms and measured_at else ms
+
+
 def backlog_slope(low: tuple[float, float], high: tuple[float, float]) -> float | None:
     """CPU ms per request more for each request more in a worker's backlog, from two bursts'
     (backlog, CPU ms per request); None unless they are BACKLOG_MIN apart. Never below 0 (a
@@ -172,6 +178,7 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             wakeups_busy=m.get("wakeups_busy"),
             backlog_busy=m.get("backlog_busy"),
             cpu_ms_per_backlog=m.get("cpu_ms_per_backlog"),
+            pace_ms=m.get("pace_ms"),
         )
         for name, m in measured.items()
     }

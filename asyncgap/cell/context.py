@@ -48,6 +48,7 @@ class RunContext:
     engine: Engine = field(default_factory=LocalEngine)
     database: postgres.Cluster | None = None
     app: AppRun | None = None  # a user's own app (`asyncgap run --app`); None: the demo
+    pace_log: Path | None = None  # the timer of the server's cores (asyncgap.engines.pace); None: none runs
 
     def writing_to(self, out_dir: Path) -> "RunContext":
         """The same run's context with the cells' folders in `out_dir` (the bench's sections)."""

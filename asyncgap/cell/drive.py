@@ -88,7 +88,7 @@ def _measure(cell: Cell, context: RunContext, cell_dir: Path, clock: Stopwatch) 
         predictions = _predict(cell, context, spec, running, db)
         spec = _desynced(spec, predictions)
         clock.lap("calibrate_s")
-        on_start = _sampler(Path(env["ASYNCGAP_METRICS_DIR"]), running, db)
+        on_start = _sampler(Path(env["ASYNCGAP_METRICS_DIR"]), running, db, context.pace_log)
         samples = context.engine.swarm(spec, cpus=context.cores.generator, on_start=on_start)
         clock.lap("load_s")
         events = supervision.worker_events(running.log_path, workers=setup.workers, timeout_s=setup.timeout_s)
@@ -159,7 +159,12 @@ def _predict(
         spec.out_dir,
         locustfile=spec.scenario.locustfile,
         server=running,
-        options=[*spec.scenario_options(), f"--in-flight={cell.users}", f"--workers={setup.workers}"],
+        options=[
+            *spec.scenario_options(),
+            f"--in-flight={cell.users}",
+            f"--workers={setup.workers}",
+            *([f"--pace-log={context.pace_log}"] if context.pace_log else []),
+        ],
         db_pid=db and db.pid,
         station_of=context.app and context.app.station_of,
         cpus=context.cores.generator,
@@ -183,7 +188,7 @@ def _desynced(spec: swarm.SwarmSpec, predictions: list[Model]) -> swarm.SwarmSpe
 
 
 def _sampler(
-    metrics_dir: Path, running: server.RunningServer, db: postgres.Cluster | None
+    metrics_dir: Path, running: server.RunningServer, db: postgres.Cluster | None, pace_log: Path | None
 ) -> Callable[..., Callable[[], dict]]:
     """What the engine calls with the swarm's pids once it started: a sample of the server, the
     load generator and the database, taken from outside."""
@@ -195,6 +200,7 @@ def _sampler(
             port=running.port,
             generator_pids=pids,
             db_pid=db and db.pid,
+            pace_log=pace_log,
         )
         return lambda: watch.sample().to_json()
 

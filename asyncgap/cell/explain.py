@@ -32,9 +32,10 @@ def reason(model: Model, figures: Figures) -> str:
     predicted, rps = model.predicted_rps, figures.rps
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
-    cpu = _cpu_facts(model, figures.server_cpu_ms_per_request)
+    cpu = _cpu_facts(model, figures)
     facts = [
         *_outside_the_mix(model, figures),
+        *_pace_facts(model, figures),
         *cpu,
         *(_loop_site(model, figures) if cpu else []),
         *_wake_facts(model, figures),
@@ -74,15 +75,37 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
     ]
 
 
-def _cpu_facts(model: Model, cpu_ms_per_request: float | None) -> list[str]:
-    """The CPU a request cost under load, when it is far from what calibration measured hot."""
-    expected = predicted_cpu_ms(model)
-    if not cpu_ms_per_request or not expected or 1 / CPU_DRIFT <= cpu_ms_per_request / expected <= CPU_DRIFT:
+def assumed_pace_ms(model: Model) -> float | None:
+    """The cores' pace the calibration's CPU figures are stated at (None: as measured)."""
+    return next((e.pace_ms for e in model.inputs.endpoints.values() if e.pace_ms), None)
+
+
+def _pace_facts(model: Model, figures: Figures) -> list[str]:
+    """The machine's own speed, when the server's cores ran at another pace under load than the
+    one the prediction assumed: the same work then costs that much more or less CPU."""
+    assumed, loaded = assumed_pace_ms(model), figures.pace_ms
+    if not assumed or not loaded or 1 / CPU_DRIFT <= loaded / assumed <= CPU_DRIFT:
+        return []
+    how = f"{loaded / assumed:.2f}x slower" if loaded > assumed else f"{assumed / loaded:.2f}x faster"
+    return [
+        f"the server's cores ran {how} under load than the run's pace the prediction assumed "
+        f"(a unit of reference work took {loaded:.3f} ms of CPU, against {assumed:.3f})"
+    ]
+
+
+def _cpu_facts(model: Model, figures: Figures) -> list[str]:
+    """The CPU a request cost under load, when it is far from what calibration measured hot; at
+    the pace calibration stated it at, so that it names what the machine's speed does not."""
+    expected, loaded = predicted_cpu_ms(model), figures.server_cpu_ms_per_request
+    assumed = assumed_pace_ms(model)
+    at_pace = loaded * assumed / figures.pace_ms if loaded and assumed and figures.pace_ms else loaded
+    if not at_pace or not expected or 1 / CPU_DRIFT <= at_pace / expected <= CPU_DRIFT:
         return []
     alone = _weighted(model, lambda e: e.cpu_ms_alone)
+    paced = f", {at_pace:.2f} ms at the assumed pace" if at_pace != loaded else ""
     return [
-        f"each request cost {cpu_ms_per_request / expected:.1f}x the CPU calibrated hot "
-        f"({cpu_ms_per_request:.2f} ms under load, {expected:.2f} ms hot{_backlogged(model)}, "
+        f"each request cost {at_pace / expected:.1f}x the CPU calibrated hot "
+        f"({loaded:.2f} ms under load{paced}, {expected:.2f} ms hot{_backlogged(model)}, "
         f"{alone:.2f} ms alone)"
     ]
 

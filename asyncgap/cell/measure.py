@@ -110,6 +110,7 @@ def _measured(
         server_cpu_ms_per_request=_ms_per_request(server_busy, total.rps),
         server_wakeups_per_request=_per_request(samples, "server_wakeups", since_s, total.rps),
         server_preemptions_per_request=_per_request(samples, "server_preemptions", since_s, total.rps),
+        pace_ms=cores_pace_ms(samples, since_s),
         generator_cores_busy=round(generator_busy, 3),
         generator_bound=generator_busy >= GENERATOR_BOUND_CORES * generator_cores,
         loop_lag_max_ms=round(max(lags, default=0.0) * 1000, 1),
@@ -128,6 +129,14 @@ def _per_request(samples: list[dict], key: str, since_s: float, rps: float) -> f
     if not rps or not any(s.get(key) for s in samples):
         return None
     return round(steady_rate(samples, key, since_s) / rps, 3)
+
+
+def cores_pace_ms(samples: list[dict], since_s: float) -> float | None:
+    """The pace of the server's cores over the steady samples (None without the run's timer)."""
+    if not any(s.get("pace_units") for s in samples):
+        return None
+    units = steady_rate(samples, "pace_units", since_s)
+    return round(1000 * steady_rate(samples, "pace_cpu_s", since_s) / units, 4) if units > 0 else None
 
 
 def _ms_per_request(cores_busy: float | None, rps: float) -> float | None:

@@ -16,7 +16,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from asyncgap.cell import blocking
 from asyncgap.core import names
-from asyncgap.engines import netns
+from asyncgap.engines import netns, pace
 
 IDLE_S = 0.5  # the idle server's own CPU (lag probe, metrics timers), measured this long
 
@@ -37,6 +37,8 @@ class Sample:
     db_cpu_s: float = 0.0  # the database server's process tree (PostgreSQL), when it has one
     server_wakeups: float = 0.0  # the server tree's voluntary context switches so far: it blocked, was woken
     server_preemptions: float = 0.0  # its involuntary ones: preempted by another process or thread
+    pace_units: int = 0  # reference units the run's timer has timed on the server's cores so far
+    pace_cpu_s: float = 0.0  # ... and their CPU seconds (asyncgap.engines.pace)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -150,8 +152,10 @@ class Sampler:
         port: int,
         generator_pids: Sequence[int],
         db_pid: int | None = None,
+        pace_log: Path | None = None,
     ) -> None:
         self.metrics_dir = metrics_dir
+        self.pace_log = pace_log
         self.port = port
         self.server_pid = server_pid
         self.contained = netns.separate(server_pid)  # a container: its own pids and network namespace
@@ -169,6 +173,7 @@ class Sampler:
         return {w: netns.established(here[w], self.port) for w in workers if w in here}
 
     def sample(self) -> Sample:
+        pace_totals = pace.read(self.pace_log) or pace.Totals(0, 0.0)
         gauges = read_worker_metrics(self.metrics_dir)
         watches = blocking.read_watches(self.metrics_dir)
         lag = gauges.get(names.LOOP_LAG) or _from_watches(watches, "lag_s")
@@ -185,6 +190,8 @@ class Sampler:
             db_cpu_s=self.db_cpu.read() if self.db_cpu else 0.0,
             server_wakeups=self.wakeups.read(),
             server_preemptions=self.preemptions.read(),
+            pace_units=pace_totals.units,
+            pace_cpu_s=pace_totals.cpu_s,
         )
 
 

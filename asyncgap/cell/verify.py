@@ -60,6 +60,7 @@ from asyncgap.cell.calibration import (
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
+    at_pace,
     backlog_slope,
     burst_users,
     per_request_ms,
@@ -68,6 +69,7 @@ from asyncgap.cell.model import held_past_wait
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, tree_cpu_s
 from asyncgap.core.files import write_json
 from asyncgap.core.names import endpoint_key
+from asyncgap.engines import pace
 
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
@@ -84,6 +86,7 @@ def verify(
     alone: frozenset[str] = frozenset(),
     in_flight: int = IN_FLIGHT,
     workers: int = 1,
+    pace_log: Path | None = None,
 ) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the median round
     trip, its share of the scenario's requests, and its CPU ms per request alone and hot (the
@@ -93,7 +96,7 @@ def verify(
     env = Environment(
         user_classes=list(user_classes.values()), host=options.host, parsed_options=options, events=events
     )
-    calls = _Calls(env, _Meter.idle(server_pid, db_pid), alone, in_flight, workers)
+    calls = _Calls(env, _Meter.idle(server_pid, db_pid, pace_log), alone, in_flight, workers)
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
         calls.run_tasks(user_class)
@@ -104,6 +107,14 @@ class _PerRequest(NamedTuple):
     cpu_ms: float  # the service's CPU
     db_cpu_ms: float  # the database server's (0 without one)
     wakeups: float  # the service's voluntary context switches
+    pace_ms: float | None = None  # the server's cores' pace meanwhile (asyncgap.engines.pace)
+
+    def at(self, pace_ms: float | None) -> "_PerRequest":
+        """The same CPU at another pace of the cores (a unit of reference work in `pace_ms`)."""
+        if not pace_ms or not self.pace_ms:
+            return self
+        cpu_ms, db_cpu_ms = (at_pace(ms, self.pace_ms, pace_ms) for ms in (self.cpu_ms, self.db_cpu_ms))
+        return self._replace(cpu_ms=cpu_ms, db_cpu_ms=db_cpu_ms, pace_ms=pace_ms)
 
 
 class _Burst(NamedTuple):
@@ -118,31 +129,40 @@ class _Burst(NamedTuple):
 @dataclass(frozen=True)
 class _Meter:
     """CPU clocks of the server's process tree and of the database server's (its postmaster and
-    backends), each idle rate (their timers) subtracted; and the server's wake-ups (voluntary
-    context switches), which name a mechanism when CPU per request moves under load."""
+    backends), each idle rate (their timers) subtracted; the server's wake-ups (voluntary
+    context switches), which name a mechanism when CPU per request moves under load; and the
+    pace of the server's cores meanwhile, from the run's timer (asyncgap.engines.pace): the
+    same work costs more CPU in a slow phase of the machine, and a burst catches one phase."""
 
     server_pid: int
     db_pid: int | None
     server_idle: float
     db_idle: float
     wakeups: SwitchMeter
+    pace_log: Path | None = None
 
     @classmethod
-    def idle(cls, server_pid: int, db_pid: int | None) -> "_Meter":
+    def idle(cls, server_pid: int, db_pid: int | None, pace_log: Path | None = None) -> "_Meter":
         db_idle = idle_cpu_rate(db_pid) if db_pid else 0.0
         wakeups = SwitchMeter(server_pid, voluntary=True)
-        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups)
+        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log)
 
-    def read(self) -> tuple[float, float, float]:
+    def read(self) -> tuple[float, float, float, pace.Totals | None]:
         db_s = tree_cpu_s(self.db_pid) if self.db_pid else 0.0
-        return tree_cpu_s(self.server_pid), db_s, self.wakeups.read()
+        return tree_cpu_s(self.server_pid), db_s, self.wakeups.read(), pace.read(self.pace_log)
 
-    def per_request(self, before: tuple[float, float, float], elapsed: float, requests: int) -> _PerRequest:
+    def per_request(self, before: tuple, elapsed: float, requests: int) -> _PerRequest:
         """What each of the `requests` made since `before`, `elapsed` s ago, cost."""
-        server_s, db_s, wakeups = self.read()
+        server_s, db_s, wakeups, totals = self.read()
         service = per_request_ms(server_s - before[0], self.server_idle, elapsed, requests)
         database = per_request_ms(db_s - before[1], self.db_idle, elapsed, requests) if self.db_pid else 0.0
-        return _PerRequest(service, database, (wakeups - before[2]) / requests)
+        return _PerRequest(
+            service, database, (wakeups - before[2]) / requests, pace.pace_ms(before[3], totals)
+        )
+
+    def run_pace_ms(self) -> float | None:
+        """The cores' pace over the run so far: what its loads will average, as best known now."""
+        return pace.since_start(pace.read(self.pace_log))
 
 
 class _Calls:
@@ -158,12 +178,10 @@ class _Calls:
         self.methods: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.made: Counter[str] = Counter()
-        self.cpu_ms: dict[str, float] = {}
-        self.db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
+        self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch
         self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
-        # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
-        self.slope: dict[str, tuple[float, float]] = {}
+        self.bursts: dict[str, tuple[_Burst, _Burst]] = {}  # one call's: a quarter of its users, all
         env.events.request.add_listener(self.record)
 
     def record(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
@@ -197,7 +215,7 @@ class _Calls:
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
         made = dict(self.made)
         for key, count in made.items():
-            self.cpu_ms[key], self.db_cpu_ms[key] = alone.cpu_ms, alone.db_cpu_ms
+            self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
             self.weight[key] += weight * count / calls
         call_s = elapsed / calls
@@ -210,18 +228,21 @@ class _Calls:
         for key in made:
             self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
         if low and burst:
-            self._backlog_slope(*made, low, burst)
+            self.bursts[next(iter(made))] = (low, burst)
 
-    def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
-        """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""
-        wait_ms = max(self._round_trip(key) - self.cpu_ms[key], 0.0)
+    def _backlog_slope(self, key: str, pace_ms: float | None) -> tuple[float, float] | None:
+        """The burst's backlog a worker, and how much CPU per request (at `pace_ms`) grew from the
+        smaller burst's backlog to it; None unless the burst left one."""
+        if key not in self.bursts:
+            return None
+        low, burst = self.bursts[key]
+        wait_ms = max(self._round_trip(key) - self.batch_cost[key].cpu_ms, 0.0)
         held = burst.backlog(wait_ms, self.workers)
-        if held >= BACKLOG_MIN:
-            slope = backlog_slope(
-                (low.backlog(wait_ms, self.workers), low.cost.cpu_ms), (held, burst.cost.cpu_ms)
-            )
-            if slope is not None:
-                self.slope[key] = (held, slope)
+        if held < BACKLOG_MIN:
+            return None
+        at_low = (low.backlog(wait_ms, self.workers), low.cost.at(pace_ms).cpu_ms)
+        slope = backlog_slope(at_low, (held, burst.cost.at(pace_ms).cpu_ms))
+        return None if slope is None else (held, slope)
 
     def _hot(self, user_class, task, at_once: int, call_s: float) -> _Burst | None:
         """What a request of one task cost, run by `at_once` users at once: a closed burst that
@@ -261,24 +282,36 @@ class _Calls:
         return statistics.median(batch) if batch else min(self.latencies[key])
 
     def endpoints(self) -> dict[str, dict]:
-        total = sum(self.weight.values())
+        """Every endpoint's figures, its CPU stated at the run's pace (the round trip's own CPU
+        with it): the pace each was measured at is kept beside it."""
+        total, pace_ms = sum(self.weight.values()), self.meter.run_pace_ms()
+        return {key: self._endpoint(key, len(times), total, pace_ms) for key, times in self.latencies.items()}
+
+    def _endpoint(self, key: str, requests: int, total_weight: float, pace_ms: float | None) -> dict:
+        measured, measured_hot = self.batch_cost.get(key, _PerRequest(0.0, 0.0, 0.0)), self.hot.get(key)
+        alone, hot = measured.at(pace_ms), measured_hot and measured_hot.at(pace_ms)
+        slope = self._backlog_slope(key, pace_ms)
         return {
-            key: {
-                "method": self.methods[key],
-                "requests": len(times),
-                "error": self.errors.get(key),
-                "round_trip_ms": self._round_trip(key),
-                "cpu_ms_alone": round(self.cpu_ms.get(key, 0.0), 4),
-                "share": self.weight[key] / total if total else 0.0,
-                "db_cpu_ms": round(self.db_cpu_ms.get(key, 0.0), 4),
-                "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
-                "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
-                "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
-                "backlog_busy": round(self.slope[key][0], 3) if key in self.slope else None,
-                "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
-            }
-            for key, times in self.latencies.items()
+            "method": self.methods[key],
+            "requests": requests,
+            "error": self.errors.get(key),
+            "round_trip_ms": max(self._round_trip(key) + alone.cpu_ms - measured.cpu_ms, 0.0),
+            "cpu_ms_alone": round(alone.cpu_ms, 4),
+            "share": self.weight[key] / total_weight if total_weight else 0.0,
+            "db_cpu_ms": round(alone.db_cpu_ms, 4),
+            "cpu_ms_busy": round(hot.cpu_ms, 4) if hot else None,
+            "db_cpu_ms_busy": round(hot.db_cpu_ms, 4) if hot else None,
+            "wakeups_busy": round(hot.wakeups, 3) if hot else None,
+            "backlog_busy": round(slope[0], 3) if slope else None,
+            "cpu_ms_per_backlog": round(slope[1], 5) if slope else None,
+            "pace_ms": _rounded(pace_ms),
+            "pace_alone_ms": _rounded(measured.pace_ms),
+            "pace_hot_ms": _rounded(measured_hot and measured_hot.pace_ms),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _started(user_class, env: Environment):
@@ -304,10 +337,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="the server's worker processes (for a backlog each)"
     )
+    parser.add_argument(
+        "--pace-log", type=Path, help="the run's timer of the server's cores (asyncgap.engines.pace)"
+    )
     args, locust_args = parser.parse_known_args(argv)
     alone = frozenset(args.alone)
     found = verify(
-        args.locustfile, args.server_pid, locust_args, args.db_pid, alone, args.in_flight, args.workers
+        args.locustfile,
+        args.server_pid,
+        locust_args,
+        args.db_pid,
+        alone,
+        args.in_flight,
+        args.workers,
+        args.pace_log,
     )
     write_json(args.out, found)
 

@@ -25,6 +25,7 @@ class EndpointCalibration(Record):
     )
     cpu_ms_per_backlog: float | None = None  # CPU ms a request costs more per request more in that backlog
     hops: int | None = None  # thread-pool hops a request makes (a user's app's routes); None: not known
+    pace_ms: float | None = None  # the pace its CPU is stated at, the run's so far (None: as measured)
 
 
 Bound = Literal["connections", "threads", "loop", "pool", "cpu", "db"]

@@ -153,6 +153,7 @@ class WindowFigures(LoopFigures):
     server_cpu_ms_per_request: float | None = None  # under the load, all endpoints together
     server_wakeups_per_request: float | None = None  # the server's voluntary context switches
     server_preemptions_per_request: float | None = None  # its involuntary ones
+    pace_ms: float | None = None  # the server's cores' pace: CPU ms of reference work (asyncgap.engines.pace)
     connections_per_worker: list[int] = Field(default_factory=list)
     generator_bound: bool = False
 

@@ -220,3 +220,13 @@ def test_a_cell_with_no_steady_second_is_a_results_error_not_a_rate(tmp_path):
     (tmp_path / "locust.json").write_text(json.dumps([late]))
     with pytest.raises(ResultsError, match=r"no steady second: Locust finished 3 request\(s\) within 1 ms"):
         measure.cell_figures(cell_dir=tmp_path, samples=[], warmup_s=0)
+
+
+def test_the_cores_pace_under_load_is_the_timers_cpu_over_its_units_in_the_steady_samples():
+    samples = [
+        {"t": 0.0, "pace_units": 10, "pace_cpu_s": 0.010},  # warm-up, in a faster phase
+        {"t": 2.0, "pace_units": 30, "pace_cpu_s": 0.020},
+        {"t": 4.0, "pace_units": 50, "pace_cpu_s": 0.036},
+    ]
+    assert measure.cores_pace_ms(samples, since_s=1.0) == pytest.approx(0.8)
+    assert measure.cores_pace_ms([{"t": 0.0, "pace_units": 0}, {"t": 1.0, "pace_units": 0}], 0.0) is None

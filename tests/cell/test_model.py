@@ -155,6 +155,23 @@ def test_a_miss_names_the_wake_ups_that_differed_from_calibration_and_the_preemp
     )  # nor preemptions alone
 
 
+def test_a_miss_on_a_slower_machine_names_its_pace_and_the_cpu_only_beyond_it():
+    paced = {n: e.model_copy(update={"pace_ms": 0.6}) for n, e in sleep_mix("async").items()}
+    prediction = predict(paced, 100, Server(workers=1))
+    slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=0.39, split=[100])
+    reason = record(prediction, slow.model_copy(update={"pace_ms": 0.78})).model.reason
+    assert reason == (
+        "measured 0.75x the prediction: the server's cores ran 1.30x slower under load than the run's "
+        "pace the prediction assumed (a unit of reference work took 0.780 ms of CPU, against 0.600)"
+    )  # 0.39 ms a request at 0.78 ms a unit is the 0.30 calibrated at 0.6
+    dearer = record(prediction, slow.model_copy(update={"pace_ms": 0.6})).model.reason
+    assert "each request cost 1.3x the CPU calibrated hot (0.39 ms under load, 0.30 ms hot" in dearer
+    assert "cores ran" not in dearer
+    both = record(prediction, slow.model_copy(update={"pace_ms": 0.39})).model.reason
+    assert "cores ran 1.54x faster" in both and "2.0x the CPU calibrated hot" in both
+    assert "0.60 ms at the assumed pace" in both
+
+
 def test_a_request_cheaper_under_load_than_calibrated_hot_says_so():
     prediction = predict(sleep_mix("async"), 100, Server(workers=1))
     cheaper = record(prediction, measured(rps=prediction.predicted_rps * 1.5, cpu_ms=0.15, split=[100]))

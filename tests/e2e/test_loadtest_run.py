@@ -160,6 +160,18 @@ def test_the_prediction_was_written_before_the_load(tiny_run):
         assert prediction.inputs.endpoints == cell.model.inputs.endpoints
 
 
+def test_each_cell_states_its_cpu_at_the_runs_pace_and_measures_the_pace_under_load(tiny_run):
+    """The run's timer ran on the server's cores: each calibration's CPU is stated at one pace (the
+    run's so far), each burst kept the pace it was measured at, and the load measured its own."""
+    _, out = tiny_run
+    for cell in load_summary(out).cells:
+        stated = {e.pace_ms for e in cell.model.inputs.endpoints.values()}
+        assert len(stated) == 1 and 0 < stated.pop() < 100, cell.folder
+        assert cell.pace_ms and 0 < cell.pace_ms < 100, cell.folder
+        measured = json.loads((out / cell.folder / "verify.json").read_text())["endpoints"]
+        assert all(e["pace_alone_ms"] > 0 for e in measured.values()), measured
+
+
 def test_cpu_cells_are_bound_by_cpu(tmp_path):
     out = tmp_path / "run"
     done = asyncgap(

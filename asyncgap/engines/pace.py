@@ -1,0 +1,100 @@
+"""The pace of the server's cores: a fixed piece of Python timed on them, again and again.
+
+On a virtual machine the same work does not cost the same CPU time from one second to the next:
+here a reference loop took 10 ms of CPU in some seconds and 17 ms in others, in phases of one
+to five seconds, each core on its own, and every process on a core alike (docs/findings.md).
+A calibration burst of one second catches one phase; a load of twenty averages several. So a
+run times REFERENCE_STEPS of Python on the server's CPUs every PERIOD_S, from a process of its
+own (`python -m asyncgap.engines.pace LOG`), and appends its running totals to LOG:
+
+    <units timed> <their CPU ns>
+
+Any two lines give the pace between them (CPU ms a unit), a calibration's CPU figures are stated
+at the run's pace so far (asyncgap/cell/verify.py), and a load's pace is measured beside its
+other figures (asyncgap/cell/measure.py). It costs the server's cores under 1%.
+"""
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from asyncgap.engines import children
+
+REFERENCE_STEPS = 10_000  # about 0.6 to 1 ms of CPU on this kind of machine
+PERIOD_S = 0.1
+TAIL_BYTES = 4096  # the end of the log holds the latest line
+
+
+class Totals(NamedTuple):
+    """The timer's running totals at a moment: units timed and their CPU seconds."""
+
+    units: int
+    cpu_s: float
+
+
+def reference_unit() -> int:
+    """The work timed: the same loop of integer arithmetic every time (no allocation to speak of,
+    no I/O), as Python runs an app's own code."""
+    x = 0
+    for i in range(REFERENCE_STEPS):
+        x = (x * 31 + i) % 1_000_003
+    return x
+
+
+def pace_ms(before: Totals | None, after: Totals | None) -> float | None:
+    """CPU ms a unit took between two readings; None without a unit timed between them."""
+    if before is None or after is None or after.units <= before.units:
+        return None
+    return (after.cpu_s - before.cpu_s) * 1000 / (after.units - before.units)
+
+
+def since_start(totals: Totals | None) -> float | None:
+    """The pace since the timer started: what the run's cores have averaged so far."""
+    return pace_ms(Totals(0, 0.0), totals)
+
+
+def read(log: Path | None) -> Totals | None:
+    """The latest totals in the log; None without a log or a line yet."""
+    if log is None:
+        return None
+    try:
+        with log.open("rb") as file:
+            file.seek(max(file.seek(0, os.SEEK_END) - TAIL_BYTES, 0))
+            tail = file.read()
+    except FileNotFoundError:
+        return None
+    end = tail.rfind(b"\n")  # past it, a line the timer may be writing
+    fields = tail[:end].rsplit(b"\n", 1)[-1].split() if end >= 0 else []
+    return Totals(int(fields[0]), int(fields[1]) / 1e9) if len(fields) == 2 else None
+
+
+def time_units(log: Path, period_s: float = PERIOD_S) -> None:
+    """Time the reference unit every `period_s`, appending the totals to `log`, until killed."""
+    units, cpu_ns = 0, 0
+    with log.open("a", buffering=1) as out:
+        while True:
+            started = time.thread_time_ns()
+            reference_unit()
+            cpu_ns += time.thread_time_ns() - started
+            units += 1
+            out.write(f"{units} {cpu_ns}\n")
+            time.sleep(period_s)
+
+
+@contextmanager
+def timing(log: Path, cpus: set[int] | None) -> Iterator[Path]:
+    """The timer running on `cpus` (the server's) for as long as the block lasts; its log's path."""
+    argv = [sys.executable, "-m", "asyncgap.engines.pace", str(log)]
+    process = children.spawn(argv, log_path=log.with_suffix(".err"), cpus=cpus)
+    try:
+        yield log
+    finally:
+        children.stop_group(process)
+
+
+if __name__ == "__main__":
+    time_units(Path(sys.argv[1]))

@@ -1,0 +1,50 @@
+"""pace: the timer of the server's cores, its log's totals, and the pace between two readings."""
+
+import os
+import time
+
+import psutil
+import pytest
+
+from asyncgap.engines import pace
+from asyncgap.engines.pace import Totals
+
+
+def test_the_pace_is_cpu_per_unit_between_two_readings():
+    assert pace.pace_ms(Totals(10, 0.010), Totals(30, 0.050)) == pytest.approx(2.0)
+    assert pace.since_start(Totals(4, 0.002)) == pytest.approx(0.5)
+    assert pace.pace_ms(Totals(10, 0.010), Totals(10, 0.010)) is None  # no unit timed between
+    assert pace.pace_ms(None, Totals(10, 0.010)) is None
+    assert pace.since_start(None) is None
+
+
+def test_read_takes_the_last_line_written_whole(tmp_path):
+    log = tmp_path / "pace.log"
+    assert pace.read(None) is None
+    assert pace.read(log) is None  # the timer has not started yet
+    log.write_text("1 500000\n2 1100")  # the second line still being written
+    assert pace.read(log) == Totals(1, 0.0005)
+    log.write_text("1 500000\n2 1100000\n")
+    assert pace.read(log) == Totals(2, 0.0011)
+    log.write_text("1 5000")
+    assert pace.read(log) is None
+
+
+def test_the_totals_are_found_at_the_end_of_a_long_log(tmp_path):
+    log = tmp_path / "pace.log"
+    log.write_text("".join(f"{n} {n * 700_000}\n" for n in range(1, 20_001)))
+    assert pace.read(log) == Totals(20_000, 14.0)
+
+
+def test_the_timer_runs_on_the_given_cpus_and_stops_with_its_block(tmp_path):
+    cpu = min(os.sched_getaffinity(0))
+    with pace.timing(tmp_path / "pace.log", {cpu}) as log:
+        deadline = time.monotonic() + 10
+        while (pace.read(log) or Totals(0, 0.0)).units < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        timers = [p for p in psutil.Process().children() if "asyncgap.engines.pace" in p.cmdline()]
+        assert [p.cpu_affinity() for p in timers] == [[cpu]]
+        first = pace.read(log)
+    assert first is not None and first.units >= 3
+    assert 0 < pace.since_start(first) < 100  # ms of CPU for a unit of reference work
+    assert not timers[0].is_running()
