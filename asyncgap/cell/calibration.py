@@ -15,7 +15,11 @@ record), and hot, in a closed burst of as many users as the cell's (`burst_users
 input (`cpu_ms_busy`). Alone, a server idles between calls and inside a call that waits, and
 pays for waking; hot, it pays what a loaded server pays instead: GIL hand-offs among a full
 thread pool, batched wake-ups, a pool's poll loop. With a database server, its CPU is measured
-the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). When a burst leaves a backlog
+the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). Each batch and burst is measured beside the
+pace of the server's cores meanwhile (asyncgap.engines.pace), and its CPU restated at the run's
+pace so far (`at_pace`): a virtual machine's core spends more CPU time on the same work in some
+seconds than in others, and a burst of a second catches one such phase where a load averages
+several. When a burst leaves a backlog
 (`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of its users before it give
 how much a request's CPU grows with the backlog (`backlog_slope`): what tells a load that keeps
 up from one that collapses (asyncgap/cell/model.py).
@@ -179,6 +183,8 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             backlog_busy=m.get("backlog_busy"),
             cpu_ms_per_backlog=m.get("cpu_ms_per_backlog"),
             pace_ms=m.get("pace_ms"),
+            pace_alone_ms=m.get("pace_alone_ms"),
+            pace_busy_ms=m.get("pace_busy_ms"),
         )
         for name, m in measured.items()
     }

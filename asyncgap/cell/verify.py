@@ -32,6 +32,10 @@ the loop stays blocked for the check and the batch only (a burst after them held
 and tripped that timeout too). The bursts are the calibration's own, before the cell's load,
 which they never read.
 
+With the run's timer of the server's cores (`--pace-log`, asyncgap.engines.pace), each batch's
+and burst's CPU is restated at the run's pace so far, the pace it was measured at kept beside it:
+the same work costs more CPU in a slow phase of the machine, and a burst catches one phase.
+
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
 It runs as its own process because importing Locust monkey-patches the standard library,
@@ -306,7 +310,7 @@ class _Calls:
             "cpu_ms_per_backlog": round(slope[1], 5) if slope else None,
             "pace_ms": _rounded(pace_ms),
             "pace_alone_ms": _rounded(measured.pace_ms),
-            "pace_hot_ms": _rounded(measured_hot and measured_hot.pace_ms),
+            "pace_busy_ms": _rounded(measured_hot and measured_hot.pace_ms),
         }
 
 
