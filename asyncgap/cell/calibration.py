@@ -15,14 +15,13 @@ record), and hot, in a closed burst of as many users as the cell's (`burst_users
 input (`cpu_ms_busy`). Alone, a server idles between calls and inside a call that waits, and
 pays for waking; hot, it pays what a loaded server pays instead: GIL hand-offs among a full
 thread pool, batched wake-ups, a pool's poll loop. With a database server, its CPU is measured
-the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). Each batch and burst is measured beside the
-pace of the server's cores meanwhile (asyncgap.engines.pace), and its CPU restated at the run's
-pace so far (`at_pace`): a virtual machine's core spends more CPU time on the same work in some
-seconds than in others, and a burst of a second catches one such phase where a load averages
-several. When a burst leaves a backlog
-(`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of its users before it give
-how much a request's CPU grows with the backlog (`backlog_slope`): what tells a load that keeps
-up from one that collapses (asyncgap/cell/model.py).
+the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). Each batch and burst keeps the pace of the
+server's cores meanwhile (`pace_alone_ms`, `pace_busy_ms`: asyncgap.engines.pace): a virtual
+machine's core spends more CPU time on the same work in some seconds than in others, and a load
+that ran at another pace than its calibration is named (asyncgap/cell/explain.py). When a burst
+leaves a backlog (`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of its
+users before it give how much a request's CPU grows with the backlog (`backlog_slope`): what
+tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
 """
 
 import json
@@ -110,12 +109,6 @@ def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: i
     return max(cpu_s - idle_rate * elapsed_s, 0.0) * 1000 / requests
 
 
-def at_pace(ms: float, measured_at: float | None, pace_ms: float | None) -> float:
-    """CPU `ms` measured while the cores took `measured_at` ms for a unit of reference work,
-    restated at `pace_ms` a unit (asyncgap.engines.pace); as measured without both paces."""
-    return ms * pace_ms / measured_at if pace_ms and measured_at else ms
-
-
 def backlog_slope(low: tuple[float, float], high: tuple[float, float]) -> float | None:
     """CPU ms per request more for each request more in a worker's backlog, from two bursts'
     (backlog, CPU ms per request); None unless they are BACKLOG_MIN apart. Never below 0 (a
@@ -182,7 +175,6 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             wakeups_busy=m.get("wakeups_busy"),
             backlog_busy=m.get("backlog_busy"),
             cpu_ms_per_backlog=m.get("cpu_ms_per_backlog"),
-            pace_ms=m.get("pace_ms"),
             pace_alone_ms=m.get("pace_alone_ms"),
             pace_busy_ms=m.get("pace_busy_ms"),
         )

@@ -75,34 +75,43 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
     ]
 
 
-def assumed_pace_ms(model: Model) -> float | None:
-    """The cores' pace the calibration's CPU figures are stated at (None: as measured)."""
-    return next((e.pace_ms for e in model.inputs.endpoints.values() if e.pace_ms), None)
+def calibrated_pace_ms(model: Model) -> float | None:
+    """The cores' pace while calibration measured the CPU the model uses, each burst weighted by
+    its share of that CPU (None without the run's timer)."""
+    weights = [
+        (e.share * e.cpu_ms_busy, e.pace_busy_ms or e.pace_alone_ms) for e in model.inputs.endpoints.values()
+    ]
+    total = sum(weight for weight, _ in weights)
+    if not total or any(pace is None for _, pace in weights):
+        return None
+    return sum(weight * pace for weight, pace in weights) / total
 
 
 def _pace_facts(model: Model, figures: Figures) -> list[str]:
-    """The machine's own speed, when the server's cores ran at another pace under load than the
-    one the prediction assumed: the same work then costs that much more or less CPU."""
-    assumed, loaded = assumed_pace_ms(model), figures.pace_ms
-    if not assumed or not loaded or 1 / CPU_DRIFT <= loaded / assumed <= CPU_DRIFT:
+    """The machine's own speed, when the server's cores ran at another pace under load than in
+    calibration: the same work then cost that much more or less CPU."""
+    calibrated, loaded = calibrated_pace_ms(model), figures.pace_ms
+    if not calibrated or not loaded or 1 / CPU_DRIFT <= loaded / calibrated <= CPU_DRIFT:
         return []
-    how = f"{loaded / assumed:.2f}x slower" if loaded > assumed else f"{assumed / loaded:.2f}x faster"
+    how = (
+        f"{loaded / calibrated:.2f}x slower" if loaded > calibrated else f"{calibrated / loaded:.2f}x faster"
+    )
     return [
-        f"the server's cores ran {how} under load than the run's pace the prediction assumed "
-        f"(a unit of reference work took {loaded:.3f} ms of CPU, against {assumed:.3f})"
+        f"the server's cores ran {how} under load than in calibration "
+        f"(a unit of reference work took {loaded:.3f} ms of CPU, against {calibrated:.3f})"
     ]
 
 
 def _cpu_facts(model: Model, figures: Figures) -> list[str]:
     """The CPU a request cost under load, when it is far from what calibration measured hot; at
-    the pace calibration stated it at, so that it names what the machine's speed does not."""
+    calibration's pace of the cores, so that it names what the machine's speed does not."""
     expected, loaded = predicted_cpu_ms(model), figures.server_cpu_ms_per_request
-    assumed = assumed_pace_ms(model)
-    at_pace = loaded * assumed / figures.pace_ms if loaded and assumed and figures.pace_ms else loaded
+    calibrated = calibrated_pace_ms(model)
+    at_pace = loaded * calibrated / figures.pace_ms if loaded and calibrated and figures.pace_ms else loaded
     if not at_pace or not expected or 1 / CPU_DRIFT <= at_pace / expected <= CPU_DRIFT:
         return []
     alone = _weighted(model, lambda e: e.cpu_ms_alone)
-    paced = f", {at_pace:.2f} ms at the assumed pace" if at_pace != loaded else ""
+    paced = f", {at_pace:.2f} ms at calibration's pace" if f"{at_pace:.2f}" != f"{loaded:.2f}" else ""
     return [
         f"each request cost {at_pace / expected:.1f}x the CPU calibrated hot "
         f"({loaded:.2f} ms under load{paced}, {expected:.2f} ms hot{_backlogged(model)}, "

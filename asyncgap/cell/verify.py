@@ -32,9 +32,9 @@ the loop stays blocked for the check and the batch only (a burst after them held
 and tripped that timeout too). The bursts are the calibration's own, before the cell's load,
 which they never read.
 
-With the run's timer of the server's cores (`--pace-log`, asyncgap.engines.pace), each batch's
-and burst's CPU is restated at the run's pace so far, the pace it was measured at kept beside it:
-the same work costs more CPU in a slow phase of the machine, and a burst catches one phase.
+With the run's timer of the server's cores (`--pace-log`, asyncgap.engines.pace), each batch and
+burst keeps the pace of the cores meanwhile beside its CPU: the same work costs more CPU in a slow
+phase of the machine, a burst catches one phase, and a load that ran at another pace is named.
 
 CPU is read from the kernel's per-process CPU clocks (nanoseconds), not /proc's 10 ms ticks,
 so a batch of about a second measures even a /fast request's fraction of a millisecond.
@@ -64,7 +64,6 @@ from asyncgap.cell.calibration import (
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
-    at_pace,
     backlog_slope,
     burst_users,
     per_request_ms,
@@ -111,14 +110,7 @@ class _PerRequest(NamedTuple):
     cpu_ms: float  # the service's CPU
     db_cpu_ms: float  # the database server's (0 without one)
     wakeups: float  # the service's voluntary context switches
-    pace_ms: float | None = None  # the server's cores' pace meanwhile (asyncgap.engines.pace)
-
-    def at(self, pace_ms: float | None) -> "_PerRequest":
-        """The same CPU at another pace of the cores (a unit of reference work in `pace_ms`)."""
-        if not pace_ms or not self.pace_ms:
-            return self
-        cpu_ms, db_cpu_ms = (at_pace(ms, self.pace_ms, pace_ms) for ms in (self.cpu_ms, self.db_cpu_ms))
-        return self._replace(cpu_ms=cpu_ms, db_cpu_ms=db_cpu_ms, pace_ms=pace_ms)
+    pace_ms: float | None  # the server's cores' pace meanwhile (asyncgap.engines.pace)
 
 
 class _Burst(NamedTuple):
@@ -134,19 +126,18 @@ class _Burst(NamedTuple):
 class _Meter:
     """CPU clocks of the server's process tree and of the database server's (its postmaster and
     backends), each idle rate (their timers) subtracted; the server's wake-ups (voluntary
-    context switches), which name a mechanism when CPU per request moves under load; and the
-    pace of the server's cores meanwhile, from the run's timer (asyncgap.engines.pace): the
-    same work costs more CPU in a slow phase of the machine, and a burst catches one phase."""
+    context switches) and the pace of its cores, which name a mechanism when CPU per request
+    moves under load."""
 
     server_pid: int
     db_pid: int | None
     server_idle: float
     db_idle: float
     wakeups: SwitchMeter
-    pace_log: Path | None = None
+    pace_log: Path | None
 
     @classmethod
-    def idle(cls, server_pid: int, db_pid: int | None, pace_log: Path | None = None) -> "_Meter":
+    def idle(cls, server_pid: int, db_pid: int | None, pace_log: Path | None) -> "_Meter":
         db_idle = idle_cpu_rate(db_pid) if db_pid else 0.0
         wakeups = SwitchMeter(server_pid, voluntary=True)
         return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log)
@@ -164,10 +155,6 @@ class _Meter:
             service, database, (wakeups - before[2]) / requests, pace.pace_ms(before[3], totals)
         )
 
-    def run_pace_ms(self) -> float | None:
-        """The cores' pace over the run so far: what its loads will average, as best known now."""
-        return pace.since_start(pace.read(self.pace_log))
-
 
 class _Calls:
     """Each task of a scenario run one request at a time on the idle server, and what it measured;
@@ -182,10 +169,13 @@ class _Calls:
         self.methods: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.made: Counter[str] = Counter()
-        self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch
+        self.cpu_ms: dict[str, float] = {}
+        self.pace_ms: dict[str, float | None] = {}  # the cores' pace during the batch
+        self.db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
         self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
-        self.bursts: dict[str, tuple[_Burst, _Burst]] = {}  # one call's: a quarter of its users, all
+        # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
+        self.slope: dict[str, tuple[float, float]] = {}
         env.events.request.add_listener(self.record)
 
     def record(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
@@ -219,7 +209,11 @@ class _Calls:
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
         made = dict(self.made)
         for key, count in made.items():
-            self.batch_cost[key] = alone
+            self.cpu_ms[key], self.db_cpu_ms[key], self.pace_ms[key] = (
+                alone.cpu_ms,
+                alone.db_cpu_ms,
+                alone.pace_ms,
+            )
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
             self.weight[key] += weight * count / calls
         call_s = elapsed / calls
@@ -232,21 +226,18 @@ class _Calls:
         for key in made:
             self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
         if low and burst:
-            self.bursts[next(iter(made))] = (low, burst)
+            self._backlog_slope(*made, low, burst)
 
-    def _backlog_slope(self, key: str, pace_ms: float | None) -> tuple[float, float] | None:
-        """The burst's backlog a worker, and how much CPU per request (at `pace_ms`) grew from the
-        smaller burst's backlog to it; None unless the burst left one."""
-        if key not in self.bursts:
-            return None
-        low, burst = self.bursts[key]
-        wait_ms = max(self._round_trip(key) - self.batch_cost[key].cpu_ms, 0.0)
+    def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
+        """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""
+        wait_ms = max(self._round_trip(key) - self.cpu_ms[key], 0.0)
         held = burst.backlog(wait_ms, self.workers)
-        if held < BACKLOG_MIN:
-            return None
-        at_low = (low.backlog(wait_ms, self.workers), low.cost.at(pace_ms).cpu_ms)
-        slope = backlog_slope(at_low, (held, burst.cost.at(pace_ms).cpu_ms))
-        return None if slope is None else (held, slope)
+        if held >= BACKLOG_MIN:
+            slope = backlog_slope(
+                (low.backlog(wait_ms, self.workers), low.cost.cpu_ms), (held, burst.cost.cpu_ms)
+            )
+            if slope is not None:
+                self.slope[key] = (held, slope)
 
     def _hot(self, user_class, task, at_once: int, call_s: float) -> _Burst | None:
         """What a request of one task cost, run by `at_once` users at once: a closed burst that
@@ -286,31 +277,25 @@ class _Calls:
         return statistics.median(batch) if batch else min(self.latencies[key])
 
     def endpoints(self) -> dict[str, dict]:
-        """Every endpoint's figures, its CPU stated at the run's pace (the round trip's own CPU
-        with it): the pace each was measured at is kept beside it."""
-        total, pace_ms = sum(self.weight.values()), self.meter.run_pace_ms()
-        return {key: self._endpoint(key, len(times), total, pace_ms) for key, times in self.latencies.items()}
-
-    def _endpoint(self, key: str, requests: int, total_weight: float, pace_ms: float | None) -> dict:
-        measured, measured_hot = self.batch_cost.get(key, _PerRequest(0.0, 0.0, 0.0)), self.hot.get(key)
-        alone, hot = measured.at(pace_ms), measured_hot and measured_hot.at(pace_ms)
-        slope = self._backlog_slope(key, pace_ms)
+        total = sum(self.weight.values())
         return {
-            "method": self.methods[key],
-            "requests": requests,
-            "error": self.errors.get(key),
-            "round_trip_ms": max(self._round_trip(key) + alone.cpu_ms - measured.cpu_ms, 0.0),
-            "cpu_ms_alone": round(alone.cpu_ms, 4),
-            "share": self.weight[key] / total_weight if total_weight else 0.0,
-            "db_cpu_ms": round(alone.db_cpu_ms, 4),
-            "cpu_ms_busy": round(hot.cpu_ms, 4) if hot else None,
-            "db_cpu_ms_busy": round(hot.db_cpu_ms, 4) if hot else None,
-            "wakeups_busy": round(hot.wakeups, 3) if hot else None,
-            "backlog_busy": round(slope[0], 3) if slope else None,
-            "cpu_ms_per_backlog": round(slope[1], 5) if slope else None,
-            "pace_ms": _rounded(pace_ms),
-            "pace_alone_ms": _rounded(measured.pace_ms),
-            "pace_busy_ms": _rounded(measured_hot and measured_hot.pace_ms),
+            key: {
+                "method": self.methods[key],
+                "requests": len(times),
+                "error": self.errors.get(key),
+                "round_trip_ms": self._round_trip(key),
+                "cpu_ms_alone": round(self.cpu_ms.get(key, 0.0), 4),
+                "share": self.weight[key] / total if total else 0.0,
+                "db_cpu_ms": round(self.db_cpu_ms.get(key, 0.0), 4),
+                "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
+                "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
+                "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
+                "backlog_busy": round(self.slope[key][0], 3) if key in self.slope else None,
+                "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
+                "pace_alone_ms": _rounded(self.pace_ms.get(key)),
+                "pace_busy_ms": _rounded(self.hot[key].pace_ms) if key in self.hot else None,
+            }
+            for key, times in self.latencies.items()
         }
 
 

@@ -25,9 +25,8 @@ class EndpointCalibration(Record):
     )
     cpu_ms_per_backlog: float | None = None  # CPU ms a request costs more per request more in that backlog
     hops: int | None = None  # thread-pool hops a request makes (a user's app's routes); None: not known
-    pace_ms: float | None = None  # the pace its CPU is stated at, the run's so far (None: as measured)
-    pace_alone_ms: float | None = None  # the pace its batch was measured at (asyncgap.engines.pace)
-    pace_busy_ms: float | None = None  # ... and its burst
+    pace_alone_ms: float | None = None  # the cores' pace during its batch (asyncgap.engines.pace)
+    pace_busy_ms: float | None = None  # ... and during its burst (None: no timer ran)
 
 
 Bound = Literal["connections", "threads", "loop", "pool", "cpu", "db"]

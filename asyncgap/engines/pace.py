@@ -9,9 +9,10 @@ own (`python -m asyncgap.engines.pace LOG`), and appends its running totals to L
 
     <units timed> <their CPU ns>
 
-Any two lines give the pace between them (CPU ms a unit), a calibration's CPU figures are stated
-at the run's pace so far (asyncgap/cell/verify.py), and a load's pace is measured beside its
-other figures (asyncgap/cell/measure.py). Each timed unit follows an untimed one: straight out
+Any two lines give the pace between them (CPU ms a unit): each calibration batch and burst keeps
+its own (asyncgap/cell/verify.py), a load's is measured beside its other figures
+(asyncgap/cell/measure.py), and a cell whose load ran at another pace than its calibration says
+so (asyncgap/cell/explain.py). Each timed unit follows an untimed one: straight out
 of idle a unit read 0.66 ms on average where on a busy core it read 0.52, and with one before
 it 0.50, so the pace is the machine's, not whether the server kept the core busy (a server
 falling idle pays for waking, which calibration measures hot to avoid). It costs the server's
@@ -54,11 +55,6 @@ def pace_ms(before: Totals | None, after: Totals | None) -> float | None:
     if before is None or after is None or after.units <= before.units:
         return None
     return (after.cpu_s - before.cpu_s) * 1000 / (after.units - before.units)
-
-
-def since_start(totals: Totals | None) -> float | None:
-    """The pace since the timer started: what the run's cores have averaged so far."""
-    return pace_ms(Totals(0, 0.0), totals)
 
 
 def read(log: Path | None) -> Totals | None:

@@ -6,7 +6,6 @@ from asyncgap.cell.calibration import (
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
-    at_pace,
     burst_users,
     outside_ms,
     per_request_ms,
@@ -29,14 +28,6 @@ def test_hot_cpu_is_never_negative_and_needs_a_request():
     assert per_request_ms(0.01, idle_rate=0.02, elapsed_s=1.0, requests=10) == 0.0  # idle rate overestimated
     with pytest.raises(ValueError, match="no request"):
         per_request_ms(0.5, 0.0, 1.0, 0)
-
-
-def test_cpu_measured_in_a_slow_phase_is_restated_at_the_runs_pace():
-    # 16.8 ms a request while a unit of reference work took 0.84 ms; the run averaged 0.6 ms a unit
-    assert at_pace(16.8, measured_at=0.84, pace_ms=0.6) == pytest.approx(12.0)
-    assert at_pace(10.0, measured_at=0.5, pace_ms=0.6) == pytest.approx(12.0)  # a fast phase, restated up
-    assert at_pace(16.8, measured_at=None, pace_ms=0.6) == 16.8  # no timer ran: as measured
-    assert at_pace(16.8, measured_at=0.84, pace_ms=None) == 16.8
 
 
 def test_what_a_call_spends_outside_the_server_is_judged_by_fast():

@@ -156,20 +156,31 @@ def test_a_miss_names_the_wake_ups_that_differed_from_calibration_and_the_preemp
 
 
 def test_a_miss_on_a_slower_machine_names_its_pace_and_the_cpu_only_beyond_it():
-    paced = {n: e.model_copy(update={"pace_ms": 0.6}) for n, e in sleep_mix("async").items()}
+    paced = {n: e.model_copy(update={"pace_busy_ms": 0.6}) for n, e in sleep_mix("async").items()}
     prediction = predict(paced, 100, Server(workers=1))
     slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=0.39, split=[100])
     reason = record(prediction, slow.model_copy(update={"pace_ms": 0.78})).model.reason
     assert reason == (
-        "measured 0.75x the prediction: the server's cores ran 1.30x slower under load than the run's "
-        "pace the prediction assumed (a unit of reference work took 0.780 ms of CPU, against 0.600)"
+        "measured 0.75x the prediction: the server's cores ran 1.30x slower under load than in "
+        "calibration (a unit of reference work took 0.780 ms of CPU, against 0.600)"
     )  # 0.39 ms a request at 0.78 ms a unit is the 0.30 calibrated at 0.6
     dearer = record(prediction, slow.model_copy(update={"pace_ms": 0.6})).model.reason
     assert "each request cost 1.3x the CPU calibrated hot (0.39 ms under load, 0.30 ms hot" in dearer
     assert "cores ran" not in dearer
     both = record(prediction, slow.model_copy(update={"pace_ms": 0.39})).model.reason
     assert "cores ran 1.54x faster" in both and "2.0x the CPU calibrated hot" in both
-    assert "0.60 ms at the assumed pace" in both
+    assert "0.60 ms at calibration's pace" in both
+
+
+def test_the_calibrated_pace_weighs_each_burst_by_its_share_of_the_cpu():
+    endpoints = sleep_mix("async")  # 0.9 of the requests at 0.3 ms, 0.1 at 0.3 ms
+    endpoints["/async/sleep"] = endpoints["/async/sleep"].model_copy(update={"pace_busy_ms": 0.5})
+    endpoints["/fast"] = endpoints["/fast"].model_copy(update={"pace_alone_ms": 1.0})  # no burst: its batch's
+    assert explain.calibrated_pace_ms(predict(endpoints, 100, Server(workers=1))) == pytest.approx(0.55)
+    unpaced = {
+        n: e.model_copy(update={"pace_busy_ms": None, "pace_alone_ms": None}) for n, e in endpoints.items()
+    }
+    assert explain.calibrated_pace_ms(predict(unpaced, 100, Server(workers=1))) is None
 
 
 def test_a_request_cheaper_under_load_than_calibrated_hot_says_so():

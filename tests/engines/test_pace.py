@@ -12,10 +12,9 @@ from asyncgap.engines.pace import Totals
 
 def test_the_pace_is_cpu_per_unit_between_two_readings():
     assert pace.pace_ms(Totals(10, 0.010), Totals(30, 0.050)) == pytest.approx(2.0)
-    assert pace.since_start(Totals(4, 0.002)) == pytest.approx(0.5)
     assert pace.pace_ms(Totals(10, 0.010), Totals(10, 0.010)) is None  # no unit timed between
     assert pace.pace_ms(None, Totals(10, 0.010)) is None
-    assert pace.since_start(None) is None
+    assert pace.pace_ms(Totals(10, 0.010), None) is None
 
 
 def test_read_takes_the_last_line_written_whole(tmp_path):
@@ -46,5 +45,5 @@ def test_the_timer_runs_on_the_given_cpus_and_stops_with_its_block(tmp_path):
         assert [p.cpu_affinity() for p in timers] == [[cpu]]
         first = pace.read(log)
     assert first is not None and first.units >= 3
-    assert 0 < pace.since_start(first) < 100  # ms of CPU for a unit of reference work
+    assert 0 < pace.pace_ms(Totals(0, 0.0), first) < 100  # ms of CPU for a unit of reference work
     assert not timers[0].is_running()
