@@ -113,6 +113,10 @@ class _PerRequest(NamedTuple):
     pace_ms: float | None  # the server's cores' pace meanwhile (asyncgap.engines.pace)
 
 
+# a meter's reading: server CPU s, database CPU s, wake-ups, the timer's totals
+_Reading = tuple[float, float, float, pace.Totals | None]
+
+
 class _Burst(NamedTuple):
     cost: _PerRequest
     users: int
@@ -142,11 +146,11 @@ class _Meter:
         wakeups = SwitchMeter(server_pid, voluntary=True)
         return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log)
 
-    def read(self) -> tuple[float, float, float, pace.Totals | None]:
+    def read(self) -> _Reading:
         db_s = tree_cpu_s(self.db_pid) if self.db_pid else 0.0
         return tree_cpu_s(self.server_pid), db_s, self.wakeups.read(), pace.read(self.pace_log)
 
-    def per_request(self, before: tuple, elapsed: float, requests: int) -> _PerRequest:
+    def per_request(self, before: _Reading, elapsed: float, requests: int) -> _PerRequest:
         """What each of the `requests` made since `before`, `elapsed` s ago, cost."""
         server_s, db_s, wakeups, totals = self.read()
         service = per_request_ms(server_s - before[0], self.server_idle, elapsed, requests)
