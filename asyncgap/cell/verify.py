@@ -173,9 +173,7 @@ class _Calls:
         self.methods: dict[str, str] = {}
         self.errors: dict[str, str] = {}
         self.made: Counter[str] = Counter()
-        self.cpu_ms: dict[str, float] = {}
-        self.pace_ms: dict[str, float | None] = {}  # the cores' pace during the batch
-        self.db_cpu_ms: dict[str, float] = {}  # the database server's CPU (its postmaster and backends)
+        self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
         self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
@@ -213,11 +211,7 @@ class _Calls:
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
         made = dict(self.made)
         for key, count in made.items():
-            self.cpu_ms[key], self.db_cpu_ms[key], self.pace_ms[key] = (
-                alone.cpu_ms,
-                alone.db_cpu_ms,
-                alone.pace_ms,
-            )
+            self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
             self.weight[key] += weight * count / calls
         call_s = elapsed / calls
@@ -234,7 +228,7 @@ class _Calls:
 
     def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
         """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""
-        wait_ms = max(self._round_trip(key) - self.cpu_ms[key], 0.0)
+        wait_ms = max(self._round_trip(key) - self.batch_cost[key].cpu_ms, 0.0)
         held = burst.backlog(wait_ms, self.workers)
         if held >= BACKLOG_MIN:
             slope = backlog_slope(
@@ -282,21 +276,22 @@ class _Calls:
 
     def endpoints(self) -> dict[str, dict]:
         total = sum(self.weight.values())
+        unbatched = _PerRequest(0.0, 0.0, 0.0, None)  # an endpoint no batch of its task called
         return {
             key: {
                 "method": self.methods[key],
                 "requests": len(times),
                 "error": self.errors.get(key),
                 "round_trip_ms": self._round_trip(key),
-                "cpu_ms_alone": round(self.cpu_ms.get(key, 0.0), 4),
+                "cpu_ms_alone": round(self.batch_cost.get(key, unbatched).cpu_ms, 4),
                 "share": self.weight[key] / total if total else 0.0,
-                "db_cpu_ms": round(self.db_cpu_ms.get(key, 0.0), 4),
+                "db_cpu_ms": round(self.batch_cost.get(key, unbatched).db_cpu_ms, 4),
                 "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
                 "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
                 "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
                 "backlog_busy": round(self.slope[key][0], 3) if key in self.slope else None,
                 "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
-                "pace_alone_ms": _rounded(self.pace_ms.get(key)),
+                "pace_alone_ms": _rounded(self.batch_cost.get(key, unbatched).pace_ms),
                 "pace_busy_ms": _rounded(self.hot[key].pace_ms) if key in self.hot else None,
             }
             for key, times in self.latencies.items()
