@@ -4,7 +4,7 @@ model's input it contradicts."""
 
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, backlog, db_cpu_s, predicted_cpu_ms
+from asyncgap.cell.model import Knee, backlog, db_cpu_s, mix_of, predicted_cpu_ms
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -32,9 +32,11 @@ def reason(model: Model, figures: Figures) -> str:
     predicted, rps = model.predicted_rps, figures.rps
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
-    cpu = _cpu_facts(model, figures)
+    mix = measured_mix(model, figures)
+    cpu = _cpu_facts(model, figures, mix)
     facts = [
         *_outside_the_mix(model, figures),
+        *_mix_facts(model, mix),
         *_pace_facts(model, figures),
         *cpu,
         *(_loop_site(model, figures) if cpu else []),
@@ -75,6 +77,43 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
     ]
 
 
+def measured_mix(model: Model, figures: Figures) -> dict[str, float] | None:
+    """Each endpoint of the model's mix, its share of the requests the load made to them (None
+    without one)."""
+    made = {name: f.requests for name, f in figures.endpoints.items() if name in model.inputs.endpoints}
+    total = sum(made.values())
+    return {name: requests / total for name, requests in made.items()} if total else None
+
+
+def _in_another_mix(model: Model, mix: dict[str, float] | None) -> bool:
+    """The load's mix cost a request another CPU, at calibration's costs, than the tasks' weights."""
+    expected = predicted_cpu_ms(model)
+    if not mix or not expected:
+        return False
+    return not 1 / CPU_DRIFT <= predicted_cpu_ms(model, mix) / expected <= CPU_DRIFT
+
+
+def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
+    """Requests in another mix than the tasks' weights give, dear ones among them: a locustfile's
+    `on_start` that calls an endpoint of the mix (a sign-in as each user starts) adds its calls,
+    and when they are slow they spill into the measured seconds. Named by the endpoint whose
+    share moved the CPU a request the most, at calibration's costs."""
+    if not mix or not _in_another_mix(model, mix):
+        return []
+    weighted = mix_of(model.inputs.endpoints)
+
+    def moved_cpu(name: str) -> float:
+        return abs(mix.get(name, 0.0) - weighted[name]) * predicted_cpu_ms(model, {name: 1.0})
+
+    moved = max(weighted, key=moved_cpu)
+    return [
+        f"the requests came in another mix than the tasks' weights give: {mix.get(moved, 0.0):.0%} "
+        f"{moved} against {weighted[moved]:.0%}, so {predicted_cpu_ms(model, mix):.2f} ms of CPU a "
+        f"request as calibrated hot, against {predicted_cpu_ms(model):.2f} "
+        "(a locustfile's on_start, as users start?)"
+    ]
+
+
 def calibrated_pace_ms(model: Model) -> float | None:
     """The cores' pace while calibration measured the CPU the model uses, each burst weighted by
     its share of that CPU (None without the run's timer)."""
@@ -102,10 +141,12 @@ def _pace_facts(model: Model, figures: Figures) -> list[str]:
     ]
 
 
-def _cpu_facts(model: Model, figures: Figures) -> list[str]:
+def _cpu_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> list[str]:
     """The CPU a request cost under load, when it is far from what calibration measured hot; at
-    calibration's pace of the cores, so that it names what the machine's speed does not."""
-    expected, loaded = predicted_cpu_ms(model), figures.server_cpu_ms_per_request
+    calibration's pace of the cores and in the load's own mix, so that it names what neither the
+    machine's speed nor the mix does."""
+    mixed = _in_another_mix(model, mix)
+    expected, loaded = predicted_cpu_ms(model, mix if mixed else None), figures.server_cpu_ms_per_request
     calibrated = calibrated_pace_ms(model)
     at_pace = loaded * calibrated / figures.pace_ms if loaded and calibrated and figures.pace_ms else loaded
     if not at_pace or not expected or 1 / CPU_DRIFT <= at_pace / expected <= CPU_DRIFT:
@@ -114,7 +155,8 @@ def _cpu_facts(model: Model, figures: Figures) -> list[str]:
     paced = f", {at_pace:.2f} ms at calibration's pace" if f"{at_pace:.2f}" != f"{loaded:.2f}" else ""
     return [
         f"each request cost {at_pace / expected:.1f}x the CPU calibrated hot "
-        f"({loaded:.2f} ms under load{paced}, {expected:.2f} ms hot{_backlogged(model)}, "
+        f"({loaded:.2f} ms under load{paced}, {expected:.2f} ms hot{' in that mix' if mixed else ''}"
+        f"{_backlogged(model)}, "
         f"{alone:.2f} ms alone)"
     ]
 

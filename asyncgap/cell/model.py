@@ -90,20 +90,21 @@ def even_split(users: int, workers: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(workers)]
 
 
-def _shares(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
+def mix_of(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
+    """Each endpoint's share of the requests, as its tasks' weights give them."""
     total = sum(e.share for e in endpoints.values())
     return {name: e.share / total for name, e in endpoints.items()} if total > 0 else {}
 
 
 def cycle_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
     """R: a user's mean round trip when nothing else runs (one request out at a time)."""
-    shares = _shares(endpoints)
+    shares = mix_of(endpoints)
     return sum(shares[n] * e.round_trip_ms for n, e in endpoints.items() if n in shares) / 1000
 
 
 def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float]:
     """D_r: seconds a request holds each station on average, and its CPU seconds (no zeros)."""
-    shares = _shares(endpoints)
+    shares = mix_of(endpoints)
     demand: dict[Bound, float] = {}
     for name, e in endpoints.items():
         demand[e.station] = demand.get(e.station, 0.0) + shares.get(name, 0.0) * e.service_ms / 1000
@@ -130,7 +131,7 @@ def token_hold_ms(e: EndpointCalibration) -> float:
 
 def db_cpu_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
     """The database server's CPU seconds per request on a busy database (0 without one)."""
-    shares = _shares(endpoints)
+    shares = mix_of(endpoints)
     return sum(shares.get(name, 0.0) * db_busy_ms(e) / 1000 for name, e in endpoints.items())
 
 
@@ -142,7 +143,7 @@ def db_busy_ms(e: EndpointCalibration) -> float:
 def wait_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
     """W: what a request spends neither on the CPU nor queued for it, on average: its round trip
     less its CPU, alone (a request in this part of its cycle is in no backlog)."""
-    shares = _shares(endpoints)
+    shares = mix_of(endpoints)
     return (
         sum(
             shares.get(name, 0.0) * max(e.round_trip_ms - e.cpu_ms_alone, 0.0)
@@ -172,10 +173,11 @@ def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:
     return max(e.cpu_ms_busy + e.cpu_ms_per_backlog * (backlog_requests - e.backlog_busy), 0.0)
 
 
-def predicted_cpu_ms(model: Model) -> float:
-    """The CPU per request the model expects at its own prediction (at the backlog it implies)."""
+def predicted_cpu_ms(model: Model, mix: Mapping[str, float] | None = None) -> float:
+    """The CPU per request the model expects at its own prediction (at the backlog it implies), in
+    the mix of its tasks' weights or in `mix` (each endpoint's share of the requests)."""
     at = backlog(model.inputs, model.predicted_rps)
-    shares = _shares(model.inputs.endpoints)
+    shares = mix_of(model.inputs.endpoints) if mix is None else mix
     return sum(shares.get(name, 0.0) * cpu_ms(e, at) for name, e in model.inputs.endpoints.items())
 
 
@@ -184,7 +186,7 @@ def _cpu_bound(
 ) -> float:
     """The least X with X * (a + K B(X)) = cores, a + K B the CPU seconds per request at backlog B
     (`extra_s` more per request: a database's), B(X) = (users - X W) / workers while positive."""
-    shares = _shares(endpoints)
+    shares = mix_of(endpoints)
     slope = sum(shares.get(n, 0.0) * (e.cpu_ms_per_backlog or 0.0) for n, e in endpoints.items()) / 1000
     at_zero = extra_s + sum(shares.get(n, 0.0) * cpu_ms(e, 0.0) for n, e in endpoints.items()) / 1000
     wait = wait_s(endpoints)
@@ -209,7 +211,7 @@ def bounds_rps(
     endpoints: Mapping[str, EndpointCalibration], connections: Sequence[int], server: Server
 ) -> dict[Bound, float]:
     """Every station's bound on the server's requests per second (stations with no demand left out)."""
-    if not _shares(endpoints):
+    if not mix_of(endpoints):
         return {"connections": 0.0}
     cycle = cycle_s(endpoints)
     demand = demands_s(endpoints)

@@ -240,6 +240,35 @@ def test_a_miss_names_the_requests_no_task_sent_first():
     assert "outside" not in record(prediction, figures.model_copy(update={"endpoints": few})).model.reason
 
 
+def test_a_miss_names_a_dear_endpoint_the_load_called_more_than_its_weight_and_cpu_only_beyond_it():
+    """Every user's on_start signed in (a task of the mix too, at a tenth of its weight), and the
+    sign-ins spilled into the measured seconds: 40% of the requests, so each request needed more
+    CPU than the tasks' weights give; the CPU fact then compares with that mix's."""
+    calibrated = {
+        "/async/sleep": call("delay", 0.8, SLEEP_MS),
+        "/fast": call("loop", 0.1, FAST_MS),
+        "POST /login": call("threads", 0.1, 150.0, cpu_ms=20.0),
+    }
+    prediction = predict(calibrated, 100, Server(workers=1, cores=1))
+    signins = {"POST /login": figures_of(40), "/async/sleep": figures_of(50), "/fast": figures_of(10)}
+    figures = measured(rps=prediction.predicted_rps * 0.3, cpu_ms=8.18, split=[100]).model_copy(
+        update={"endpoints": signins}
+    )
+    assert record(prediction, figures).model.reason == (
+        "measured 0.30x the prediction: the requests came in another mix than the tasks' weights "
+        "give: 40% POST /login against 10%, so 8.18 ms of CPU a request as calibrated hot, against "
+        "2.27 (a locustfile's on_start, as users start?)"
+    )
+    dearer = record(prediction, figures.model_copy(update={"server_cpu_ms_per_request": 16.36})).model.reason
+    assert (
+        "each request cost 2.0x the CPU calibrated hot (16.36 ms under load, 8.18 ms hot in that mix"
+        in dearer
+    )
+    as_weighted = {"POST /login": figures_of(10), "/async/sleep": figures_of(80), "/fast": figures_of(10)}
+    in_mix = figures.model_copy(update={"endpoints": as_weighted, "server_cpu_ms_per_request": 2.27})
+    assert "another mix" not in record(prediction, in_mix).model.reason
+
+
 def figures_of(requests: int) -> EndpointFigures:
     return EndpointFigures(
         requests=requests, failures=0, rps=requests / 5, mean_ms=None, p50_ms=None, p95_ms=None, p99_ms=None
