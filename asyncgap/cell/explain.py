@@ -32,7 +32,7 @@ def reason(model: Model, figures: Figures) -> str:
     predicted, rps = model.predicted_rps, figures.rps
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
-    mix = measured_mix(model, figures)
+    mix = _measured_mix(model, figures)
     cpu = _cpu_facts(model, figures, mix)
     facts = [
         *_outside_the_mix(model, figures),
@@ -77,7 +77,7 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
     ]
 
 
-def measured_mix(model: Model, figures: Figures) -> dict[str, float] | None:
+def _measured_mix(model: Model, figures: Figures) -> dict[str, float] | None:
     """Each endpoint of the model's mix, its share of the requests the load made to them (None
     without one)."""
     made = {name: f.requests for name, f in figures.endpoints.items() if name in model.inputs.endpoints}
@@ -98,7 +98,7 @@ def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
     `on_start` that calls an endpoint of the mix (a sign-in as each user starts) adds its calls,
     and when they are slow they spill into the measured seconds. Named by the endpoint whose
     share moved the CPU a request the most, at calibration's costs."""
-    if not mix or not _in_another_mix(model, mix):
+    if not _in_another_mix(model, mix):
         return []
     weighted = mix_of(model.inputs.endpoints)
 
