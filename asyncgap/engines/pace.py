@@ -72,6 +72,17 @@ def read(log: Path | None) -> Totals | None:
     return Totals(int(fields[0]), int(fields[1]) / 1e9) if len(fields) == 2 else None
 
 
+def read_after(log: Path | None, since: Totals | None, within_s: float = 3 * PERIOD_S) -> Totals | None:
+    """The latest totals once a unit has been timed since `since`, waiting up to `within_s` for
+    the timer: a batch of fast calls can end within one of its periods, and would have no pace."""
+    deadline = time.monotonic() + within_s
+    while True:
+        totals = read(log)
+        if since is None or totals is None or totals.units > since.units or time.monotonic() >= deadline:
+            return totals
+        time.sleep(PERIOD_S / 4)
+
+
 def time_units(log: Path, period_s: float = PERIOD_S) -> None:
     """Time the reference unit every `period_s`, after an untimed one, appending the totals to
     `log`, until killed."""

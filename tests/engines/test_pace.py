@@ -1,6 +1,7 @@
 """pace: the timer of the server's cores, its log's totals, and the pace between two readings."""
 
 import os
+import threading
 import time
 
 import psutil
@@ -27,6 +28,19 @@ def test_read_takes_the_last_line_written_whole(tmp_path):
     assert pace.read(log) == Totals(2, 0.0011)
     log.write_text("1 5000")
     assert pace.read(log) is None
+
+
+def test_read_after_waits_for_a_unit_timed_since_a_reading(tmp_path):
+    """A batch shorter than the timer's period still gets the pace of the unit timed next."""
+    log = tmp_path / "pace.log"
+    log.write_text("1 500000\n")
+    since = pace.read(log)
+    assert pace.read_after(log, since, within_s=0.05) == since  # none came: the latest, in time
+    later = threading.Timer(0.05, lambda: log.write_text("1 500000\n2 1100000\n"))
+    later.start()
+    assert pace.read_after(log, since, within_s=5.0) == Totals(2, 0.0011)  # waited for it
+    later.join()
+    assert pace.read_after(None, since) is None
 
 
 def test_the_totals_are_found_at_the_end_of_a_long_log(tmp_path):
