@@ -152,12 +152,10 @@ class _Meter:
 
     def per_request(self, before: _Reading, elapsed: float, requests: int) -> _PerRequest:
         """What each of the `requests` made since `before`, `elapsed` s ago, cost."""
-        server_s, db_s, wakeups, totals = self.read()
+        server_s, db_s, wakeups, _ = self.read()
         service = per_request_ms(server_s - before[0], self.server_idle, elapsed, requests)
         database = per_request_ms(db_s - before[1], self.db_idle, elapsed, requests) if self.db_pid else 0.0
-        paced = pace.pace_ms(before[3], totals) or pace.pace_ms(
-            before[3], pace.read_after(self.pace_log, before[3])
-        )
+        paced = pace.pace_ms(before[3], pace.read_after(self.pace_log, before[3]))
         return _PerRequest(service, database, (wakeups - before[2]) / requests, paced)
 
 
