@@ -49,6 +49,7 @@ class Setup(_Frozen):
     port: int = Field(ge=1024, le=65535)
     timeout_s: int | None = Field(default=None, ge=1, le=3600)  # gunicorn --timeout (its default: 30)
     thread_tokens: int | None = Field(default=None, ge=1, le=10_000)  # per worker (None: the service's)
+    keep_alive_s: int | None = Field(default=None, ge=1, le=3600)  # idle keep-alive (servers' default: 5)
 
     @model_validator(mode="after")
     def _timeout_is_gunicorns(self) -> "Setup":

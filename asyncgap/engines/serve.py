@@ -51,6 +51,7 @@ def server_argv(
             str(GRACEFUL_S),
             *(["--config", gunicorn_config] if gunicorn_config else []),
             *(["--timeout", str(setup.timeout_s)] if setup.timeout_s else []),
+            *(["--keep-alive", str(setup.keep_alive_s)] if setup.keep_alive_s else []),
         ]
     return [
         python,
@@ -66,6 +67,7 @@ def server_argv(
         "--no-access-log",
         "--timeout-graceful-shutdown",
         str(GRACEFUL_S),
+        *(["--timeout-keep-alive", str(setup.keep_alive_s)] if setup.keep_alive_s else []),
     ]
 
 

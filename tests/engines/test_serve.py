@@ -5,6 +5,7 @@ import sys
 
 from asyncgap.core import matrix
 from asyncgap.engines.serve import ENTRY, parser, server_argv, server_env
+from service.resources import HTTP_LIMITS
 
 
 def test_uvicorn_argv_binds_loopback_with_access_log_off():
@@ -23,6 +24,20 @@ def test_gunicorn_argv_uses_uvicorn_worker_and_the_setups_timeout():
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:9000"
     assert argv[argv.index("--timeout") + 1] == "30"  # the shipped setup states gunicorn's worker timeout
     assert "--config" not in argv  # the demo's Prometheus hook is the demo's
+
+
+def test_a_setups_keep_alive_reaches_either_server():
+    for name, flag in (("uvicorn-1w", "--timeout-keep-alive"), ("gunicorn-2w", "--keep-alive")):
+        setup = matrix.load().setup(name)
+        assert flag not in server_argv(setup, "m:app", host="127.0.0.1")  # the server's own default
+        kept = setup.model_copy(update={"keep_alive_s": 65})
+        argv = server_argv(kept, "m:app", host="127.0.0.1")
+        assert argv[argv.index(flag) + 1] == "65"
+
+
+def test_the_upstream_keeps_an_idle_connection_longer_than_the_service_does():
+    """Else a call can take a pooled connection as the upstream closes it (a 502 under load)."""
+    assert matrix.load().upstream.keep_alive_s > HTTP_LIMITS.keepalive_expiry
 
 
 def test_the_apps_own_interpreter_serves_it():
