@@ -213,9 +213,7 @@ def _recorded(
     """The cell's record (a sweep's: its last level's) and a sweep's levels, each beside its prediction."""
     capacity = context.cores.generator_capacity(context.engine.generator_workers)
     if not cell.levels:
-        figures = measure.cell_figures(
-            cell_dir=cell_dir, samples=samples, warmup_s=cell.warmup_s, generator_cores=capacity
-        )
+        figures = measure.cell_figures(cell_dir=cell_dir, samples=samples, generator_cores=capacity)
         return recording.record(predictions[0], figures), []
     each = measure.level_figures(
         cell_dir=cell_dir, samples=samples, levels=cell.levels, generator_cores=capacity

@@ -62,9 +62,10 @@ def reason(model: Model, figures: Figures) -> str:
 
 
 def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
-    """Requests the model's mix gives no share: sent by no task, such as a locustfile's
-    `on_start` (a sign-up, a login), which runs as each user starts and, when slow, into the
-    measured seconds. Measured with the window, never predicted."""
+    """Requests the model's mix gives no share: sent by no task, such as a second route a task
+    calls, or a locustfile's `on_start` (a sign-up, a login) still running when the measured
+    seconds began (the swarm waits for users to start, up to a minute). Measured with the
+    window, never predicted."""
     shares = {name: e.share for name, e in model.inputs.endpoints.items()}
     outside = {name: f.requests for name, f in figures.endpoints.items() if not shares.get(name)}
     total, count = sum(f.requests for f in figures.endpoints.values()), sum(outside.values())
@@ -73,7 +74,7 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
     named = ", ".join(f"{n:,} {name}" for name, n in sorted(outside.items(), key=lambda item: -item[1]) if n)
     return [
         f"{count / total:.0%} of the requests ({named} of {total:,}) were outside the model's mix, "
-        "sent by no task (a locustfile's on_start, as users start?)"
+        "sent by no task (an on_start still running? a task that calls two routes?)"
     ]
 
 
@@ -94,10 +95,10 @@ def _in_another_mix(model: Model, mix: dict[str, float] | None) -> bool:
 
 
 def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
-    """Requests in another mix than the tasks' weights give, dear ones among them: a locustfile's
-    `on_start` that calls an endpoint of the mix (a sign-in as each user starts) adds its calls,
-    and when they are slow they spill into the measured seconds. Named by the endpoint whose
-    share moved the CPU a request the most, at calibration's costs."""
+    """Requests in another mix than the tasks' weights give, dear ones among them: a task that
+    calls two routes, or an `on_start` that calls an endpoint of the mix (a sign-in) still
+    running when the measured seconds began. Named by the endpoint whose share moved the CPU a
+    request the most, at calibration's costs."""
     if not _in_another_mix(model, mix):
         return []
     weighted = mix_of(model.inputs.endpoints)
@@ -110,7 +111,7 @@ def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
         f"the requests came in another mix than the tasks' weights give: {mix.get(moved, 0.0):.0%} "
         f"{moved} against {weighted[moved]:.0%}, so {predicted_cpu_ms(model, mix):.2f} ms of CPU a "
         f"request as calibrated hot, against {predicted_cpu_ms(model):.2f} "
-        "(a locustfile's on_start, as users start?)"
+        "(a task that calls two routes? an on_start still running?)"
     ]
 
 

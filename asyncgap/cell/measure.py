@@ -7,13 +7,13 @@ import statistics
 from pathlib import Path
 
 from asyncgap.cell import blocking, exact, stats
-from asyncgap.core import interval
+from asyncgap.core import interval, latency
 from asyncgap.core.records import BlockingFigures, FailureReason, Figures, ResultsError, fields_of
 
 GENERATOR_BOUND_CORES = 0.85  # a Locust process uses one core: near it, it is the bottleneck
 
 
-def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
+def steady_rate(samples: list[dict], key: str, since_s: float = 0.0) -> float:
     """Rate of a cumulative counter (CPU seconds) over the samples taken after `since_s`."""
     steady = [s for s in samples if s["t"] >= since_s] or samples
     if len(steady) < 2 or steady[-1]["t"] <= steady[0]["t"]:
@@ -21,9 +21,9 @@ def steady_rate(samples: list[dict], key: str, since_s: float) -> float:
     return (steady[-1][key] - steady[0][key]) / (steady[-1]["t"] - steady[0]["t"])
 
 
-def connection_split(samples: list[dict], since_s: float) -> list[int]:
+def connection_split(samples: list[dict]) -> list[int]:
     """Connections per worker in steady state (the sample holding the most), busiest first."""
-    steady = [s["connections"] for s in samples if s["t"] >= since_s and s["connections"]]
+    steady = [s["connections"] for s in samples if s["connections"]]
     if not steady:
         return []
     return sorted(max(steady, key=lambda c: sum(c.values())).values(), reverse=True)
@@ -36,54 +36,65 @@ def worst_per_sample(samples: list[dict], key: str) -> list[float]:
 MIN_SPAN_S = 1.0  # the least time a rate is measured over when the cell held no whole steady second
 
 
-def cell_figures(
-    *, cell_dir: Path, samples: list[dict], warmup_s: float, generator_cores: int = 1
-) -> Figures:
+def cell_figures(*, cell_dir: Path, samples: list[dict], generator_cores: int = 1) -> Figures:
     """What one cell measured: Locust's figures, the server's CPU and connections, the loop's lag,
     the busy thread tokens and the generator check."""
-    since = warmup_s + 1.0  # spawning takes up to a second at spawn rate = users
     entries = stats.entries(cell_dir)
-    measured = _measured(
+    return _steady_figures(
         entries,
         samples,
-        since_s=since,
+        exact.read(cell_dir),
         failure_reasons=stats.read_failures(cell_dir),
         generator_cores=generator_cores,
     )
-    return exact.joined(measured, exact.read(cell_dir), interval.steady_window(stats.per_second(entries)))
 
 
 def level_figures(
     *, cell_dir: Path, samples: list[dict], levels: tuple[int, ...], generator_cores: int = 1
 ) -> list[Figures]:
     """What each level of a sweep measured, as cell_figures does for a cell: its own stats (its
-    warm-up discarded) and the samples taken within its steady seconds."""
+    warm-up discarded) beside the samples taken within its steady seconds."""
     saved = stats.read_levels(cell_dir)
     histograms = exact.read(cell_dir)
     figures = []
     for users in levels:
         if users not in saved:
             raise ResultsError(f"the level of {users} users saved no stats (the swarm ended early)")
-        entries = saved[users]["entries"]
-        seconds = interval.steady_window(stats.per_second(entries))  # whole seconds since the epoch
-        inside = [s for s in samples if seconds.start <= s["at"] < seconds.stop]
         reasons = stats.level_failures(saved[users])
-        measured = _measured(
-            entries, inside, since_s=0.0, failure_reasons=reasons, generator_cores=generator_cores
+        entries = saved[users]["entries"]
+        figures.append(
+            _steady_figures(
+                entries, samples, histograms, failure_reasons=reasons, generator_cores=generator_cores
+            )
         )
-        figures.append(exact.joined(measured, histograms, seconds))
     return figures
+
+
+def _steady_figures(
+    entries: list[dict],
+    samples: list[dict],
+    histograms: latency.Seconds | None,
+    *,
+    failure_reasons: list[FailureReason],
+    generator_cores: int,
+) -> Figures:
+    """Locust's figures beside the samples of the same seconds: its steady window, which begins
+    once every user has started and the warm-up has passed (asyncgap.load.options), however long
+    a locustfile's on_start took."""
+    seconds = interval.steady_window(stats.per_second(entries))  # whole seconds since the epoch
+    inside = [s for s in samples if seconds.start <= s["at"] < seconds.stop]
+    measured = _measured(entries, inside, failure_reasons=failure_reasons, generator_cores=generator_cores)
+    return exact.joined(measured, histograms, seconds)
 
 
 def _measured(
     entries: list[dict],
     samples: list[dict],
     *,
-    since_s: float,
     failure_reasons: list[FailureReason],
     generator_cores: int,
 ) -> Figures:
-    """Figures of Locust's stats entries beside the samples of the same time, steady from `since_s`;
+    """Figures of Locust's stats entries beside the samples of the same time;
     the generator is the bottleneck near the `generator_cores` its processes can use."""
     endpoints = stats.by_endpoint(entries)
     if stats.AGGREGATED not in endpoints:
@@ -96,21 +107,21 @@ def _measured(
             f"{1000 * span_s:.0f} ms after warm-up (the load started late or ended "
             "early: a busy machine, or too short a --duration)"
         )
-    server_busy = steady_rate(samples, "server_cpu_s", since_s)
-    generator_busy = steady_rate(samples, "generator_cpu_s", since_s)
-    db_busy = steady_rate(samples, "db_cpu_s", since_s) if any(s.get("db_cpu_s") for s in samples) else None
+    server_busy = steady_rate(samples, "server_cpu_s")
+    generator_busy = steady_rate(samples, "generator_cpu_s")
+    db_busy = steady_rate(samples, "db_cpu_s") if any(s.get("db_cpu_s") for s in samples) else None
     lags = worst_per_sample(samples, "lag_s")
     halfwidth = interval.relative_halfwidth(seconds)
     return Figures(
         **fields_of(total, Figures),  # all requests' count, rate and percentiles
         steady_s=len(seconds),
         rps_ci95_pct=round(100 * halfwidth, 2) if halfwidth is not None else None,
-        connections_per_worker=connection_split(samples, since_s),
+        connections_per_worker=connection_split(samples),
         server_cores_busy=round(server_busy, 3),
         server_cpu_ms_per_request=_ms_per_request(server_busy, total.rps),
-        server_wakeups_per_request=_per_request(samples, "server_wakeups", since_s, total.rps),
-        server_preemptions_per_request=_per_request(samples, "server_preemptions", since_s, total.rps),
-        pace_ms=cores_pace_ms(samples, since_s),
+        server_wakeups_per_request=_per_request(samples, "server_wakeups", total.rps),
+        server_preemptions_per_request=_per_request(samples, "server_preemptions", total.rps),
+        pace_ms=cores_pace_ms(samples),
         generator_cores_busy=round(generator_busy, 3),
         generator_bound=generator_busy >= GENERATOR_BOUND_CORES * generator_cores,
         loop_lag_max_ms=round(max(lags, default=0.0) * 1000, 1),
@@ -120,23 +131,23 @@ def _measured(
         endpoints=endpoints,
         db_cores_busy=None if db_busy is None else round(db_busy, 3),  # PostgreSQL cells only
         db_cpu_ms_per_request=_ms_per_request(db_busy, total.rps),
-        **fields_of(blocking.figures([s for s in samples if s["t"] >= since_s]), BlockingFigures),
+        **fields_of(blocking.figures(samples), BlockingFigures),
     )
 
 
-def _per_request(samples: list[dict], key: str, since_s: float, rps: float) -> float | None:
+def _per_request(samples: list[dict], key: str, rps: float) -> float | None:
     """A counter's steady rate per request (None from samples taken before it was counted)."""
     if not rps or not any(s.get(key) for s in samples):
         return None
-    return round(steady_rate(samples, key, since_s) / rps, 3)
+    return round(steady_rate(samples, key) / rps, 3)
 
 
-def cores_pace_ms(samples: list[dict], since_s: float) -> float | None:
+def cores_pace_ms(samples: list[dict]) -> float | None:
     """The pace of the server's cores over the steady samples (None without the run's timer)."""
     if not any(s.get("pace_units") for s in samples):
         return None
-    units = steady_rate(samples, "pace_units", since_s)
-    return round(1000 * steady_rate(samples, "pace_cpu_s", since_s) / units, 4) if units > 0 else None
+    units = steady_rate(samples, "pace_units")
+    return round(1000 * steady_rate(samples, "pace_cpu_s") / units, 4) if units > 0 else None
 
 
 def _ms_per_request(cores_busy: float | None, rps: float) -> float | None:

@@ -5,14 +5,17 @@ wait (a 100 ms sleep, an upstream's fixed delay) they come back together too, an
 the server sees waves of N requests and idles between them, a load that no steady state of the
 model describes (its bounds assume arrivals spread over the cycle). --start-jitter-ms J delays
 each user's start (its on_start, so a login is spread too) by a uniform draw in [0, J); the
-harness passes the calibrated cycle R, the mean round trip of one user alone, within the warm-up,
-which is discarded. Applied to every user class Locust runs, a user's own locustfile's included.
+harness passes the calibrated cycle R, the mean round trip of one user alone, before the warm-up,
+which starts once every user has started (asyncgap.load.starts counts them). Applied to every user
+class Locust runs, a user's own locustfile's included.
 """
 
 import random
 
 import gevent
 from locust import events
+
+from asyncgap.load import starts
 
 
 @events.init_command_line_parser.add_listener
@@ -38,14 +41,15 @@ def jittered(on_start):
             gevent.sleep(random.uniform(0, jitter_s))
         on_start(user)
 
-    start.desynced = True
     return start
 
 
 @events.init.add_listener
 def _desync(environment, **_kwargs) -> None:
-    """Every user class's on_start, jittered (once: init fires once a process)."""
+    """Every user class's on_start, jittered and counted while it runs (once: init fires once a
+    process)."""
     classes = {*environment.user_classes, *(environment.available_user_classes or {}).values()}
     for cls in classes:
         if not getattr(cls.on_start, "desynced", False):
-            cls.on_start = jittered(cls.on_start)
+            cls.on_start = starts.counted(jittered(cls.on_start))
+            cls.on_start.desynced = True

@@ -8,12 +8,15 @@ the web UI (`include_in_web_ui`), and a group's would silently stay out of it.
 import logging
 
 import gevent
+import gevent.pool
 from locust import events
 from locust.log import greenlet_exception_logger
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 # latency: every request's, in HDR; desync: users spawned together start out of phase
-from asyncgap.load import convergence, desync, latency  # noqa: F401
+from asyncgap.load import convergence, desync, latency, starts  # noqa: F401
+
+RESET = "asyncgap_reset"  # the master's message: a worker drops the counts it has not reported yet
 
 
 @events.init_command_line_parser.add_listener
@@ -24,7 +27,7 @@ def _add_options(parser) -> None:
         default=0.0,
         env_var="LOCUST_WARMUP",
         include_in_web_ui=False,  # read once at start-up, by the harness's headless runs
-        help="seconds after spawning to discard from the stats (steady state only)",
+        help="seconds to discard from the stats once every user has started (steady state only)",
     )
     parser.add_argument(
         "--converge-pct",
@@ -58,24 +61,43 @@ def _add_options(parser) -> None:
     )
 
 
+def reset_stats(runner) -> None:
+    """Discard every count so far. A master alone would go on receiving its workers' next reports,
+    holding up to Locust's 3 s report interval of the seconds being discarded: they drop theirs."""
+    runner.stats.reset_all()
+    if isinstance(runner, MasterRunner):
+        runner.send_message(RESET)
+
+
+@events.init.add_listener
+def _reset_on_the_masters_word(environment, **_kwargs) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        environment.runner.register_message(RESET, lambda **_kw: environment.runner.stats.reset_all())
+
+
 @events.init.add_listener
 def _steady_phase(environment, **_kwargs) -> None:
-    """After warm-up, reset the stats (every figure Locust writes is steady-state); then, with
-    --converge-pct, end a headless swarm once its throughput is known that well. Each level of
-    a sweep completes a spawning of its own, so each level's warm-up is discarded the same way."""
+    """Once every user has started (its on_start returned) and the warm-up has passed, reset the
+    stats (every figure Locust writes is steady-state); then, with --converge-pct, end a headless
+    swarm once its throughput is known that well. Each level of a sweep completes a spawning of
+    its own, so each level's warm-up is discarded the same way, and a level that begins ends the
+    previous level's wait."""
     options = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or not (options.warmup > 0 or options.converge_pct):
         return
+    pending = gevent.pool.Group()
 
     def steady() -> None:
+        starts.wait(environment)
         if options.warmup > 0:
             gevent.sleep(options.warmup)
-            environment.runner.stats.reset_all()
+            reset_stats(environment.runner)
         if options.converge_pct and options.headless:
             convergence.watch(environment, options.converge_pct / 100)
 
     def start(**_kw) -> None:
+        pending.kill(block=False)
         # Locust's own handler: logs it and makes Locust exit 2, so a crash fails the cell.
-        gevent.spawn(steady).link_exception(greenlet_exception_logger(logging.getLogger(__name__)))
+        pending.spawn(steady).link_exception(greenlet_exception_logger(logging.getLogger(__name__)))
 
     environment.events.spawning_complete.add_listener(start)

@@ -16,6 +16,7 @@ from pathlib import Path
 from locust import LoadTestShape
 
 from asyncgap.core import levels
+from asyncgap.load.options import reset_stats
 
 
 class StepRamp(LoadTestShape):
@@ -64,4 +65,4 @@ class StepRamp(LoadTestShape):
         self._saved.append(saved)
         Path(f"{options.json_file}{levels.STATS_SUFFIX}").write_text(json.dumps(self._saved))
         if not last:
-            stats.reset_all()
+            reset_stats(self.runner)

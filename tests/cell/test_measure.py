@@ -89,7 +89,22 @@ def test_steady_rate_and_split():
         {"t": 4.0, "server_cpu_s": 2.5, "connections": {"1": 87, "2": 12}},
     ]
     assert measure.steady_rate(samples, "server_cpu_s", since_s=1.0) == pytest.approx(0.75)
-    assert measure.connection_split(samples, since_s=1.0) == [88, 12]
+    assert measure.connection_split(samples[1:]) == [88, 12]
+
+
+def test_a_cells_server_figures_come_from_the_samples_within_its_steady_seconds():
+    """Not from a fixed time after spawning: a long on_start (sign-ins) or the swarm's ending
+    would put CPU spent on no counted request into the figures."""
+    seconds = sorted(int(t) for t in json.loads((SYNC / "locust.json").read_text())[-1]["num_reqs_per_sec"])
+    first, stop = seconds[0] + 1, seconds[-1]  # the steady window: whole seconds, both ends left out
+    cpu_at = {first - 0.5: 0.0, first: 5.0, stop - 0.1: 6.0, stop + 0.4: 9.0}  # sign-ins, then the end
+    samples = [
+        {"t": at - first, "at": at, "server_cpu_s": cpu, "generator_cpu_s": 0.0, "lag_s": {"1": 0.001}}
+        | {"tokens_busy": {"1": 0.0}, "connections": {"1": 100}}
+        for at, cpu in cpu_at.items()
+    ]
+    figures = measure.cell_figures(cell_dir=SYNC, samples=samples)
+    assert figures.server_cores_busy == pytest.approx(1.0 / (stop - 0.1 - first), abs=0.001)
 
 
 def cell(variant: str, rps: float, setup: str = "uvicorn-1w", repeat: int = 1, **more) -> CellResult:
@@ -201,7 +216,7 @@ def test_get_and_post_on_one_path_stay_two_endpoints(tmp_path):
 def test_a_cell_with_no_steady_request_is_a_results_error(tmp_path):
     (tmp_path / "locust.json").write_text("[]")
     with pytest.raises(ResultsError, match="no request finished after warm-up"):
-        measure.cell_figures(cell_dir=tmp_path, samples=[], warmup_s=0)
+        measure.cell_figures(cell_dir=tmp_path, samples=[])
 
 
 def test_a_cell_with_no_steady_second_is_a_results_error_not_a_rate(tmp_path):
@@ -219,7 +234,7 @@ def test_a_cell_with_no_steady_second_is_a_results_error_not_a_rate(tmp_path):
     }
     (tmp_path / "locust.json").write_text(json.dumps([late]))
     with pytest.raises(ResultsError, match=r"no steady second: Locust finished 3 request\(s\) within 1 ms"):
-        measure.cell_figures(cell_dir=tmp_path, samples=[], warmup_s=0)
+        measure.cell_figures(cell_dir=tmp_path, samples=[])
 
 
 def test_the_cores_pace_under_load_is_the_timers_cpu_over_its_units_in_the_steady_samples():
@@ -228,5 +243,5 @@ def test_the_cores_pace_under_load_is_the_timers_cpu_over_its_units_in_the_stead
         {"t": 2.0, "pace_units": 30, "pace_cpu_s": 0.020},
         {"t": 4.0, "pace_units": 50, "pace_cpu_s": 0.036},
     ]
-    assert measure.cores_pace_ms(samples, since_s=1.0) == pytest.approx(0.8)
-    assert measure.cores_pace_ms([{"t": 0.0, "pace_units": 0}, {"t": 1.0, "pace_units": 0}], 0.0) is None
+    assert measure.cores_pace_ms(samples[1:]) == pytest.approx(0.8)
+    assert measure.cores_pace_ms([{"t": 0.0, "pace_units": 0}, {"t": 1.0, "pace_units": 0}]) is None

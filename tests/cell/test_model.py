@@ -234,7 +234,7 @@ def test_a_miss_names_the_requests_no_task_sent_first():
     )
     assert record(prediction, figures).model.reason == (
         "measured 0.20x the prediction: 76% of the requests (22 POST /users of 29) were outside the "
-        "model's mix, sent by no task (a locustfile's on_start, as users start?)"
+        "model's mix, sent by no task (an on_start still running? a task that calls two routes?)"
     )
     few = {**signups, "POST /users": figures_of(1), "/async/sleep": figures_of(60)}
     assert "outside" not in record(prediction, figures.model_copy(update={"endpoints": few})).model.reason
@@ -257,7 +257,7 @@ def test_a_miss_names_a_dear_endpoint_the_load_called_more_than_its_weight_and_c
     assert record(prediction, figures).model.reason == (
         "measured 0.30x the prediction: the requests came in another mix than the tasks' weights "
         "give: 40% POST /login against 10%, so 8.18 ms of CPU a request as calibrated hot, against "
-        "2.27 (a locustfile's on_start, as users start?)"
+        "2.27 (a task that calls two routes? an on_start still running?)"
     )
     dearer = record(prediction, figures.model_copy(update={"server_cpu_ms_per_request": 16.36})).model.reason
     assert (
