@@ -4,6 +4,9 @@ so a list is refused the same way wherever it is written."""
 import itertools
 
 MAX_LEVELS = 12  # a level needs seconds of its own; more would make one cell last minutes
+# The longest a level's users (a run is one level) may take to start, their on_start done, with
+# the level's clock stopped: a slow sign-in takes no steady second away, and a swarm stays bounded.
+START_LIMIT_S = 60.0
 STATS_SUFFIX = "_levels.json"  # a sweep's stats, level by level, after the stem of Locust's --json-file
 
 

@@ -245,7 +245,7 @@ class ComposeEngine:
             try:
                 samples = children.watch(
                     waiter,
-                    timeout=spec.duration_s + swarm.OVERRUN_MARGIN_S + START_MARGIN_S,
+                    timeout=spec.longest_s + swarm.OVERRUN_MARGIN_S + START_MARGIN_S,
                     sample=sample,
                     every_s=swarm.SAMPLE_EVERY_S,
                 )

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from asyncgap.core.levels import STATS_SUFFIX
+from asyncgap.core.levels import START_LIMIT_S, STATS_SUFFIX
 from asyncgap.core.matrix import Scenario
 from asyncgap.core.variants import AS_WRITTEN
 from asyncgap.engines import children, server
@@ -42,6 +42,12 @@ class SwarmSpec:
     shapes: str = SHAPES  # the file holding the step ramp (a user's app: asyncgap's own, by path)
     start_jitter_s: float = 0.0  # each user starts after a random part of it (asyncgap/load/desync.py)
 
+    @property
+    def longest_s(self) -> float:
+        """The longest the swarm may run: its duration, and each level's (a run's) wait for its
+        users to start (asyncgap/load/starts.py)."""
+        return self.duration_s + START_LIMIT_S * max(1, len(self.levels))
+
     def scenario_options(self) -> list[str]:
         """The scenario's own options (declared in locustfiles/common.py); a user's app has none."""
         if self.variant == AS_WRITTEN:
@@ -64,8 +70,10 @@ class SwarmSpec:
                 str(self.users),
                 "--spawn-rate",
                 str(self.users),
+                "--hold-s",  # the users' starts not counted: asyncgap/load/options.py
+                f"{self.duration_s:g}",
                 "--run-time",
-                f"{self.duration_s:g}s",
+                f"{self.longest_s:g}s",
             ]
         return [
             "-f",
@@ -204,10 +212,10 @@ def watch(spec: SwarmSpec, process, log_path: Path, sample: Callable[[], object]
     """Wait for Locust (its only or master process) within its run time plus the margin, sampling."""
     try:
         samples = children.watch(
-            process, timeout=spec.duration_s + OVERRUN_MARGIN_S, sample=sample, every_s=SAMPLE_EVERY_S
+            process, timeout=spec.longest_s + OVERRUN_MARGIN_S, sample=sample, every_s=SAMPLE_EVERY_S
         )
     except children.Overrun:
-        raise SwarmError(f"Locust overran its {spec.duration_s:g} s run time; killed") from None
+        raise SwarmError(f"Locust overran its {spec.longest_s:g} s run time; killed") from None
     if process.returncode != 0:
         raise SwarmError(f"Locust exited with {process.returncode}:\n{log_tail(log_path)}")
     return samples

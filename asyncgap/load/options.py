@@ -6,6 +6,7 @@ the web UI (`include_in_web_ui`), and a group's would silently stay out of it.
 """
 
 import logging
+import time
 
 import gevent
 import gevent.pool
@@ -17,6 +18,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from asyncgap.load import convergence, desync, latency, starts  # noqa: F401
 
 RESET = "asyncgap_reset"  # the master's message: a worker drops the counts it has not reported yet
+HOLD_POLL_S = 0.1
 
 
 @events.init_command_line_parser.add_listener
@@ -36,6 +38,14 @@ def _add_options(parser) -> None:
         env_var="LOCUST_CONVERGE_PCT",
         include_in_web_ui=False,
         help="headless: end the swarm once its rps is known within +-PCT (95%%); --run-time caps it",
+    )
+    parser.add_argument(
+        "--hold-s",
+        type=float,
+        default=0.0,
+        env_var="LOCUST_HOLD_S",
+        include_in_web_ui=False,
+        help="headless: end the swarm after this long, its users' starts not counted (--run-time caps it)",
     )
     parser.add_argument(
         "--levels",
@@ -59,6 +69,26 @@ def _add_options(parser) -> None:
         include_in_web_ui=False,  # the browser must not be able to lift the guard
         help="let load go to a host that is neither loopback nor a compose service (one you own)",
     )
+
+
+@events.init.add_listener
+def _held_run(environment, **_kwargs) -> None:
+    """With --hold-s, quit as --run-time would, once the swarm has run that long beside its waits
+    for users to start: a run, like a level of a sweep, keeps all its seconds."""
+    options = environment.parsed_options
+    if isinstance(environment.runner, WorkerRunner) or not (options and options.hold_s and options.headless):
+        return
+
+    def hold() -> None:
+        began = time.monotonic()
+        while time.monotonic() - began - starts.paused_s() < options.hold_s:
+            gevent.sleep(HOLD_POLL_S)
+        environment.runner.quit()
+
+    def start(**_kw) -> None:
+        gevent.spawn(hold).link_exception(greenlet_exception_logger(logging.getLogger(__name__)))
+
+    environment.events.test_start.add_listener(start)
 
 
 def reset_stats(runner) -> None:
@@ -88,7 +118,7 @@ def _steady_phase(environment, **_kwargs) -> None:
     pending = gevent.pool.Group()
 
     def steady() -> None:
-        starts.wait(environment)
+        starts.wait(environment)  # the swarm's clock stands still meanwhile
         if options.warmup > 0:
             gevent.sleep(options.warmup)
             reset_stats(environment.runner)

@@ -16,6 +16,7 @@ from pathlib import Path
 from locust import LoadTestShape
 
 from asyncgap.core import levels
+from asyncgap.load import starts
 from asyncgap.load.options import reset_stats
 
 
@@ -46,7 +47,7 @@ class StepRamp(LoadTestShape):
 
     def tick(self) -> tuple[int, float] | None:
         users, hold_s = self.plan()
-        level = int(self.get_run_time() // hold_s)
+        level = int((self.get_run_time() - starts.paused_s()) // hold_s)  # not while users start
         if self._level is not None and level != self._level:
             self._leave(users[self._level], last=level >= len(users))
         self._level = level

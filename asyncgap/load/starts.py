@@ -9,6 +9,8 @@ into the measured seconds and weigh the mix with requests the tasks send far les
 Each process counts its users inside their on_start (desync wraps every user class's). Alone,
 or as --processes' or --generator-workers' master, the steady phase waits for none to be left:
 each worker says so once its own count is 0, after the master's spawning_complete reaches it.
+The swarm's clock stands still while it waits (paused_s): a level, or a run held for --hold-s,
+keeps all its seconds.
 """
 
 import logging
@@ -19,12 +21,15 @@ import gevent
 from locust import events
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
+from asyncgap.core.levels import START_LIMIT_S
+
 STARTED = "asyncgap_started"  # a worker's message: none of its users is inside on_start
 POLL_S = 0.05
-LIMIT_S = 60.0  # an on_start that never returns must not hold the steady phase for ever
 
 _starting = 0  # this process's users inside their on_start
 _started_workers: set[str] = set()  # master: the workers that said so since the last spawning
+_paused_s = 0.0  # the seconds of the waits that ended
+_waiting_since: float | None = None  # when the wait under way began
 
 
 def counted(on_start: Callable) -> Callable:
@@ -49,17 +54,25 @@ def _all_started(runner) -> bool:
     return _starting == 0
 
 
-def wait(environment) -> float:
-    """Until every user of the swarm has started (at most LIMIT_S); the seconds it took."""
-    began = time.monotonic()
-    while not _all_started(environment.runner):
-        if time.monotonic() - began > LIMIT_S:
-            logging.getLogger(__name__).warning(
-                "users still in on_start after %g s: measuring anyway", LIMIT_S
-            )
-            break
-        gevent.sleep(POLL_S)
-    return time.monotonic() - began
+def wait(environment) -> None:
+    """Until every user of the swarm has started (at most levels.START_LIMIT_S)."""
+    global _paused_s, _waiting_since
+    _waiting_since = time.monotonic()
+    try:
+        while not _all_started(environment.runner):
+            if time.monotonic() - _waiting_since > START_LIMIT_S:
+                logging.getLogger(__name__).warning(
+                    "users still in on_start after %g s: measuring", START_LIMIT_S
+                )
+                break
+            gevent.sleep(POLL_S)
+    finally:
+        _paused_s, _waiting_since = paused_s(), None
+
+
+def paused_s() -> float:
+    """The seconds the swarm has waited for its users to start, the wait under way included."""
+    return _paused_s + (time.monotonic() - _waiting_since if _waiting_since is not None else 0.0)
 
 
 @events.init.add_listener

@@ -16,6 +16,7 @@ MARGIN_S = 2.0
 
 def test_a_swarm_that_overruns_is_killed_with_its_process_group(tmp_path, monkeypatch):
     monkeypatch.setattr(swarm, "OVERRUN_MARGIN_S", MARGIN_S)
+    monkeypatch.setattr(swarm, "START_LIMIT_S", 0.0)  # its one user starts at once
     hanging = Scenario(description="hangs", locustfile="tests/fixtures/hanging_locustfile.py", users=1)
     spec = swarm.SwarmSpec(
         scenario=hanging,

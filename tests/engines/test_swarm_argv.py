@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from asyncgap.core import matrix
+from asyncgap.core.levels import START_LIMIT_S
 from asyncgap.engines import swarm
 
 
@@ -17,7 +18,8 @@ def test_a_headless_swarm_is_bounded_and_writes_locusts_own_reports(tmp_path: Pa
         out_dir=tmp_path,
     )
     argv = spec.argv()
-    assert argv[argv.index("--run-time") + 1] == "8s"
+    assert argv[argv.index("--hold-s") + 1] == "8"  # its users' starts not counted
+    assert argv[argv.index("--run-time") + 1] == f"{8 + START_LIMIT_S:g}s"  # ... up to a limit
     assert argv[argv.index("--stop-timeout") + 1] == "0"
     assert {"--headless", "--csv", "--html", "--json-file"} <= set(argv)
     assert argv[argv.index("--variant") + 1] == "sync"
