@@ -77,8 +77,11 @@ from asyncgap.engines import pace
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
-BURST_WARM_S, BURST_S = 0.3, 1.0  # a hot burst: 0.3 s unmeasured, then 1 s measured
-WARM_MOST_S = 3.0  # ... or more, until as many calls ended as users started, up to this
+# A hot burst: 0.3 s unmeasured, or more, until as many calls ended as users started; then 1 s
+# measured, or more, until as many ended again. Users whose calls share a core end them in waves
+# (40 sign-ins of 160 ms CPU: all 40 after 6.4 s), and a window of part of a wave counts too few
+# (a window of 1 s read 330 ms a sign-in). Each phase ends within DRAIN_S.
+BURST_WARM_S, BURST_S = 0.3, 1.0
 
 
 def verify(
@@ -253,18 +256,23 @@ class _Calls:
         self.made.clear()
         running = [gevent.spawn(loop, user, random.uniform(0, call_s)) for user in users]
         gevent.sleep(BURST_WARM_S)  # the server's threads started
-        warmed_by = time.monotonic() + WARM_MOST_S
-        while sum(self.made.values()) < at_once and time.monotonic() < warmed_by:
-            gevent.sleep(0.05)  # every user's first call ended: its connections opened, the app's pool's too
+        self._until_each_user_ended_a_call(at_once)  # its connections opened, the app's pool's too
         self.made.clear()
         before, started = self.meter.read(), time.monotonic()
         gevent.sleep(BURST_S)
+        self._until_each_user_ended_a_call(at_once)  # a whole wave, when they end in waves
         requests, elapsed = sum(self.made.values()), time.monotonic() - started
         hot = self.meter.per_request(before, elapsed, requests) if requests else None
         stop.set()
         gevent.joinall(running, timeout=DRAIN_S)
         gevent.killall(running)
         return _Burst(hot, at_once, requests / elapsed) if hot else None
+
+    def _until_each_user_ended_a_call(self, users: int) -> None:
+        """Until as many calls ended since `made` was cleared as `users` run, at most DRAIN_S."""
+        by = time.monotonic() + DRAIN_S
+        while sum(self.made.values()) < users and time.monotonic() < by:
+            gevent.sleep(0.05)
 
     def _round_trip(self, key: str) -> float:
         """A call's round trip: the median of the batch's, one at a time on the warm server (a
