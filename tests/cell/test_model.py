@@ -172,6 +172,21 @@ def test_a_miss_on_a_slower_machine_names_its_pace_and_the_cpu_only_beyond_it():
     assert "0.60 ms at calibration's pace" in both
 
 
+def test_a_cpu_bound_miss_names_a_cpu_that_moved_under_its_drift_when_it_explains_half_the_miss():
+    costly = {n: e.model_copy(update={"cpu_ms_busy": 2.0}) for n, e in sleep_mix("async").items()}
+    prediction = predict(costly, 100, Server(workers=1, cores=1))
+    assert prediction.bound == "cpu"
+    short = prediction.predicted_rps * 0.88  # 1.14x short: half of it is 1.066x the CPU
+    dearer = record(prediction, measured(rps=short, cpu_ms=2.16, split=[100])).model.reason
+    assert "each request cost 1.1x the CPU calibrated hot (2.16 ms under load, 2.00 ms hot" in dearer
+    for unexplained in (2.1, 1.9):  # too little, or the other way
+        reason = record(prediction, measured(rps=short, cpu_ms=unexplained, split=[100])).model.reason
+        assert "the CPU calibrated hot" not in reason
+    users_bound = predict(sleep_mix("async"), 100, Server(workers=1))  # its CPU is not what binds it
+    slow = measured(rps=users_bound.predicted_rps * 0.88, cpu_ms=0.324, split=[100])
+    assert "the CPU calibrated hot" not in record(users_bound, slow).model.reason
+
+
 def test_the_calibrated_pace_weighs_each_burst_by_its_share_of_the_cpu():
     endpoints = sleep_mix("async")  # 0.9 of the requests at 0.3 ms, 0.1 at 0.3 ms
     endpoints["/async/sleep"] = endpoints["/async/sleep"].model_copy(update={"pace_busy_ms": 0.5})
