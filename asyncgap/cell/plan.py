@@ -84,9 +84,12 @@ def resolve(matrix: Matrix, profile: str, asked: Overrides = Overrides()) -> lis
     """Cells of the profile, narrowed or reshaped; scenarios keep only the variants they have.
 
     Several `users` (given, or the profile's) make each cell a sweep holding each level for
-    the duration; one keeps the single-level cell. With repeats, the whole list is run that
-    many times over, interleaved (a, b, a, b rather than a, a, b, b) so that a slow drift of
-    the machine does not fall on one cell.
+    the duration; one keeps the single-level cell. Cells run scenario by scenario, each on
+    every setup in turn, so that what a reader compares (a scenario's variants on one setup,
+    its setups against each other) runs minutes apart, and a slow phase of the machine does not
+    fall on one setup (setup by setup, `full`'s setups ran 10 minutes apart). With repeats, the
+    whole list is run that many times over, interleaved (a, b, a, b rather than a, a, b, b) for
+    the same reason.
     """
     known("profile", [profile], matrix.profiles)
     chosen = matrix.profiles[profile]
@@ -109,8 +112,8 @@ def resolve(matrix: Matrix, profile: str, asked: Overrides = Overrides()) -> lis
             swept,
         )
         for repeat in range(1, asked.repeats + 1)
-        for setup in _pick("setup", asked.setups, chosen.setups, matrix.setups)
         for scenario in _pick("scenario", asked.scenarios, chosen.scenarios, matrix.scenarios)
+        for setup in _pick("setup", asked.setups, chosen.setups, matrix.setups)
         for variant in _pick("variant", asked.variants, chosen.variants, VARIANTS)
         if variant in (matrix.scenarios[scenario].variants or VARIANTS)
     ]

@@ -92,6 +92,17 @@ def test_overrides_narrow_and_reshape():
     assert cells[0].warmup_s <= 0.5  # warm-up shrinks with a short duration
 
 
+def test_a_scenario_runs_on_every_setup_before_the_next_scenario_starts():
+    asked = plan.Overrides(setups=["uvicorn-1w", "uvicorn-2w"], scenarios=["sleep", "db"], variants=["sync"])
+    cells = plan.resolve(matrix.load(), "full", asked)
+    assert [(c.scenario, c.setup) for c in cells] == [
+        ("sleep", "uvicorn-1w"),
+        ("sleep", "uvicorn-2w"),
+        ("db", "uvicorn-1w"),
+        ("db", "uvicorn-2w"),
+    ]
+
+
 def test_scenarios_keep_only_their_variants():
     cells = plan.resolve(matrix.load(), "full", plan.Overrides(scenarios=["tutorial"], setups=["uvicorn-1w"]))
     assert {c.variant for c in cells} == {"sync", "async"}
