@@ -198,11 +198,17 @@ def test_the_app_pull_request_runs_the_apps_own_traffic_through_the_same_gates(r
     assert statuses["Load the pull request, with thresholds"] == expected, _logs(job)
     if blocked is not None:
         assert "hashlib.scrypt called from tests/apps/capped.py:" in blocked.get("message")
-    after = ["Compare with main", "Publish the JUnit files", "actions/upload-artifact"]
-    assert [statuses[name] for name in after] == [0, 0, 0], _logs(job)
     compared = suites(job / "ci" / "junit" / "app-compare.xml")["compare"]
     names = [case.get("name") for case in compared.iter("testcase")]
     assert names == [f"uvicorn-1w openapi-gets as-written {users} users" for users in (1, 10)]
+    # The same app twice, 4 s a level: the loop-bound level's p95 has moved by half between
+    # them. Either way the comparison's exit status and its JUnit file agree.
+    regressed = compared.get("failures") != "0"
+    after = ["Compare with main", "Publish the JUnit files", "actions/upload-artifact"]
+    assert [statuses[name] for name in after] == [1 if regressed else 0, 0, 0], _logs(job)
+    if regressed:
+        log = (job / "logs" / "Compare with main.log").read_text()
+        assert "regression: uvicorn-1w openapi-gets as-written" in log
 
 
 def test_bad_input_fails_the_pull_request_before_any_load(ran, tmp_path):
