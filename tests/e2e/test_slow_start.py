@@ -18,6 +18,10 @@ SLOW_START = Scenario(
     users=20,
 )
 
+# 3 s less the 0.3 s warm-up is 2.7 s; sign-ins counted in would leave 1.2 s. The floor sits
+# midway, so a loaded machine's late ticks do not fail it and a clock that ran on still does.
+STEADY_FLOOR_S = 1.95
+
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sign_ins_longer_than_the_warmup_stay_out_of_the_steady_stats(tmp_path, workers):
@@ -34,7 +38,7 @@ def test_sign_ins_longer_than_the_warmup_stay_out_of_the_steady_stats(tmp_path, 
     entries = {entry["name"]: entry for entry in json.loads((tmp_path / swarm.JSON_NAME).read_text())}
     assert "/sign-in" not in entries
     assert entries["/work"]["num_requests"] > 1000
-    assert steady_s(entries["/work"]) > 2.2  # 3 s less the warm-up, not the 1.2 s the sign-ins would leave
+    assert steady_s(entries["/work"]) > STEADY_FLOOR_S
 
 
 def steady_s(entry: dict) -> float:
@@ -60,4 +64,4 @@ def test_each_level_of_a_sweep_keeps_its_seconds_and_leaves_out_its_new_users_si
     for level in saved:
         entries = {entry["name"]: entry for entry in level["entries"]}
         assert "/sign-in" not in entries, level["users"]
-        assert steady_s(entries["/work"]) > 2.2, level["users"]  # 3 s a level, less the warm-up
+        assert steady_s(entries["/work"]) > STEADY_FLOOR_S, level["users"]  # 3 s a level
