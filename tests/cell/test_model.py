@@ -187,6 +187,39 @@ def test_a_cpu_bound_miss_names_a_cpu_that_moved_under_its_drift_when_it_explain
     assert "the CPU calibrated hot" not in record(users_bound, slow).model.reason
 
 
+def test_a_cpu_bound_miss_names_a_pace_that_moved_under_its_drift_when_it_explains_half_the_miss():
+    costly = {
+        n: e.model_copy(update={"cpu_ms_busy": 2.0, "pace_busy_ms": 0.6})
+        for n, e in sleep_mix("async").items()
+    }
+    prediction = predict(costly, 100, Server(workers=1, cores=1))
+    short = measured(rps=prediction.predicted_rps * 0.88, cpu_ms=2.16, split=[100])  # 2.00 ms at pace
+    slower = record(prediction, short.model_copy(update={"pace_ms": 0.648})).model.reason
+    assert slower == (
+        "measured 0.88x the prediction: the server's cores ran 1.08x slower under load than in "
+        "calibration (a unit of reference work took 0.648 ms of CPU, against 0.600)"
+    )
+    for unexplained in (0.63, 0.56):  # too little, or the other way
+        reason = record(prediction, short.model_copy(update={"pace_ms": unexplained})).model.reason
+        assert "cores ran" not in reason
+
+
+def test_a_miss_names_a_database_that_cost_other_cpu_under_load_than_calibrated_hot():
+    queried = {
+        n: e.model_copy(update={"db_cpu_ms": 1.4, "db_cpu_ms_busy": 1.84})
+        for n, e in sleep_mix("async").items()
+    }
+    prediction = predict(queried, 100, Server(workers=1, cores=1))
+    above = measured(rps=prediction.predicted_rps * 1.13, cpu_ms=0.3, split=[100])
+    reason = record(prediction, above.model_copy(update={"db_cpu_ms_per_request": 1.48})).model.reason
+    assert reason == (
+        "measured 1.13x the prediction: the database cost 0.80x the CPU calibrated hot "
+        "(1.48 ms a request under load, 1.84 ms hot, 1.40 ms alone)"
+    )
+    as_hot = record(prediction, above.model_copy(update={"db_cpu_ms_per_request": 1.75})).model.reason
+    assert "the database" not in as_hot
+
+
 def test_the_calibrated_pace_weighs_each_burst_by_its_share_of_the_cpu():
     endpoints = sleep_mix("async")  # 0.9 of the requests at 0.3 ms, 0.1 at 0.3 ms
     endpoints["/async/sleep"] = endpoints["/async/sleep"].model_copy(update={"pace_busy_ms": 0.5})
