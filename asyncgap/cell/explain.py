@@ -19,9 +19,9 @@ OUTSIDE_NOTABLE = 0.05  # requests outside the model's mix worth naming, as a sh
 
 
 def _weighted(model: Model, per_endpoint: Callable[[EndpointCalibration], float | None]) -> float | None:
-    """A calibrated figure per request of the scenario, weighted by the shares (None if unmeasured)."""
-    endpoints = model.inputs.endpoints.values()
-    values = [(e.share, per_endpoint(e)) for e in endpoints]
+    """A calibrated figure per request of the scenario, weighted by the shares (None if unmeasured).
+    An endpoint no task sends (an on_start's sign-in) has no share, and its figure no bearing."""
+    values = [(e.share, per_endpoint(e)) for e in model.inputs.endpoints.values() if e.share]
     total = sum(share for share, _ in values)
     if not total or any(value is None for _, value in values):
         return None
@@ -119,9 +119,12 @@ def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
 
 def calibrated_pace_ms(model: Model) -> float | None:
     """The cores' pace while calibration measured the CPU the model uses, each burst weighted by
-    its share of that CPU (None without the run's timer)."""
+    its share of that CPU (None without the run's timer); a burst of no weight (an on_start's
+    sign-in, which no task sends) has none here either."""
     weights = [
-        (e.share * e.cpu_ms_busy, e.pace_busy_ms or e.pace_alone_ms) for e in model.inputs.endpoints.values()
+        (e.share * e.cpu_ms_busy, e.pace_busy_ms or e.pace_alone_ms)
+        for e in model.inputs.endpoints.values()
+        if e.share * e.cpu_ms_busy
     ]
     total = sum(weight for weight, _ in weights)
     if not total or any(pace is None for _, pace in weights):
@@ -228,7 +231,8 @@ def _backlogged(model: Model) -> str:
     """' with 41 requests backlogged a worker' when the CPU per request grows with the backlog."""
     if not any(e.cpu_ms_per_backlog for e in model.inputs.endpoints.values()):
         return ""
-    return f" with {backlog(model.inputs, model.predicted_rps):.0f} requests backlogged a worker"
+    held = f"{backlog(model.inputs, model.predicted_rps):.0f}"
+    return f" with {held} request{'' if held == '1' else 's'} backlogged a worker"
 
 
 def _in_database(model: Model) -> str:

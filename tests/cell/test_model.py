@@ -231,6 +231,24 @@ def test_the_calibrated_pace_weighs_each_burst_by_its_share_of_the_cpu():
     assert explain.calibrated_pace_ms(predict(unpaced, 100, Server(workers=1))) is None
 
 
+def test_an_endpoint_no_task_sends_leaves_the_calibrated_pace_and_wake_ups_to_the_others():
+    paced = {
+        n: e.model_copy(update={"pace_busy_ms": 0.6, "wakeups_busy": 1.0})
+        for n, e in sleep_mix("async").items()
+    }
+    paced["POST /sign-in"] = call(
+        "threads", share=0.0, service_ms=160.0, cpu_ms=0.0
+    )  # an on_start's: no burst
+    prediction = predict(paced, 100, Server(workers=1))
+    assert explain.calibrated_pace_ms(prediction) == pytest.approx(0.6)
+    slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=0.39, split=[100]).model_copy(
+        update={"pace_ms": 0.78, "server_wakeups_per_request": 3.0}
+    )
+    reason = record(prediction, slow).model.reason
+    assert "the server's cores ran 1.30x slower under load than in calibration" in reason
+    assert "3.00 wake-ups (voluntary context switches) a request under load, 1.00 calibrated hot" in reason
+
+
 def test_a_request_cheaper_under_load_than_calibrated_hot_says_so():
     prediction = predict(sleep_mix("async"), 100, Server(workers=1))
     cheaper = record(prediction, measured(rps=prediction.predicted_rps * 1.5, cpu_ms=0.15, split=[100]))
