@@ -5,7 +5,7 @@ model's input it contradicts."""
 import math
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, backlog, db_busy_ms, db_cpu_s, mix_of, predicted_cpu_ms
+from asyncgap.cell.model import Knee, backlog, db_cpu_s, mix_of, predicted_cpu_ms
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -40,7 +40,7 @@ def reason(model: Model, figures: Figures) -> str:
         *_mix_facts(model, mix),
         *_pace_facts(model, figures),
         *cpu,
-        *_database_facts(model, figures),
+        *_database_facts(model, figures, mix),
         *(_loop_site(model, figures) if cpu else []),
         *_wake_facts(model, figures),
     ]
@@ -93,7 +93,7 @@ def _in_another_mix(model: Model, mix: dict[str, float] | None) -> bool:
     expected = predicted_cpu_ms(model)
     if not mix or not expected:
         return False
-    return not 1 / CPU_DRIFT <= predicted_cpu_ms(model, mix) / expected <= CPU_DRIFT
+    return _drifted(predicted_cpu_ms(model, mix) / expected)
 
 
 def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
@@ -139,8 +139,7 @@ def _pace_facts(model: Model, figures: Figures) -> list[str]:
     calibrated, loaded = calibrated_pace_ms(model), figures.pace_ms
     if not calibrated or not loaded:
         return []
-    drifted = not 1 / CPU_DRIFT <= loaded / calibrated <= CPU_DRIFT
-    if not drifted and not _explains_the_miss(model, figures, loaded / calibrated):
+    if not _drifted(loaded / calibrated) and not _explains_the_miss(model, figures, loaded / calibrated):
         return []
     how = (
         f"{loaded / calibrated:.2f}x slower" if loaded > calibrated else f"{calibrated / loaded:.2f}x faster"
@@ -157,36 +156,57 @@ def _cpu_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> 
     machine's speed nor the mix does."""
     mixed = _in_another_mix(model, mix)
     expected, loaded = predicted_cpu_ms(model, mix if mixed else None), figures.server_cpu_ms_per_request
-    calibrated = calibrated_pace_ms(model)
-    at_pace = loaded * calibrated / figures.pace_ms if loaded and calibrated and figures.pace_ms else loaded
+    at_pace = _at_calibrations_pace(model, figures, loaded)
     if not at_pace or not expected:
         return []
-    drifted = not 1 / CPU_DRIFT <= at_pace / expected <= CPU_DRIFT
-    if not drifted and not _explains_the_miss(model, figures, at_pace / expected):
+    if not _drifted(at_pace / expected) and not _explains_the_miss(model, figures, at_pace / expected):
         return []
     alone = _weighted(model, lambda e: e.cpu_ms_alone)
-    paced = f", {at_pace:.2f} ms at calibration's pace" if f"{at_pace:.2f}" != f"{loaded:.2f}" else ""
     return [
         f"each request cost {at_pace / expected:.1f}x the CPU calibrated hot "
-        f"({loaded:.2f} ms under load{paced}, {expected:.2f} ms hot{' in that mix' if mixed else ''}"
-        f"{_backlogged(model)}, "
+        f"({loaded:.2f} ms under load{_paced(loaded, at_pace)}, "
+        f"{expected:.2f} ms hot{' in that mix' if mixed else ''}{_backlogged(model)}, "
         f"{alone:.2f} ms alone)"
     ]
 
 
-def _database_facts(model: Model, figures: Figures) -> list[str]:
-    """The database server's CPU a request under load, when far from what calibration measured
-    hot: the model's CPU bound counts it beside the service's, and a burst of one query's users
-    can load the database otherwise than the cell's mix does (db-pg async on two workers: 1.48 ms
-    a request under load against 1.84 hot, and 1.13x the prediction)."""
-    hot, loaded = _weighted(model, db_busy_ms), figures.db_cpu_ms_per_request
-    if not hot or loaded is None or 1 / CPU_DRIFT <= loaded / hot <= CPU_DRIFT:
+def _database_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> list[str]:
+    """The database server's CPU a request under load, when it moved CPU_DRIFT from what
+    calibration measured hot, whatever binds the cell: the model's CPU bound counts it beside the
+    service's, and calibration's burst of one endpoint alone can load the database otherwise than
+    the cell's mix does (db-pg async on two workers: 1.48 ms a request under load against 1.84
+    hot, for 1.13x the prediction). At calibration's pace (it runs on the server's cores) and in
+    the load's mix, as the service's CPU is."""
+    mixed = _in_another_mix(model, mix)
+    shares = mix if mixed else None
+    hot = 1000 * db_cpu_s(model.inputs.endpoints, shares)
+    loaded = figures.db_cpu_ms_per_request
+    at_pace = _at_calibrations_pace(model, figures, loaded)
+    if not hot or not at_pace or not _drifted(at_pace / hot):
         return []
-    alone = _weighted(model, lambda e: e.db_cpu_ms)
+    alone = 1000 * db_cpu_s(model.inputs.endpoints, shares, alone=True)
     return [
-        f"the database cost {loaded / hot:.2f}x the CPU calibrated hot "
-        f"({loaded:.2f} ms a request under load, {hot:.2f} ms hot, {alone:.2f} ms alone)"
+        f"the database cost {at_pace / hot:.1f}x the CPU calibrated hot ({loaded:.2f} ms a request "
+        f"under load{_paced(loaded, at_pace)}, {hot:.2f} ms hot{' in that mix' if mixed else ''}, "
+        f"{alone:.2f} ms alone)"
     ]
+
+
+def _drifted(ratio: float) -> bool:
+    """A figure under load CPU_DRIFT or more from its calibration, either way."""
+    return not 1 / CPU_DRIFT <= ratio <= CPU_DRIFT
+
+
+def _at_calibrations_pace(model: Model, figures: Figures, loaded: float | None) -> float | None:
+    """CPU measured under load, as it would read at the cores' pace in calibration: the same work
+    costs more CPU in a slow phase of the machine."""
+    calibrated = calibrated_pace_ms(model)
+    return loaded * calibrated / figures.pace_ms if loaded and calibrated and figures.pace_ms else loaded
+
+
+def _paced(loaded: float, at_pace: float) -> str:
+    """', 0.55 ms at calibration's pace' when the pace changes the figure as printed."""
+    return f", {at_pace:.2f} ms at calibration's pace" if f"{at_pace:.2f}" != f"{loaded:.2f}" else ""
 
 
 def _explains_the_miss(model: Model, figures: Figures, cost_ratio: float) -> bool:

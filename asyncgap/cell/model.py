@@ -129,10 +129,14 @@ def token_hold_ms(e: EndpointCalibration) -> float:
     return e.service_ms if e.hops else 0.0
 
 
-def db_cpu_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
-    """The database server's CPU seconds per request on a busy database (0 without one)."""
-    shares = mix_of(endpoints)
-    return sum(shares.get(name, 0.0) * db_busy_ms(e) / 1000 for name, e in endpoints.items())
+def db_cpu_s(
+    endpoints: Mapping[str, EndpointCalibration], mix: Mapping[str, float] | None = None, alone: bool = False
+) -> float:
+    """The database server's CPU seconds per request on a busy database, or `alone` (0 without
+    one), in the mix of the tasks' weights or in `mix` (each endpoint's share of the requests)."""
+    shares = mix_of(endpoints) if mix is None else mix
+    per_request = (lambda e: e.db_cpu_ms) if alone else db_busy_ms
+    return sum(shares.get(name, 0.0) * per_request(e) / 1000 for name, e in endpoints.items())
 
 
 def db_busy_ms(e: EndpointCalibration) -> float:

@@ -95,3 +95,11 @@ def test_the_bound_in_words_names_the_backlog():
     words = explain.in_words(got)
     assert "requests backlogged a worker" in words
     assert f"{model.predicted_cpu_ms(got):.2f} ms a request" in words
+
+
+@pytest.mark.parametrize(("held", "words"), [(1.2, "1 request"), (0.4, "0 requests"), (41.0, "41 requests")])
+def test_the_backlog_in_words_counts_requests(monkeypatch, held, words):
+    monkeypatch.setattr(explain, "backlog", lambda inputs, rps: held)
+    assert explain._backlogged(predict(upstream_mix(SLOPE), 100, Server(workers=1))) == (
+        f" with {words} backlogged a worker"
+    )

@@ -202,6 +202,10 @@ def test_a_cpu_bound_miss_names_a_pace_that_moved_under_its_drift_when_it_explai
     for unexplained in (0.63, 0.56):  # too little, or the other way
         reason = record(prediction, short.model_copy(update={"pace_ms": unexplained})).model.reason
         assert "cores ran" not in reason
+    paced = {n: e.model_copy(update={"pace_busy_ms": 0.6}) for n, e in sleep_mix("async").items()}
+    users_bound = predict(paced, 100, Server(workers=1))  # the cores' pace is not what binds it
+    slow = measured(rps=users_bound.predicted_rps * 0.88, cpu_ms=0.324, split=[100])  # 0.30 ms at pace
+    assert "cores ran" not in record(users_bound, slow.model_copy(update={"pace_ms": 0.648})).model.reason
 
 
 def test_a_miss_names_a_database_that_cost_other_cpu_under_load_than_calibrated_hot():
@@ -213,11 +217,34 @@ def test_a_miss_names_a_database_that_cost_other_cpu_under_load_than_calibrated_
     above = measured(rps=prediction.predicted_rps * 1.13, cpu_ms=0.3, split=[100])
     reason = record(prediction, above.model_copy(update={"db_cpu_ms_per_request": 1.48})).model.reason
     assert reason == (
-        "measured 1.13x the prediction: the database cost 0.80x the CPU calibrated hot "
+        "measured 1.13x the prediction: the database cost 0.8x the CPU calibrated hot "
         "(1.48 ms a request under load, 1.84 ms hot, 1.40 ms alone)"
     )
-    as_hot = record(prediction, above.model_copy(update={"db_cpu_ms_per_request": 1.75})).model.reason
-    assert "the database" not in as_hot
+    below = measured(rps=prediction.predicted_rps * 0.85, cpu_ms=0.3, split=[100])
+    dearer = record(prediction, below.model_copy(update={"db_cpu_ms_per_request": 2.21})).model.reason
+    assert (
+        "the database cost 1.2x the CPU calibrated hot (2.21 ms a request under load, 1.84 ms hot" in dearer
+    )
+    for unnamed in (1.75, 0.0):  # as hot, or not read
+        reason = record(prediction, above.model_copy(update={"db_cpu_ms_per_request": unnamed})).model.reason
+        assert "the database" not in reason
+
+
+def test_a_database_on_slower_cores_is_named_only_beyond_their_pace():
+    queried = {
+        n: e.model_copy(update={"db_cpu_ms": 1.4, "db_cpu_ms_busy": 1.84, "pace_busy_ms": 0.6})
+        for n, e in sleep_mix("async").items()
+    }
+    prediction = predict(queried, 100, Server(workers=1, cores=1))
+    slow = measured(rps=prediction.predicted_rps * 0.8, cpu_ms=0.375, split=[100]).model_copy(
+        update={"pace_ms": 0.75}  # 1.25x slower: the service's 0.30 ms read 0.375
+    )
+    as_paced = record(prediction, slow.model_copy(update={"db_cpu_ms_per_request": 2.3})).model.reason
+    assert "cores ran 1.25x slower" in as_paced and "the database" not in as_paced
+    dearer = record(prediction, slow.model_copy(update={"db_cpu_ms_per_request": 2.76})).model.reason
+    assert (
+        "the database cost 1.2x the CPU calibrated hot (2.76 ms a request under load, 2.21 ms at " in dearer
+    )
 
 
 def test_the_calibrated_pace_weighs_each_burst_by_its_share_of_the_cpu():
@@ -236,9 +263,8 @@ def test_an_endpoint_no_task_sends_leaves_the_calibrated_pace_and_wake_ups_to_th
         n: e.model_copy(update={"pace_busy_ms": 0.6, "wakeups_busy": 1.0})
         for n, e in sleep_mix("async").items()
     }
-    paced["POST /sign-in"] = call(
-        "threads", share=0.0, service_ms=160.0, cpu_ms=0.0
-    )  # an on_start's: no burst
+    sign_in = call("threads", share=0.0, service_ms=160.0, cpu_ms=160.0)  # an on_start's: no burst of its own
+    paced["POST /sign-in"] = sign_in.model_copy(update={"pace_busy_ms": None, "wakeups_busy": None})
     prediction = predict(paced, 100, Server(workers=1))
     assert explain.calibrated_pace_ms(prediction) == pytest.approx(0.6)
     slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=0.39, split=[100]).model_copy(
