@@ -19,7 +19,8 @@ SLOW_START = Scenario(
 )
 
 # 3 s less the 0.3 s warm-up is 2.7 s; sign-ins counted in would leave 1.2 s. The floor sits
-# midway, so a loaded machine's late ticks do not fail it and a clock that ran on still does.
+# midway, so a loaded machine's late ticks do not fail it and a clock that kept running through
+# the sign-ins still does.
 STEADY_FLOOR_S = 1.95
 
 
