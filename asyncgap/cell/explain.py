@@ -18,14 +18,19 @@ SITE_MOST = 0.5  # ... when one site holds at least this share of them
 OUTSIDE_NOTABLE = 0.05  # requests outside the model's mix worth naming, as a share of all
 
 
-def _weighted(model: Model, per_endpoint: Callable[[EndpointCalibration], float | None]) -> float | None:
-    """A calibrated figure per request of the scenario, weighted by the shares (None if unmeasured).
-    An endpoint no task sends (an on_start's sign-in) has no share, and its figure no bearing."""
-    values = [(e.share, per_endpoint(e)) for e in model.inputs.endpoints.values() if e.share]
-    total = sum(share for share, _ in values)
+def _weighted(
+    model: Model,
+    per_endpoint: Callable[[EndpointCalibration], float | None],
+    weight: Callable[[EndpointCalibration], float] = lambda e: e.share,
+) -> float | None:
+    """A calibrated figure per request of the scenario, weighted by the shares or by `weight`
+    (None if unmeasured). An endpoint of no weight (an on_start's sign-in, which no task sends)
+    has no bearing."""
+    values = [(w, per_endpoint(e)) for e in model.inputs.endpoints.values() if (w := weight(e))]
+    total = sum(w for w, _ in values)
     if not total or any(value is None for _, value in values):
         return None
-    return sum(share * value for share, value in values) / total
+    return sum(w * value for w, value in values) / total
 
 
 def reason(model: Model, figures: Figures) -> str:
@@ -33,7 +38,7 @@ def reason(model: Model, figures: Figures) -> str:
     predicted, rps = model.predicted_rps, figures.rps
     if not predicted or abs(rps / predicted - 1) <= TOLERANCE:
         return ""
-    mix = _measured_mix(model, figures)
+    mix = _another_mix(model, figures)
     cpu = _cpu_facts(model, figures, mix)
     facts = [
         *_outside_the_mix(model, figures),
@@ -88,20 +93,21 @@ def _measured_mix(model: Model, figures: Figures) -> dict[str, float] | None:
     return {name: requests / total for name, requests in made.items()} if total else None
 
 
-def _in_another_mix(model: Model, mix: dict[str, float] | None) -> bool:
-    """The load's mix cost a request another CPU, at calibration's costs, than the tasks' weights."""
-    expected = predicted_cpu_ms(model)
-    if not mix or not expected:
-        return False
-    return _drifted(predicted_cpu_ms(model, mix) / expected)
+def _another_mix(model: Model, figures: Figures) -> dict[str, float] | None:
+    """The load's measured mix when it cost a request another CPU, at calibration's costs, than
+    the tasks' weights do (None when it did not: the facts then compare in the weights' mix)."""
+    mix, expected = _measured_mix(model, figures), predicted_cpu_ms(model)
+    if not mix or not expected or not _drifted(predicted_cpu_ms(model, mix) / expected):
+        return None
+    return mix
 
 
 def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
     """Requests in another mix than the tasks' weights give, dear ones among them: a task that
     calls two routes, or an `on_start` that calls an endpoint of the mix (a sign-in) still
     running when the measured seconds began. Named by the endpoint whose share moved the CPU a
-    request the most, at calibration's costs."""
-    if not _in_another_mix(model, mix):
+    request the most, at calibration's costs. `mix` is the load's, from _another_mix."""
+    if not mix:
         return []
     weighted = mix_of(model.inputs.endpoints)
 
@@ -121,15 +127,7 @@ def calibrated_pace_ms(model: Model) -> float | None:
     """The cores' pace while calibration measured the CPU the model uses, each burst weighted by
     its share of that CPU (None without the run's timer); a burst of no weight (an on_start's
     sign-in, which no task sends) has none here either."""
-    weights = [
-        (e.share * e.cpu_ms_busy, e.pace_busy_ms or e.pace_alone_ms)
-        for e in model.inputs.endpoints.values()
-        if e.share * e.cpu_ms_busy
-    ]
-    total = sum(weight for weight, _ in weights)
-    if not total or any(pace is None for _, pace in weights):
-        return None
-    return sum(weight * pace for weight, pace in weights) / total
+    return _weighted(model, lambda e: e.pace_busy_ms or e.pace_alone_ms, lambda e: e.share * e.cpu_ms_busy)
 
 
 def _pace_facts(model: Model, figures: Figures) -> list[str]:
@@ -154,8 +152,7 @@ def _cpu_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> 
     """The CPU a request cost under load, when it is far from what calibration measured hot; at
     calibration's pace of the cores and in the load's own mix, so that it names what neither the
     machine's speed nor the mix does."""
-    mixed = _in_another_mix(model, mix)
-    expected, loaded = predicted_cpu_ms(model, mix if mixed else None), figures.server_cpu_ms_per_request
+    expected, loaded = predicted_cpu_ms(model, mix), figures.server_cpu_ms_per_request
     at_pace = _at_calibrations_pace(model, figures, loaded)
     if not at_pace or not expected:
         return []
@@ -165,7 +162,7 @@ def _cpu_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> 
     return [
         f"each request cost {at_pace / expected:.1f}x the CPU calibrated hot "
         f"({loaded:.2f} ms under load{_paced(loaded, at_pace)}, "
-        f"{expected:.2f} ms hot{' in that mix' if mixed else ''}{_backlogged(model)}, "
+        f"{expected:.2f} ms hot{' in that mix' if mix else ''}{_backlogged(model)}, "
         f"{alone:.2f} ms alone)"
     ]
 
@@ -177,17 +174,15 @@ def _database_facts(model: Model, figures: Figures, mix: dict[str, float] | None
     the cell's mix does (db-pg async on two workers: 1.48 ms a request under load against 1.84
     hot, for 1.13x the prediction). At calibration's pace (it runs on the server's cores) and in
     the load's mix, as the service's CPU is."""
-    mixed = _in_another_mix(model, mix)
-    shares = mix if mixed else None
-    hot = 1000 * db_cpu_s(model.inputs.endpoints, shares)
+    hot = 1000 * db_cpu_s(model.inputs.endpoints, mix)
     loaded = figures.db_cpu_ms_per_request
     at_pace = _at_calibrations_pace(model, figures, loaded)
     if not hot or not at_pace or not _drifted(at_pace / hot):
         return []
-    alone = 1000 * db_cpu_s(model.inputs.endpoints, shares, alone=True)
+    alone = 1000 * db_cpu_s(model.inputs.endpoints, mix, alone=True)
     return [
         f"the database cost {at_pace / hot:.1f}x the CPU calibrated hot ({loaded:.2f} ms a request "
-        f"under load{_paced(loaded, at_pace)}, {hot:.2f} ms hot{' in that mix' if mixed else ''}, "
+        f"under load{_paced(loaded, at_pace)}, {hot:.2f} ms hot{' in that mix' if mix else ''}, "
         f"{alone:.2f} ms alone)"
     ]
 
