@@ -5,7 +5,7 @@ model's input it contradicts."""
 import math
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, backlog, db_cpu_s, mix_of, predicted_cpu_ms
+from asyncgap.cell.model import Knee, backlog, cycle_s, db_cpu_s, mix_of, predicted_cpu_ms
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -42,6 +42,7 @@ def reason(model: Model, figures: Figures) -> str:
     cpu = _cpu_facts(model, figures, mix)
     facts = [
         *_outside_the_mix(model, figures),
+        *_cycle_facts(model, figures),
         *_mix_facts(model, mix),
         *_pace_facts(model, figures),
         *cpu,
@@ -100,6 +101,24 @@ def _another_mix(model: Model, figures: Figures) -> dict[str, float] | None:
     if not mix or not expected or not _drifted(predicted_cpu_ms(model, mix) / expected):
         return None
     return mix
+
+
+def _cycle_facts(model: Model, figures: Figures) -> list[str]:
+    """Where a user's cycle went, when users are what bound the cell: a closed loop's cycle is a
+    response and then the load generator's time until that user's next request, and Little's law
+    gives it (users / rps), against the round trip calibrated one call at a time. A slower server
+    shows in the responses, a generator that takes its time between calls in the rest: what a
+    1-user level of a route of a few ms misses by."""
+    if model.bound != "connections" or not figures.rps or figures.mean_ms is None:
+        return []
+    users = sum(model.inputs.connections) or model.inputs.users
+    cycle_ms = 1000 * users / figures.rps
+    calibrated_ms, between_ms = 1000 * cycle_s(model.inputs.endpoints), cycle_ms - figures.mean_ms
+    between = f", then {between_ms:.2f} ms to the user's next request" if between_ms >= 0.005 else ""
+    return [
+        f"a user's cycle took {cycle_ms:.2f} ms (users / rps), against a {calibrated_ms:.2f} ms round "
+        f"trip calibrated one call at a time: responses took {figures.mean_ms:.2f} ms on average{between}"
+    ]
 
 
 def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:

@@ -135,6 +135,28 @@ def test_a_miss_carries_its_measured_reason_and_a_hit_none():
     )
 
 
+def test_a_miss_bound_by_its_users_says_where_a_users_cycle_went():
+    prediction = predict(sleep_mix("async"), 100, Server(workers=1))
+    assert prediction.bound == "connections"
+    rps = prediction.predicted_rps * 0.8
+    cycle_ms = 1000 * 100 / rps  # Little's law: 100 users, no think time
+    slow_generator = measured(rps=rps, cpu_ms=0.3, split=[100]).model_copy(update={"mean_ms": cycle_ms - 2.0})
+    assert (
+        f"a user's cycle took {cycle_ms:.2f} ms (users / rps), against a {1000 * CYCLE_S:.2f} ms round trip "
+        f"calibrated one call at a time: responses took {cycle_ms - 2.0:.2f} ms on average, then 2.00 ms to "
+        "the user's next request"
+    ) in record(prediction, slow_generator).model.reason
+    slow_server = slow_generator.model_copy(update={"mean_ms": cycle_ms})
+    assert record(prediction, slow_server).model.reason.endswith(
+        f"responses took {cycle_ms:.2f} ms on average"
+    )
+    capped = predict(sleep_mix("sync"), 100, Server(workers=1))  # the tokens bind, not the users
+    queued = measured(rps=capped.predicted_rps * 0.8, cpu_ms=0.3, split=[100]).model_copy(
+        update={"mean_ms": 200.0}
+    )
+    assert "cycle" not in record(capped, queued).model.reason
+
+
 def test_a_miss_names_the_wake_ups_that_differed_from_calibration_and_the_preemptions():
     calibrated = {n: e.model_copy(update={"wakeups_busy": 1.0}) for n, e in sleep_mix("async").items()}
     prediction = predict(calibrated, 100, Server(workers=1))
