@@ -81,14 +81,22 @@ def _charts_html(run_dir: Path, cells: list[CellResult]) -> tuple[str, str]:
 
 
 def _facts(run_dir: Path) -> str:
-    """The run's metadata in one line: profile, engine, start, CPUs and versions."""
+    """The run's metadata in one line: profile, engine, start, CPUs and the versions that served
+    the load: a user's app's, from its own interpreter (asyncgap's own would be another FastAPI
+    than the one it ran), and the Locust that drove it."""
     meta_path = run_dir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    harness = meta.get("versions", {})
+    if app := meta.get("app"):
+        served = {**app.get("versions", {}), "locust": harness.get("locust")}
+        versions = f"{app.get('target', '?')} on Python {served.pop('python', '?')} · "
+    else:
+        served, versions = harness, f"Python {meta.get('python', '?')} · "
     return (
         f"profile {meta.get('profile', '?')} · engine {meta.get('engine', 'local')} "
         f"({meta.get('generator_workers', 1)} Locust worker(s)) · started {meta.get('started_utc', '?')} · "
-        f"{meta.get('cpu_count', '?')} CPUs · Python {meta.get('python', '?')} · "
-        + " · ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
+        f"{meta.get('cpu_count', '?')} CPUs · {versions}"
+        + " · ".join(f"{name} {v}" for name, v in served.items() if v)
     )
 
 

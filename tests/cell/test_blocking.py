@@ -5,7 +5,7 @@ import json
 import pytest
 
 from asyncgap.cell import blocking
-from asyncgap.core.records import CellResult
+from asyncgap.core.records import NO_APP_FRAME, BlockingSite, CellResult
 from asyncgap.views import blocking as view
 from asyncgap.watch import watchfile
 
@@ -110,6 +110,13 @@ def test_the_verdict_names_the_call():
     (line,) = view.called_out([cell(**dict(got)), cell()])
     assert line.startswith("uvicorn-1w sleep async-blocking 100 users: the loop was blocked 98% of the time")
     assert "service/routes/sleep.py:20 sleep_blocking" in view.table([cell(**dict(got))])
+
+
+def test_a_site_with_no_application_frame_says_so_not_where_it_was_called_from():
+    site = BlockingSite(site=NO_APP_FRAME, callee="weakref.remove", blocked_s=1.0, share=1.0, state="cpu")
+    assert (
+        site.in_words() == "weakref.remove, with no frame of the application on its stack, working on the CPU"
+    )
 
 
 def test_no_data_is_said_not_zero():

@@ -199,3 +199,20 @@ def test_a_sweep_that_serves_less_with_more_users_is_called_out(tmp_path):
     line = verdicts.sweep_verdicts([steady])[0]
     assert "sync 110 rps at 10, 440 at 100 (the model's knee: 40 users)" in line
     assert "less throughput" not in line
+
+
+def test_the_dashboard_names_the_versions_that_served_the_load_an_apps_own(tmp_path):
+    run = swept_run(tmp_path / "a", [440] * 8)
+    harness = {"fastapi": "0.165.0", "starlette": "1.10.0", "locust": "2.47.0", "databases": "0.9.0"}
+    meta = {"python": "3.11.7", "versions": harness}
+    (run / "meta.json").write_text(json.dumps(meta))
+    assert "Python 3.11.7 · fastapi 0.165.0 · starlette 1.10.0 · locust 2.47.0 · databases 0.9.0" in (
+        report.render(run)
+    )
+    app_versions = {"python": "3.11.4", "fastapi": "0.79.1", "starlette": "0.19.1", "gunicorn": None}
+    (run / "meta.json").write_text(
+        json.dumps({**meta, "app": {"target": "app.main:app", "versions": app_versions}})
+    )
+    page = report.render(run)
+    assert "app.main:app on Python 3.11.4 · fastapi 0.79.1 · starlette 0.19.1 · locust 2.47.0" in page
+    assert "0.165.0" not in page and "databases" not in page and "gunicorn" not in page
