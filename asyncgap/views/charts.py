@@ -3,6 +3,7 @@ event loop's lag (log scales: the gap spans decades)."""
 
 import itertools
 import json
+import math
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -23,8 +24,25 @@ def layout(fig: go.Figure, title: str, yaxis: str, log: bool = False) -> go.Figu
         legend={"orientation": "h", "y": -0.15},
     )
     if log:
-        fig.update_yaxes(type="log", dtick=1)  # ticks at powers of ten only
+        fig.update_yaxes(type="log", dtick=1, range=_whole_decades(fig))  # ticks at powers of ten only
     return fig
+
+
+def _whole_decades(fig: go.Figure) -> list[int] | None:
+    """A log axis from the power of ten under the least value to the one over the greatest: its
+    ticks then show, and a bar starts from a round figure, where values within one decade (a CPU
+    scenario's, all near 70 rps) would get a range of their own, no tick, and bars of a few pixels."""
+    values = [y for trace in fig.data for y in (getattr(trace, "y", None) or ()) if y is not None and y > 0]
+    if not values:
+        return None
+    low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)) + 0.01)
+    return [low, max(high, low + 1)]
+
+
+def has_data(fig: go.Figure) -> bool:
+    """Whether any trace has a value to draw (on a log axis, above 0): a chart of none is left out
+    (a user's app has no /fast probe, nor the demo's request counter)."""
+    return any(y is not None and y > 0 for trace in fig.data for y in (getattr(trace, "y", None) or ()))
 
 
 def throughput_chart(cells: list[CellResult], scenario: str) -> go.Figure:

@@ -25,7 +25,7 @@ from asyncgap.views import (
     threshold_marks,
     verdicts,
 )
-from asyncgap.views.charts import lag_chart, latency_chart, throughput_chart, timeline_chart
+from asyncgap.views.charts import has_data, lag_chart, latency_chart, throughput_chart, timeline_chart
 from asyncgap.views.formats import CSS, ok_cells
 
 MODEL_NOTE = """<p>Predicted before each cell's load, from its calibration alone (each endpoint's round trip,
@@ -48,6 +48,8 @@ def _curve_charts(cells: list[CellResult]) -> list[go.Figure]:
 
 
 def _scenario_charts(run_dir: Path, cells: list[CellResult]) -> list[go.Figure]:
+    """Each scenario's charts that have something to draw; the lag chart always, as the blocking
+    table goes under it."""
     return [
         fig
         for scenario in dict.fromkeys(c.scenario for c in cells)
@@ -58,6 +60,7 @@ def _scenario_charts(run_dir: Path, cells: list[CellResult]) -> list[go.Figure]:
             timeline_chart(run_dir, cells, scenario),
             lag_chart(run_dir, cells, scenario),
         )
+        if fig.layout.meta or has_data(fig)
     ]
 
 

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from asyncgap.views import figures_html
-from asyncgap.views.charts import layout
+from asyncgap.views.charts import has_data, layout
 
 
 def figure(title: str) -> go.Figure:
@@ -40,3 +40,23 @@ def test_series_keep_six_significant_digits():
     fig.add_scatter(x=[0.001, 0.5451234567], y=[4.000000000019099, 1234567.891])
     (div,) = figures_html.divs([fig])
     assert '"x":[0.001,0.545123],"y":[4.0,1234570.0]' in div
+
+
+def test_a_log_axis_spans_whole_decades_so_values_within_one_still_get_ticks_and_bars():
+    def decades(*values: float) -> list[int]:
+        return list(
+            layout(
+                go.Figure(go.Bar(x=list("abc")[: len(values)], y=values)), "t", "r", log=True
+            ).layout.yaxis.range
+        )
+
+    assert decades(449.3, 572.3) == [2, 3]  # within one decade: from 100, not from about 440
+    assert decades(10.6, 1095.8) == [1, 4]
+    assert decades(1000.0) == [3, 4]  # a value on a power of ten is not drawn on the edge
+    assert layout(go.Figure(go.Bar(x=["a"], y=[None])), "t", "r", log=True).layout.yaxis.range is None
+
+
+def test_a_chart_has_data_when_a_trace_has_a_value_above_zero():
+    assert has_data(figure("one"))
+    assert not has_data(go.Figure(go.Bar(x=["a"], y=[None])))
+    assert not has_data(go.Figure(go.Scatter(x=[1, 2], y=[0, 0])))  # a counter the app does not keep
