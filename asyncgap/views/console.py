@@ -15,8 +15,9 @@ from asyncgap.core.records import CellResult
 from asyncgap.core.thresholds import ThresholdResult
 from asyncgap.core.variants import DESCRIPTIONS
 from asyncgap.views import blocking, columns, threshold_marks
-from asyncgap.views.columns import CONSOLE, FIGURES, IDENTITY
+from asyncgap.views.columns import FAST_P95, FIGURES, IDENTITY
 from asyncgap.views.formats import number, percent
+from asyncgap.views.verdicts import fast_p95
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # logs and CI: no cramped columns
 CELL_OVERHEAD_S = 4.0  # start, URL check and stop around each cell's load, for the ETA
@@ -76,15 +77,18 @@ def _note(cell: CellResult) -> str:
 
 
 def summary_table(cells: list[CellResult], run_dir: Path) -> None:
+    """The run's table; without a /fast probe in any row (a user's app), no column for it."""
     table = Table(title=f"asyncgap: {run_dir}", title_justify="left")
+    shown = columns.shown(cells)
+    probed = any(fast_p95(c) is not None for c in shown)
+    figures = tuple(column for column in FIGURES if probed or column is not FAST_P95)
     for column in IDENTITY:
         table.add_column(column.name)
     table.add_column("note")
-    for column in FIGURES:
+    for column in figures:
         table.add_column(column.name, justify="right" if column.numeric else "left")
-    shown = columns.shown(cells)
     for c in shown:
-        values = columns.row(c, CONSOLE)
+        values = columns.row(c, IDENTITY + figures)
         note = _note(c) if c.ok else "[red]failed[/]"
         table.add_row(*values[: len(IDENTITY)], note, *values[len(IDENTITY) :])
     out.print(table)

@@ -3,11 +3,15 @@ headings and the same figures, a failed cell with its identity and no figures.""
 
 from pathlib import Path
 
-from asyncgap.core.records import CellResult, RunSummary
+from asyncgap.core.names import FAST
+from asyncgap.core.records import CellResult, EndpointFigures, RunSummary
 from asyncgap.views import columns, console, markdown
 
 
-def _cells() -> list[CellResult]:
+def _cells(probe_p95_ms: float | None = 13.0) -> list[CellResult]:
+    probe = EndpointFigures(
+        requests=5, failures=0, rps=5.0, mean_ms=2.0, p50_ms=2.0, p95_ms=probe_p95_ms, p99_ms=9.0
+    )
     ok = CellResult(
         setup="uvicorn-1w",
         scenario="sleep",
@@ -20,6 +24,7 @@ def _cells() -> list[CellResult]:
         p95_ms=380.0,
         requests=10,
         failures=0,
+        endpoints={FAST: probe} if probe_p95_ms is not None else {},
     )
     failed = CellResult(setup="uvicorn-2w", scenario="sleep", variant="async", users=7, status="failed")
     return [ok, failed]
@@ -30,7 +35,7 @@ def test_the_console_and_a_page_show_the_same_headings_and_figures(tmp_path: Pat
         console.summary_table(_cells(), tmp_path)
     screen = captured.get()
     page = markdown.table(RunSummary(cells=_cells()))
-    for text in ("meas/pred", "/fast p95 ms", "1,234.6", "1,300.0", "0.95", "380"):
+    for text in ("meas/pred", "/fast p95 ms", "1,234.6", "1,300.0", "0.95", "380", "13"):
         assert text in screen and text in page
     assert "failed" in screen
     assert "| uvicorn-2w | sleep | async | 7 | - | - |" in page
@@ -39,3 +44,10 @@ def test_the_console_and_a_page_show_the_same_headings_and_figures(tmp_path: Pat
 def test_a_failed_cell_keeps_only_who_it_was():
     values = columns.row(_cells()[1], columns.CONSOLE)
     assert values[:4] == ["uvicorn-2w", "sleep", "async", "7"] and set(values[4:]) == {"-"}
+
+
+def test_the_console_leaves_out_the_probe_column_when_no_row_has_a_probe(tmp_path: Path):
+    with console.out.capture() as captured:
+        console.summary_table(_cells(probe_p95_ms=None), tmp_path)
+    screen = captured.get()
+    assert "/fast" not in screen and "1,234.6" in screen and "380" in screen
