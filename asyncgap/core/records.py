@@ -118,9 +118,11 @@ class BlockingSite(Record):
         """`time.sleep called from service/routes/sleep.py:20 (sleep_blocking), waiting on I/O`; a
         site with no application frame on its stack says so, not where it was called from."""
         where, _, function = self.site.partition(" ")
-        what = f"{self.callee} called from {where}" + (f" ({function})" if function else "")
-        if not self.in_application:
-            what = f"{self.callee}, with no frame of the application on its stack"
+        what = (
+            f"{self.callee} called from {where}" + (f" ({function})" if function else "")
+            if self.in_application
+            else f"{self.callee}, with no frame of the application on its stack"
+        )
         return ", ".join(w for w in (what, self.doing()) if w)
 
 

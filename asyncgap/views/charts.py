@@ -32,7 +32,7 @@ def _whole_decades(fig: go.Figure) -> list[int] | None:
     """A log axis from the power of ten under the least value to the one over the greatest: its
     ticks then show, and a bar starts from a round figure, where values within one decade (a CPU
     scenario's, all near 70 rps) would get a range of their own, no tick, and bars of a few pixels."""
-    values = [y for trace in fig.data for y in (getattr(trace, "y", None) or ()) if y is not None and y > 0]
+    values = _drawn(fig)
     if not values:
         return None
     low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)) + 0.01)
@@ -40,9 +40,14 @@ def _whole_decades(fig: go.Figure) -> list[int] | None:
 
 
 def has_data(fig: go.Figure) -> bool:
-    """Whether any trace has a value to draw (on a log axis, above 0): a chart of none is left out
-    (a user's app has no /fast probe, nor the demo's request counter)."""
-    return any(y is not None and y > 0 for trace in fig.data for y in (getattr(trace, "y", None) or ()))
+    """Whether a chart has a value to draw: one of none is left out (a user's app has no /fast
+    probe, nor the demo's request counter)."""
+    return bool(_drawn(fig))
+
+
+def _drawn(fig: go.Figure) -> list[float]:
+    """Every trace's values a log axis can draw (above 0)."""
+    return [y for trace in fig.data for y in (getattr(trace, "y", None) or ()) if y is not None and y > 0]
 
 
 def throughput_chart(cells: list[CellResult], scenario: str) -> go.Figure:
