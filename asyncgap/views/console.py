@@ -72,7 +72,7 @@ def _note(cell: CellResult) -> str:
     if cell.server_events:
         notes.append("[red]workers killed or replaced[/]")
     if cell.model and cell.model.reason:
-        notes.append("[yellow]theory missed: see the dashboard[/]")
+        notes.append("[yellow]theory missed[/]")
     return ", ".join(notes)
 
 
@@ -94,6 +94,12 @@ def summary_table(cells: list[CellResult], run_dir: Path) -> None:
     out.print(table)
     for line in blocking.called_out([c for c in shown if c.ok]):
         out.print(f"loop blocked: {line}", highlight=False)
+    for c in shown:
+        if c.ok and c.model and c.model.reason:  # a log or a CI job has no dashboard open
+            out.print(
+                f"theory missed: {c.setup} {c.scenario} {c.variant} {c.users} users: {c.model.reason}",
+                highlight=False,
+            )
     out.print(f"dashboard: {run_dir / 'report.html'}")
 
 

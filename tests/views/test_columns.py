@@ -3,9 +3,11 @@ headings and the same figures, a failed cell with its identity and no figures.""
 
 from pathlib import Path
 
+from asyncgap.cell.model import Server, predict
 from asyncgap.core.names import FAST
 from asyncgap.core.records import CellResult, EndpointFigures, RunSummary
 from asyncgap.views import columns, console, markdown
+from tests.cell.test_model import sleep_mix
 
 
 def _cells(probe_p95_ms: float | None = 13.0) -> list[CellResult]:
@@ -51,3 +53,19 @@ def test_the_console_leaves_out_the_probe_column_when_no_row_has_a_probe(tmp_pat
         console.summary_table(_cells(probe_p95_ms=None), tmp_path)
     screen = captured.get()
     assert "/fast" not in screen and "1,234.6" in screen and "380" in screen
+
+
+def test_the_console_says_under_its_table_why_theory_missed_each_row_that_missed(tmp_path: Path):
+    missed = predict(sleep_mix("async"), 100, Server(workers=1)).model_copy(
+        update={"reason": "measured 0.50x the prediction: the load generator was the bottleneck"}
+    )
+    cells = _cells()
+    cells[0] = cells[0].model_copy(update={"model": missed})
+    with console.out.capture() as captured:
+        console.summary_table(cells, tmp_path)
+    lines = captured.get().splitlines()
+    assert any("theory" in line and line.startswith("│ uvicorn-1w") for line in lines)  # the row's note
+    assert (
+        "theory missed: uvicorn-1w sleep sync 100 users: measured 0.50x the prediction: "
+        "the load generator was the bottleneck"
+    ) in lines
