@@ -12,6 +12,8 @@ from asyncgap.core.records import CellResult
 from asyncgap.core.variants import CELL_VARIANTS
 from asyncgap.views.formats import COLORS, ok_cells
 
+MIN_DECADES = 0.3  # how far above a log axis's bottom its least value stands, at the least
+
 
 def layout(fig: go.Figure, title: str, yaxis: str, log: bool = False) -> go.Figure:
     fig.update_layout(
@@ -29,13 +31,15 @@ def layout(fig: go.Figure, title: str, yaxis: str, log: bool = False) -> go.Figu
 
 
 def _whole_decades(fig: go.Figure) -> list[int] | None:
-    """A log axis from the power of ten under the least value to the one over the greatest: its
-    ticks then show, and a bar starts from a round figure, where values within one decade (a CPU
-    scenario's, all near 70 rps) would get a range of their own, no tick, and bars of a few pixels."""
+    """A log axis between powers of ten, from under the least value (by MIN_DECADES at least) to
+    over the greatest: its ticks then show, and a bar starts from a round figure, where values
+    within one decade (a CPU scenario's, all near 70 rps) would get a range of their own, no tick,
+    and bars of a few pixels."""
     values = _drawn(fig)
     if not values:
         return None
-    low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)) + 0.01)
+    # the least value stands at least MIN_DECADES above the axis: 10.6 rps is a bar, not a line
+    low, high = math.floor(math.log10(min(values)) - MIN_DECADES), math.ceil(math.log10(max(values)) + 0.01)
     return [low, max(high, low + 1)]
 
 
