@@ -16,6 +16,8 @@ LAG_MS = 50.0
 LOOP_NOTABLE = 0.01  # a loop blocked this share of the time has stalls worth placing
 SITE_MOST = 0.5  # ... when one site holds at least this share of them
 OUTSIDE_NOTABLE = 0.05  # requests outside the model's mix worth naming, as a share of all
+POOL_DRIFT = 1.25  # connections to other servers this far from the hot calibration's name a pool
+POOL_NOTABLE = 5  # ... when they differ by this many at least
 
 
 def _weighted(
@@ -46,6 +48,7 @@ def reason(model: Model, figures: Figures) -> str:
         *_mix_facts(model, mix),
         *_pace_facts(model, figures),
         *cpu,
+        *(_pool_facts(model, figures) if cpu else []),
         *_database_facts(model, figures, mix),
         *(_loop_site(model, figures) if cpu else []),
         *_wake_facts(model, figures),
@@ -245,6 +248,24 @@ def _loop_site(model: Model, figures: Figures) -> list[str]:
     if not top.in_application or top.share < SITE_MOST or top.state not in ("cpu", "core"):
         return []
     return [f"the loop stalled {share:.0%} of the time, {top.share:.0%} of it in {top.in_words()}"]
+
+
+def _pool_facts(model: Model, figures: Figures) -> list[str]:
+    """The server's connections to other servers under load against the hot burst's, when its CPU
+    per request moved: a client's pool sized by another concurrency, or shrunk by its idle
+    connections' expiry (an httpx pool polls each idle one on every pass: docs/findings.md).
+    gunicorn-2w's upstream async calls held 72 at the burst's end and 46 under a load of 12 s,
+    where a request cost 4.3 ms of CPU against 6.7 hot. Weighted as the calibrated CPU is."""
+    calibrated = _weighted(model, lambda e: e.outbound_busy, lambda e: e.share * e.cpu_ms_busy)
+    loaded = figures.outbound_connections
+    if calibrated is None or loaded is None or abs(loaded - calibrated) < POOL_NOTABLE:
+        return []
+    if loaded and calibrated and 1 / POOL_DRIFT <= loaded / calibrated <= POOL_DRIFT:
+        return []
+    return [
+        f"it held {loaded:.0f} connections to other servers under load (a mean), against "
+        f"{calibrated:.0f} at the end of calibration's hot burst: a client's pool of another size"
+    ]
 
 
 def _wake_facts(model: Model, figures: Figures) -> list[str]:

@@ -29,6 +29,13 @@ def connection_split(samples: list[dict]) -> list[int]:
     return sorted(max(steady, key=lambda c: sum(c.values())).values(), reverse=True)
 
 
+def outbound_mean(samples: list[dict]) -> float | None:
+    """The server's connections to other servers, all workers, on average over the samples (None
+    from samples that did not count them: a container's, or a record made before)."""
+    counted = [sum(s["outbound"].values()) for s in samples if s.get("outbound")]
+    return round(statistics.mean(counted), 1) if counted else None
+
+
 def worst_per_sample(samples: list[dict], key: str) -> list[float]:
     return [max(s[key].values(), default=0.0) for s in samples]
 
@@ -117,6 +124,7 @@ def _measured(
         steady_s=len(seconds),
         rps_ci95_pct=round(100 * halfwidth, 2) if halfwidth is not None else None,
         connections_per_worker=connection_split(samples),
+        outbound_connections=outbound_mean(samples),
         server_cores_busy=round(server_busy, 3),
         server_cpu_ms_per_request=_ms_per_request(server_busy, total.rps),
         server_wakeups_per_request=_per_request(samples, "server_wakeups", total.rps),

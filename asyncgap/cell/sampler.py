@@ -30,6 +30,7 @@ class Sample:
     lag_s: dict[str, float] = field(default_factory=dict)  # worker pid -> worst recent lag
     tokens_busy: dict[str, float] = field(default_factory=dict)  # worker pid -> busy tokens
     connections: dict[str, int] = field(default_factory=dict)  # worker pid -> open connections
+    outbound: dict[str, int] = field(default_factory=dict)  # worker pid -> its connections to other servers
     requests: float = 0.0  # requests the server has finished, all workers (stale by up to 50 ms)
     watch: dict[str, dict] | None = (
         None  # pid -> its watch file (asyncgap/cell/blocking.py); None: unreadable
@@ -129,16 +130,32 @@ class SwitchMeter(CpuMeter):
         return switches.voluntary if self.voluntary else switches.involuntary
 
 
-def connections(pids: list[str], port: int) -> dict[str, int]:
-    """Established client connections each worker holds on the server's port."""
-    counts = {}
+def connections(pids: list[str], port: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Established connections each worker holds: its clients' on the server's port, and its own
+    to other servers (an upstream, a database: a client's pool, whose size can cost CPU)."""
+    inbound, outbound = {}, {}
     for pid in pids:
         try:
             conns = psutil.Process(int(pid)).net_connections(kind="tcp")
         except psutil.NoSuchProcess:
             continue
-        counts[pid] = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
-    return counts
+        established = [c for c in conns if c.status == psutil.CONN_ESTABLISHED]
+        inbound[pid] = sum(1 for c in established if c.laddr.port == port)
+        outbound[pid] = len(established) - inbound[pid]
+    return inbound, outbound
+
+
+def outbound_connections(root_pid: int, port: int) -> int | None:
+    """Connections a server's whole process tree holds to other servers (not on its own `port`);
+    None in a container, whose sockets psutil does not see from here."""
+    if netns.separate(root_pid):
+        return None
+    try:
+        root = psutil.Process(root_pid)
+        pids = [str(p.pid) for p in (root, *root.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return 0
+    return sum(connections(pids, port)[1].values())
 
 
 class Sampler:
@@ -166,17 +183,20 @@ class Sampler:
         self.db_cpu = CpuMeter(db_pid) if db_pid else None
         self.started = time.monotonic()
 
-    def _connections(self, workers: list[str]) -> dict[str, int]:
+    def _connections(self, workers: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """Each worker's clients' connections and its own to other servers (not counted in a
+        container: its namespace's table is read for the server's port only)."""
         if not self.contained:
             return connections(workers, self.port)
         here = netns.host_pids(self.server_pid)
-        return {w: netns.established(here[w], self.port) for w in workers if w in here}
+        return {w: netns.established(here[w], self.port) for w in workers if w in here}, {}
 
     def sample(self) -> Sample:
         pace_totals = pace.read(self.pace_log) or pace.Totals(0, 0.0)
         gauges = read_worker_metrics(self.metrics_dir)
         watches = blocking.read_watches(self.metrics_dir)
         lag = gauges.get(names.LOOP_LAG) or _from_watches(watches, "lag_s")
+        inbound, outbound = self._connections(list(lag))
         return Sample(
             t=round(time.monotonic() - self.started, 3),
             at=round(time.time(), 3),
@@ -184,7 +204,8 @@ class Sampler:
             server_cpu_s=self.server_cpu.read(),
             lag_s=lag,
             tokens_busy=gauges.get(names.TOKENS_BUSY) or _from_watches(watches, "tokens_busy"),
-            connections=self._connections(list(lag)),
+            connections=inbound,
+            outbound=outbound,
             requests=sum(gauges.get(names.REQUESTS_SERVED, {}).values()),
             watch=watches,
             db_cpu_s=self.db_cpu.read() if self.db_cpu else 0.0,

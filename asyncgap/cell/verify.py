@@ -51,6 +51,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import gevent
 import gevent.event
@@ -69,7 +70,7 @@ from asyncgap.cell.calibration import (
     per_request_ms,
 )
 from asyncgap.cell.model import held_past_wait
-from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, tree_cpu_s
+from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, outbound_connections, tree_cpu_s
 from asyncgap.core.files import write_json
 from asyncgap.core.names import endpoint_key
 from asyncgap.engines import pace
@@ -102,7 +103,8 @@ def verify(
     env = Environment(
         user_classes=list(user_classes.values()), host=options.host, parsed_options=options, events=events
     )
-    calls = _Calls(env, _Meter.idle(server_pid, db_pid, pace_log), alone, in_flight, workers)
+    meter = _Meter.idle(server_pid, db_pid, pace_log, urlsplit(options.host).port or 80)
+    calls = _Calls(env, meter, alone, in_flight, workers)
     for user_class in user_classes.values():
         user_class.host = options.host  # what Locust's own main() does with --host
         calls.run_tasks(user_class)
@@ -114,6 +116,7 @@ class _PerRequest(NamedTuple):
     db_cpu_ms: float  # the database server's (0 without one)
     wakeups: float  # the service's voluntary context switches
     pace_ms: float | None  # the server's cores' pace meanwhile (asyncgap.engines.pace)
+    outbound: int | None  # connections the server held to other servers at the end (a client's pool)
 
 
 # a meter's reading: server CPU s, database CPU s, wake-ups, the timer's totals
@@ -133,8 +136,8 @@ class _Burst(NamedTuple):
 class _Meter:
     """CPU clocks of the server's process tree and of the database server's (its postmaster and
     backends), each idle rate (their timers) subtracted; the server's wake-ups (voluntary
-    context switches) and the pace of its cores, which name a mechanism when CPU per request
-    moves under load."""
+    context switches), the pace of its cores and its connections to other servers, which name a
+    mechanism when CPU per request moves under load."""
 
     server_pid: int
     db_pid: int | None
@@ -142,12 +145,13 @@ class _Meter:
     db_idle: float
     wakeups: SwitchMeter
     pace_log: Path | None
+    port: int  # the server's: its clients' connections, not its own to others
 
     @classmethod
-    def idle(cls, server_pid: int, db_pid: int | None, pace_log: Path | None) -> "_Meter":
+    def idle(cls, server_pid: int, db_pid: int | None, pace_log: Path | None, port: int) -> "_Meter":
         db_idle = idle_cpu_rate(db_pid) if db_pid else 0.0
         wakeups = SwitchMeter(server_pid, voluntary=True)
-        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log)
+        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log, port)
 
     def read(self) -> _Reading:
         db_s = tree_cpu_s(self.db_pid) if self.db_pid else 0.0
@@ -159,7 +163,8 @@ class _Meter:
         service = per_request_ms(server_s - before[0], self.server_idle, elapsed, requests)
         database = per_request_ms(db_s - before[1], self.db_idle, elapsed, requests) if self.db_pid else 0.0
         paced = pace.pace_ms(before[3], pace.read_after(self.pace_log, before[3]))
-        return _PerRequest(service, database, (wakeups - before[2]) / requests, paced)
+        outbound = outbound_connections(self.server_pid, self.port)
+        return _PerRequest(service, database, (wakeups - before[2]) / requests, paced, outbound)
 
 
 class _Calls:
@@ -283,7 +288,7 @@ class _Calls:
 
     def endpoints(self) -> dict[str, dict]:
         total = sum(self.weight.values())
-        unbatched = _PerRequest(0.0, 0.0, 0.0, None)  # an endpoint no batch of its task called
+        unbatched = _PerRequest(0.0, 0.0, 0.0, None, 0)  # an endpoint no batch of its task called
         return {
             key: {
                 "method": self.methods[key],
@@ -296,6 +301,7 @@ class _Calls:
                 "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
                 "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
                 "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
+                "outbound_busy": self.hot[key].outbound if key in self.hot else None,
                 "backlog_busy": round(self.slope[key][0], 3) if key in self.slope else None,
                 "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
                 "pace_alone_ms": _rounded(self.batch_cost.get(key, unbatched).pace_ms),

@@ -20,6 +20,7 @@ class EndpointCalibration(Record):
     db_cpu_ms: float = 0.0  # the database server's CPU per request alone (PostgreSQL; SQLite's is in-process)
     db_cpu_ms_busy: float | None = None  # the same in the burst (None: recorded before it was measured)
     wakeups_busy: float | None = None  # the server's voluntary context switches per request, in the burst
+    outbound_busy: int | None = None  # connections the server held to other servers at the burst's end
     backlog_busy: float | None = (
         None  # requests a worker held past their wait in the burst (None: not measured)
     )

@@ -160,6 +160,7 @@ class WindowFigures(LoopFigures):
     server_preemptions_per_request: float | None = None  # its involuntary ones
     pace_ms: float | None = None  # the server's cores' pace: CPU ms of reference work (asyncgap.engines.pace)
     connections_per_worker: list[int] = Field(default_factory=list)
+    outbound_connections: float | None = None  # the server's to other servers (a client's pool), mean
     generator_bound: bool = False
 
 

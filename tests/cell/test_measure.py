@@ -92,6 +92,17 @@ def test_steady_rate_and_split():
     assert measure.connection_split(samples[1:]) == [88, 12]
 
 
+def test_connections_to_other_servers_are_the_workers_sum_on_average_and_none_uncounted():
+    samples = [
+        {"outbound": {"1": 30, "2": 20}},
+        {"outbound": {"1": 10, "2": 0}},
+        {"outbound": {}},  # a container's: not counted
+        {},  # a sample from before they were
+    ]
+    assert measure.outbound_mean(samples) == 30.0
+    assert measure.outbound_mean(samples[2:]) is None
+
+
 def test_a_cells_server_figures_come_from_the_samples_within_its_steady_seconds():
     """Not from a fixed time after spawning: a long on_start (sign-ins) or the swarm's ending
     would put CPU spent on no counted request into the figures."""

@@ -177,6 +177,31 @@ def test_a_miss_names_the_wake_ups_that_differed_from_calibration_and_the_preemp
     )  # nor preemptions alone
 
 
+def test_a_cpu_miss_names_the_connections_to_other_servers_that_differed_from_calibration():
+    pooled = {
+        n: e.model_copy(update={"cpu_ms_busy": 2.0, "outbound_busy": 70})
+        for n, e in sleep_mix("async").items()
+    }
+    prediction = predict(pooled, 100, Server(workers=1, cores=1))
+    assert prediction.bound == "cpu"
+    cheaper = measured(rps=prediction.predicted_rps * 1.5, cpu_ms=2.0 / 1.5, split=[100])
+    reason = record(prediction, cheaper.model_copy(update={"outbound_connections": 38.0})).model.reason
+    assert "each request cost 0.7x the CPU calibrated hot" in reason
+    assert (
+        "it held 38 connections to other servers under load (a mean), against 70 at the end of "
+        "calibration's hot burst: a client's pool of another size"
+    ) in reason
+    for similar in (62.0, 67.0, None):  # within POOL_DRIFT, within POOL_NOTABLE, not counted
+        update = {"outbound_connections": similar}
+        assert (
+            "connections to other servers"
+            not in record(prediction, cheaper.model_copy(update=update)).model.reason
+        )
+    same_cpu = measured(rps=prediction.predicted_rps * 1.5, cpu_ms=2.0, split=[100])
+    unexplained = record(prediction, same_cpu.model_copy(update={"outbound_connections": 38.0})).model.reason
+    assert "connections to other servers" not in unexplained  # a pool's size is named beside the CPU it moved
+
+
 def test_a_miss_on_a_slower_machine_names_its_pace_and_the_cpu_only_beyond_it():
     paced = {n: e.model_copy(update={"pace_busy_ms": 0.6}) for n, e in sleep_mix("async").items()}
     prediction = predict(paced, 100, Server(workers=1))

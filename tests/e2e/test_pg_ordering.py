@@ -49,4 +49,7 @@ def test_db_pg_wait_orders_async_over_sync_far_over_async_blocking(tmp_path):
         assert cell.predicted_rps
         assert cell.model.inputs.endpoints[f"/{cell.variant}/query"].db_cpu_ms > 0
         assert cell.db_cpu_ms_per_request and cell.db_cpu_ms_per_request > 0
+        # its pool's connections to PostgreSQL counted, at the hot burst's end and under the load
+        assert cell.model.inputs.endpoints[f"/{cell.variant}/query"].outbound_busy
+        assert cell.outbound_connections
     assert cells["async"].model.inputs.db_connections == 100
