@@ -5,7 +5,7 @@ model's input it contradicts."""
 import math
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, backlog, cycle_s, db_cpu_s, mix_of, predicted_cpu_ms
+from asyncgap.cell.model import Knee, backlog, cycle_s, db_cpu_s, mix_of, predicted_cpu_ms, think_s
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -116,11 +116,14 @@ def _cycle_facts(model: Model, figures: Figures) -> list[str]:
         return []
     users = sum(model.inputs.connections) or model.inputs.users
     cycle_ms = 1000 * users / figures.rps
-    calibrated_ms, between_ms = 1000 * cycle_s(model.inputs.endpoints), cycle_ms - figures.mean_ms
-    between = f", then {between_ms:.2f} ms to the user's next request" if between_ms >= 0.005 else ""
+    think_ms = 1000 * think_s(model.inputs.endpoints)
+    calibrated_ms, between_ms = 1000 * cycle_s(model.inputs.endpoints) - think_ms, cycle_ms - figures.mean_ms
+    thinking = f" and {think_ms:,.2f} ms of think time (its wait_time)" if think_ms else ""
+    between = f", then {between_ms:,.2f} ms to the user's next request" if between_ms >= 0.005 else ""
     return [
-        f"a user's cycle took {cycle_ms:.2f} ms (users / rps), against a {calibrated_ms:.2f} ms round "
-        f"trip calibrated one call at a time: responses took {figures.mean_ms:.2f} ms on average{between}"
+        f"a user's cycle took {cycle_ms:,.2f} ms (users / rps), against a {calibrated_ms:.2f} ms round "
+        f"trip calibrated one call at a time{thinking}: responses took {figures.mean_ms:.2f} ms on "
+        f"average{between}"
     ]
 
 

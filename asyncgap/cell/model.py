@@ -1,8 +1,9 @@
 """What theory predicts for a cell, from its calibration alone: the bounds of a closed network.
 
-N users loop with no think time. Endpoint e gets a share f_e of the requests (the scenario's
-task weights), and a call to it takes R_e end to end when nothing else runs (its round trip),
-of which S_e holds its declared *station* (asyncgap/cell/calibration.py), and costs c_e of CPU:
+N users loop, each waiting Z_e after a call to endpoint e (its locustfile's wait_time; no think
+time in the demo). Endpoint e gets a share f_e of the requests (the scenario's task weights),
+and a call to it takes R_e end to end when nothing else runs (its round trip), of which S_e
+holds its declared *station* (asyncgap/cell/calibration.py), and costs c_e of CPU:
 
 - `threads`: a `def` endpoint holds one of the worker's T thread-pool tokens;
 - `loop`:    an `async def` doing blocking work holds the worker's one event loop;
@@ -11,7 +12,7 @@ of which S_e holds its declared *station* (asyncgap/cell/calibration.py), and co
              pool of P; unbounded when the driver opens one per query, as SQLite's does);
 - `delay`:   awaited non-blocking I/O holds nothing the server has few of.
 
-With D_r = sum of f_e * S_e over the endpoints at station r and R = sum of f_e * R_e, the
+With D_r = sum of f_e * S_e over the endpoints at station r and R = sum of f_e * (R_e + Z_e), the
 asymptotic bounds of a closed network give, for worker i holding c_i of the N connections,
 X_i <= c_i / R (a user has one request out at a time) and X_i <= m_r / D_r (m_r servers at r).
 A station's bound for the server sums each worker's min of the two, so the smallest bound
@@ -47,7 +48,7 @@ requests, more backlog). With no slope measured it is cores / sum of f_e * c_e, 
 Over N, the curve is the throughput-concurrency curve of the closed network: X grows as N / R
 while users are what limit it, and flattens at the lowest station's bound past its knee,
 N* = R x that bound (for a thread pool, T tokens / the share D_threads / R of a cycle that
-holds one). The mean latency at N is then N / X (Little's law, no think time).
+holds one). The mean latency at N is then N / X - Z (Little's law, Z the mean think time).
 
 Keep-alive connections are split by the kernel at accept time, often unevenly (88/12 of 100
 is common): c_i is the measured split when there is one, and an even split before the load.
@@ -97,9 +98,16 @@ def mix_of(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
 
 
 def cycle_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
-    """R: a user's mean round trip when nothing else runs (one request out at a time)."""
+    """R + Z: a user's mean round trip when nothing else runs (one request out at a time), and
+    then its think time (its locustfile's wait_time; none in the demo's)."""
     shares = mix_of(endpoints)
-    return sum(shares[n] * e.round_trip_ms for n, e in endpoints.items() if n in shares) / 1000
+    return sum(shares[n] * (e.round_trip_ms + e.think_ms) for n, e in endpoints.items() if n in shares) / 1000
+
+
+def think_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
+    """Z: a user's mean wait after a request, its locustfile's wait_time shared by a task's requests."""
+    shares = mix_of(endpoints)
+    return sum(shares[n] * e.think_ms for n, e in endpoints.items() if n in shares) / 1000
 
 
 def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float]:
@@ -145,12 +153,12 @@ def db_busy_ms(e: EndpointCalibration) -> float:
 
 
 def wait_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
-    """W: what a request spends neither on the CPU nor queued for it, on average: its round trip
-    less its CPU, alone (a request in this part of its cycle is in no backlog)."""
+    """W: what a user's cycle spends neither on the CPU nor queued for it, on average: its round
+    trip less its CPU, alone, and its think time (a user in this part of its cycle is in no backlog)."""
     shares = mix_of(endpoints)
     return (
         sum(
-            shares.get(name, 0.0) * max(e.round_trip_ms - e.cpu_ms_alone, 0.0)
+            shares.get(name, 0.0) * (max(e.round_trip_ms - e.cpu_ms_alone, 0.0) + e.think_ms)
             for name, e in endpoints.items()
         )
         / 1000
@@ -328,6 +336,7 @@ def curve(inputs: ModelInputs, users: Sequence[int]) -> list[Model]:
     return [predict(inputs.endpoints, n, server_of(inputs)) for n in users]
 
 
-def latency_ms(users: int, rps: float) -> float | None:
-    """The mean response time of N closed-loop users with no think time: N / X (Little's law)."""
-    return round(1000 * users / rps, 2) if rps else None
+def latency_ms(users: int, rps: float, think: float = 0.0) -> float | None:
+    """The mean response time of N closed-loop users who think `think` s after each response:
+    N / X - Z (Little's law); N / X with no think time."""
+    return round(1000 * (users / rps - think), 2) if rps else None

@@ -56,7 +56,9 @@ def level(users: int, recorded: Recorded) -> Level:
         **fields_of(recorded, WindowFigures, Predicted),
         fast_p95_ms=fast and fast.p95_ms,
         fast_p95_ms_exact=fast and fast.p95_ms_exact,
-        predicted_latency_ms=model.latency_ms(users, recorded.predicted_rps),
+        predicted_latency_ms=model.latency_ms(
+            users, recorded.predicted_rps, model.think_s(recorded.model.inputs.endpoints)
+        ),
         bound=recorded.model.bound,
         reason=recorded.model.reason,
         endpoints=recorded.endpoints,

@@ -8,9 +8,11 @@ It does three jobs:
   is a typical call) and its CPU cost alone: CPU seconds of the server's process tree per request over a
   batch of sequential calls, the idle server's own CPU (its timers) subtracted;
 - it derives each endpoint's share of the requests from the scenario's task weights, which
-  is what a closed loop with no think time sends, whatever the server does.
+  is what a closed loop sends, whatever the server does, and the think time after it: what the
+  user's `wait_time` gives after each call of the batch (not slept), shared by a task's requests.
 Then every task is measured once more hot, its CPU per request on a server kept busy, as a
-cell's load keeps it: a closed burst by as many users as the cell's (`--in-flight`) for a task
+cell's load keeps it: a closed burst by as many users as the cell's (`--in-flight`) that are
+not thinking at once (all of them in the demo, whose users never think) for a task
 of one call, a few for a task of several (asyncgap.cell.calibration.burst_users). At the cell's
 users the server holds what its load will: a call that waits (a sleep, an upstream, a query
 that sleeps in the database) never lets it fall asleep and pay a wake that a loaded server does
@@ -43,6 +45,7 @@ which the harness must not be.
 """
 
 import argparse
+import math
 import random
 import statistics
 import sys
@@ -182,6 +185,7 @@ class _Calls:
         self.made: Counter[str] = Counter()
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
         self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
+        self.thinking: Counter[str] = Counter()  # the same, each times the user's wait after it (ms)
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
         self.slope: dict[str, tuple[float, float]] = {}
@@ -210,19 +214,24 @@ class _Calls:
         self.made.clear()
         marks = {key: len(times) for key, times in self.latencies.items()}
         before, started = self.meter.read(), time.monotonic()
-        calls = 0
+        calls, think_s = 0, 0.0
         while calls < CHECKS - 1 or (time.monotonic() - started < CPU_BATCH_S and calls < CPU_BATCH_MAX):
             task(user)
+            think_s += _think_s(user)
             calls += 1
         elapsed = time.monotonic() - started
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
         made = dict(self.made)
+        think_ms = 1000 * think_s / sum(made.values())  # a task's wait, shared by its requests
         for key, count in made.items():
             self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
             self.weight[key] += weight * count / calls
-        call_s = elapsed / calls
-        at_once = burst_users(len(made), bool(self.alone.intersection(made)), self.in_flight, call_s * 1000)
+            self.thinking[key] += weight * count / calls * think_ms
+        call_s, think_s = elapsed / calls, think_s / calls
+        # users thinking hold nothing: in flight, the load's users are those not thinking
+        in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
+        at_once = burst_users(len(made), bool(self.alone.intersection(made)), in_flight, call_s * 1000)
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
@@ -297,6 +306,7 @@ class _Calls:
                 "round_trip_ms": self._round_trip(key),
                 "cpu_ms_alone": round(self.batch_cost.get(key, unbatched).cpu_ms, 4),
                 "share": self.weight[key] / total if total else 0.0,
+                "think_ms": round(self.thinking[key] / self.weight[key], 4) if self.weight[key] else 0.0,
                 "db_cpu_ms": round(self.batch_cost.get(key, unbatched).db_cpu_ms, 4),
                 "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
                 "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
@@ -313,6 +323,16 @@ class _Calls:
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
+
+
+def _think_s(user) -> float:
+    """What the user's `wait_time` gives after a task, as Locust's loop would sleep it (a
+    closed loop's think time; not slept here). A paced one (`constant_pacing`,
+    `constant_throughput`) is told that the last wait was not slept, so it paces against the
+    task's own run, as under a load whose responses come this fast."""
+    if hasattr(user, "_cp_last_wait_time"):
+        user._cp_last_wait_time = 0
+    return float(user.wait_time())
 
 
 def _started(user_class, env: Environment):

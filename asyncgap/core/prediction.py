@@ -14,6 +14,9 @@ class EndpointCalibration(Record):
     station: Station
     share: float  # of the scenario's requests, from its task weights
     round_trip_ms: float  # the median call of a batch, one at a time, as the load generator sees it
+    think_ms: float = (
+        0.0  # the user's wait after it (its locustfile's wait_time, shared by a task's requests)
+    )
     service_ms: float  # the part of it spent holding the endpoint's station
     cpu_ms_alone: float  # CPU of the server's process tree per request, one request at a time
     cpu_ms_busy: float  # the same in a closed burst that keeps the server busy: the model's input

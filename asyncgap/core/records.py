@@ -206,7 +206,7 @@ class Level(WindowFigures, Predicted):
     users: int
     fast_p95_ms: float | None = None  # the /fast probe: a starved loop shows here first
     fast_p95_ms_exact: float | None = None
-    predicted_latency_ms: float | None = None  # users / predicted_rps (Little's law, no think time)
+    predicted_latency_ms: float | None = None  # users / predicted_rps less think time (Little's law)
     bound: Bound | None = None
     reason: str = ""  # why theory missed the level, in measured facts (asyncgap/cell/explain.py)
     endpoints: dict[str, EndpointFigures] = Field(default_factory=dict)  # each route's own curve

@@ -97,16 +97,17 @@ def curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure
 
 
 def latency_curve_chart(cells: list[CellResult], scenario: str, setup: str) -> go.Figure:
-    """Latency against users: each level's p50, p95 and /fast p95 beside the model's mean, N / X."""
+    """Latency against users: each level's p50, p95 and /fast p95 beside the model's mean, N / X
+    (less the users' think time, when their locustfile has one)."""
     fig = go.Figure()
     for c in swept_cells(cells, scenario, setup):
         color, users = COLORS[c.variant], _model_users(c)
-        curve = model.curve(c.model.inputs, users)
+        curve, think = model.curve(c.model.inputs, users), model.think_s(c.model.inputs.endpoints)
         fig.add_scatter(
             x=users,
-            y=[model.latency_ms(n, m.predicted_rps) for n, m in zip(users, curve, strict=True)],
+            y=[model.latency_ms(n, m.predicted_rps, think) for n, m in zip(users, curve, strict=True)],
             mode="lines",
-            name=f"{c.variant} model mean (N / X)",
+            name=f"{c.variant} model mean (N / X{' - Z' if think else ''})",
             legendgroup=c.variant,
             line={"color": color, "dash": "dash"},
             hovertemplate="%{x} users: %{y:,.1f} ms, the model's mean",

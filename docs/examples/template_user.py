@@ -11,7 +11,7 @@ from locust import HttpUser, constant, task
 
 
 class TemplateUser(HttpUser):
-    wait_time = constant(0)  # a closed loop with no think time, as asyncgap's model assumes
+    wait_time = constant(0)  # no think time: every user presses the server (a wait_time is modeled too)
 
     def on_start(self) -> None:
         self.login()

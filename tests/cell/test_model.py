@@ -155,6 +155,17 @@ def test_a_miss_bound_by_its_users_says_where_a_users_cycle_went():
         update={"mean_ms": 200.0}
     )
     assert "cycle" not in record(capped, queued).model.reason
+    thinking = {n: e.model_copy(update={"think_ms": 400.0}) for n, e in sleep_mix("async").items()}
+    thought = predict(thinking, 100, Server(workers=1))
+    cycle_ms = 1000 * 100 / (thought.predicted_rps * 0.8)
+    late = measured(rps=thought.predicted_rps * 0.8, cpu_ms=0.3, split=[100]).model_copy(
+        update={"mean_ms": 95.0}
+    )
+    assert (
+        f"a user's cycle took {cycle_ms:.2f} ms (users / rps), against a {1000 * CYCLE_S:.2f} ms round trip "
+        f"calibrated one call at a time and 400.00 ms of think time (its wait_time): responses took 95.00 ms "
+        f"on average, then {cycle_ms - 95.0:.2f} ms to the user's next request"
+    ) in record(thought, late).model.reason
 
 
 def test_a_miss_names_the_wake_ups_that_differed_from_calibration_and_the_preemptions():
@@ -465,3 +476,20 @@ def test_the_knee_is_where_the_lowest_station_saturates():
 def test_the_predicted_latency_is_users_over_throughput():
     assert model.latency_ms(40, 400.0) == 100.0
     assert model.latency_ms(40, 0.0) is None
+    assert model.latency_ms(40, 400.0, think=0.06) == 40.0  # less what each user spent thinking
+
+
+THINK_MS = 400.0  # a locustfile's wait_time after each request
+
+
+def test_users_who_think_send_over_their_round_trip_and_think_time_and_hold_nothing_meanwhile():
+    thinking = {n: e.model_copy(update={"think_ms": THINK_MS}) for n, e in sleep_mix("sync").items()}
+    assert model.think_s(thinking) == pytest.approx(THINK_MS / 1000)
+    few = predict(thinking, 100, Server(workers=1))
+    assert few.bound == "connections"  # 100 users, each out 91 ms in 491: 20 in flight, 40 tokens
+    assert few.predicted_rps == pytest.approx(100 / (CYCLE_S + THINK_MS / 1000), abs=0.01)
+    assert predict(thinking, 400, Server(workers=1)).bound == "threads"  # 74 in flight: the tokens bind
+    knee = model.knee(few.inputs)
+    assert knee.bound == "threads"  # 40 tokens / (0.09 s held of a 0.4906 s cycle)
+    assert knee.users == pytest.approx(40 * (CYCLE_S + THINK_MS / 1000) / 0.09)
+    assert model.wait_s(thinking) == pytest.approx(model.wait_s(sleep_mix("sync")) + THINK_MS / 1000)

@@ -206,3 +206,33 @@ def test_the_non_blocking_route_rises_and_the_dashboard_carries_the_advice(split
     assert rises([Point(p.in_flight or 0.0, p.rps or 0.0) for p in ready.curve], round_trip_s)
     page = (out / "report.html").read_text()
     assert "Advice for tests.apps.capped:app" in page and "/pooled: threads, 4 hop(s)" in page
+
+
+def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_path):
+    """The locustfile's wait_time enters the model: 20 ms calls, then 50 ms of think time on
+    average or a pace of 100 ms, give 10 users about 120 rps, not the 480 of users who never wait."""
+    out = tmp_path / "run"
+    done = asyncgap_app(
+        tmp_path,
+        "--env-file",
+        str(env_file(tmp_path)),
+        "--health",
+        "/health",
+        "--locustfile",
+        str(ROOT / "tests" / "apps" / "thinking_users.py"),
+        "--setups",
+        "uvicorn-1w",
+        "--users",
+        "10",
+        "--duration",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (cell,) = load_summary(out).cells
+    ready = cell.model.inputs.endpoints["/ready"]
+    assert 55 < ready.think_ms < 75, ready.think_ms  # 50 ms between, 100 - ~21 paced: ~65 on average
+    assert cell.model.bound == "connections"
+    assert cell.predicted_rps < 200, cell.model.bounds_rps
+    assert 0.8 < cell.measured_over_predicted < 1.2, (cell.rps, cell.predicted_rps, cell.reason)
