@@ -63,6 +63,7 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
+from asyncgap.cell import tasks
 from asyncgap.cell.calibration import (
     BACKLOG_MIN,
     DRAIN_S,
@@ -201,23 +202,24 @@ class _Calls:
 
     def run_tasks(self, user_class) -> None:
         user = _started(user_class, self.env)
-        tasks = Counter(user_class.tasks)  # a task of weight w stands in the list w times
-        for task, task_weight in tasks.items():
-            self._task(user_class, user, task, user_class.weight * task_weight / len(user_class.tasks))
+        for step in tasks.steps(user_class):
+            self._task(user_class, user, step)
 
-    def _task(self, user_class, user, task, weight: float) -> None:
+    def _task(self, user_class, user, step: tasks.Step) -> None:
         """A check and a batch of calls of one task alone, then a hot burst of it (of more than one
         user at once: one at a time, back to back, is the batch), after a burst of a quarter of
-        its users when the task makes one call: the two give the backlog slope."""
+        its users when the task makes one call: the two give the backlog slope. A task that makes
+        no call (one that only interrupts its TaskSet) has nothing to measure."""
         self.made.clear()
-        task(user)  # the first call: a check, and the server's warm-up (threads, connections)
+        step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
+        if not self.made:
+            return
         self.made.clear()
         marks = {key: len(times) for key, times in self.latencies.items()}
         before, started = self.meter.read(), time.monotonic()
         calls, think_s = 0, 0.0
         while calls < CHECKS - 1 or (time.monotonic() - started < CPU_BATCH_S and calls < CPU_BATCH_MAX):
-            task(user)
-            think_s += _think_s(user)
+            think_s += step.run(user)
             calls += 1
         elapsed = time.monotonic() - started
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
@@ -226,8 +228,8 @@ class _Calls:
         for key, count in made.items():
             self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
-            self.weight[key] += weight * count / calls
-            self.thinking[key] += weight * count / calls * think_ms
+            self.weight[key] += step.weight * count / calls
+            self.thinking[key] += step.weight * count / calls * think_ms
         call_s, think_s = elapsed / calls, think_s / calls
         # users thinking hold nothing: in flight, the load's users are those not thinking
         in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
@@ -235,8 +237,8 @@ class _Calls:
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
-        low = self._hot(user_class, task, few, call_s) if len(made) == 1 and few < at_once else None
-        burst = self._hot(user_class, task, at_once, call_s) if at_once > 1 else None  # 1: the batch was it
+        low = self._hot(user_class, step, few, call_s) if len(made) == 1 and few < at_once else None
+        burst = self._hot(user_class, step, at_once, call_s) if at_once > 1 else None  # 1: the batch was it
         for key in made:
             self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
         if low and burst:
@@ -253,7 +255,7 @@ class _Calls:
             if slope is not None:
                 self.slope[key] = (held, slope)
 
-    def _hot(self, user_class, task, at_once: int, call_s: float) -> _Burst | None:
+    def _hot(self, user_class, step: tasks.Step, at_once: int, call_s: float) -> _Burst | None:
         """What a request of one task cost, run by `at_once` users at once: a closed burst that
         keeps the server busy as under load; None if no call ended in it. Each user starts within
         one call of the first, as a cell's load spreads them (asyncgap.cell.drive._desynced): all
@@ -265,7 +267,7 @@ class _Calls:
         def loop(user, after_s: float) -> None:
             gevent.sleep(after_s)
             while not stop.is_set():
-                task(user)
+                step.run(user)  # no think time: a burst keeps the server busy
 
         self.made.clear()
         running = [gevent.spawn(loop, user, random.uniform(0, call_s)) for user in users]
@@ -325,16 +327,6 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _think_s(user) -> float:
-    """What the user's `wait_time` gives after a task, as Locust's loop would sleep it (a
-    closed loop's think time; not slept here). A paced one (`constant_pacing`,
-    `constant_throughput`) is told that the last wait was not slept, so it paces against the
-    task's own run, as under a load whose responses come this fast."""
-    if hasattr(user, "_cp_last_wait_time"):
-        user._cp_last_wait_time = 0
-    return float(user.wait_time())
-
-
 def _started(user_class, env: Environment):
     """A user as Locust starts one: its on_start run (a login, the target guard) before its tasks."""
     user = user_class(env)
@@ -363,16 +355,19 @@ def main(argv: list[str]) -> None:
     )
     args, locust_args = parser.parse_known_args(argv)
     alone = frozenset(args.alone)
-    found = verify(
-        args.locustfile,
-        args.server_pid,
-        locust_args,
-        args.db_pid,
-        alone,
-        args.in_flight,
-        args.workers,
-        args.pace_log,
-    )
+    try:
+        found = verify(
+            args.locustfile,
+            args.server_pid,
+            locust_args,
+            args.db_pid,
+            alone,
+            args.in_flight,
+            args.workers,
+            args.pace_log,
+        )
+    except tasks.Unsupported as exc:
+        sys.exit(f"error: {exc}")
     write_json(args.out, found)
 
 

@@ -236,3 +236,33 @@ def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_p
     assert cell.model.bound == "connections"
     assert cell.predicted_rps < 200, cell.model.bounds_rps
     assert 0.8 < cell.measured_over_predicted < 1.2, (cell.rps, cell.predicted_rps, cell.reason)
+
+
+def test_a_locustfile_of_tasksets_is_calibrated_task_by_task(tmp_path):
+    """A TaskSet's functions stand in its place, and a SequentialTaskSet is one task of two calls
+    (tests/apps/taskset_users.py): /ready gets 3/4 of a step of one user class (the other 1/4
+    only interrupts) and one call of the other's two, so 1.75 of 2.75 requests."""
+    out = tmp_path / "run"
+    done = asyncgap_app(
+        tmp_path,
+        "--env-file",
+        str(env_file(tmp_path)),
+        "--health",
+        "/health",
+        "--locustfile",
+        str(ROOT / "tests" / "apps" / "taskset_users.py"),
+        "--setups",
+        "uvicorn-1w",
+        "--users",
+        "10",
+        "--duration",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (cell,) = load_summary(out).cells
+    assert cell.ok, cell.reason
+    shares = {name: e.share for name, e in cell.model.inputs.endpoints.items()}
+    assert shares == pytest.approx({"/ready": 7 / 11, "/reports/summary": 4 / 11})
+    assert 0.75 < cell.measured_over_predicted < 1.25, (cell.rps, cell.predicted_rps, cell.reason)
