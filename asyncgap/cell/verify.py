@@ -107,11 +107,16 @@ def verify(
     env = Environment(
         user_classes=list(user_classes.values()), host=options.host, parsed_options=options, events=events
     )
+    for user_class in user_classes.values():
+        user_class.host = options.host  # what Locust's own main() does with --host
+    # as Locust starts a test: a locustfile's own setup (a pool of accounts, ids to fetch) is there
+    env.events.init.fire(environment=env, runner=None, web_ui=None)
+    env.events.test_start.fire(environment=env)
     meter = _Meter.idle(server_pid, db_pid, pace_log, urlsplit(options.host).port or 80)
     calls = _Calls(env, meter, alone, in_flight, workers)
     for user_class in user_classes.values():
-        user_class.host = options.host  # what Locust's own main() does with --host
         calls.run_tasks(user_class)
+    env.events.test_stop.fire(environment=env)
     return {"endpoints": calls.endpoints()}
 
 

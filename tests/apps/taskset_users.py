@@ -1,16 +1,24 @@
-"""Traffic for the fixture app (tests/apps/capped.py) written with Locust's TaskSets, as many
-locustfiles are: a TaskSet that reads and sometimes leaves, and a SequentialTaskSet that calls
-two routes in turn."""
+"""Traffic for the fixture app (tests/apps/capped.py) written as many locustfiles are: with
+Locust's TaskSets (one that reads and sometimes leaves, and a SequentialTaskSet that calls two
+routes in turn), and a setup on test_start that the tasks need (here the path to read; in a
+real one, ids fetched from the app or accounts signed up)."""
 
 from typing import ClassVar
 
-from locust import HttpUser, SequentialTaskSet, TaskSet, constant, task
+from locust import HttpUser, SequentialTaskSet, TaskSet, constant, events, task
+
+READABLE: list[str] = []
+
+
+@events.test_start.add_listener
+def _prepare(environment, **_kwargs) -> None:
+    READABLE.append("/ready")
 
 
 class Browse(TaskSet):
     @task(3)
     def ready(self) -> None:
-        self.client.get("/ready")
+        self.client.get(READABLE[0])  # an IndexError unless test_start ran
 
     @task(1)
     def leave(self) -> None:

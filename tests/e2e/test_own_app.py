@@ -238,8 +238,9 @@ def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_p
     assert 0.8 < cell.measured_over_predicted < 1.2, (cell.rps, cell.predicted_rps, cell.reason)
 
 
-def test_a_locustfile_of_tasksets_is_calibrated_task_by_task(tmp_path):
-    """A TaskSet's functions stand in its place, and a SequentialTaskSet is one task of two calls
+def test_a_locustfile_of_tasksets_is_calibrated_task_by_task_after_its_test_start(tmp_path):
+    """Its test_start listener fills what its tasks read, in calibration as under the load.
+    A TaskSet's functions stand in its place, and a SequentialTaskSet is one task of two calls
     (tests/apps/taskset_users.py): /ready gets 3/4 of a step of one user class (the other 1/4
     only interrupts) and one call of the other's two, so 1.75 of 2.75 requests."""
     out = tmp_path / "run"
