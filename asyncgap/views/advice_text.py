@@ -56,7 +56,7 @@ def server_sentences(cell: CellResult, advice: CellAdvice) -> list[str]:
     if k.measured is not None:
         out.append(
             f"The curve flattened: a measured knee at {k.measured:.1f} users, its best rate "
-            f"({k.plateau_rps:,.0f} rps) x a user's round trip alone; its last level had "
+            f"({k.plateau_rps:,.0f} rps) x a user's {_cycle_words(cell)} alone; its last level had "
             f"{last.users / k.measured:.1f}x that many users."
         )
     else:
@@ -140,6 +140,11 @@ def _loop(cell: CellResult, advice: RouteAdvice) -> list[str]:
         f"At {users} users none of the loop's blocked time ({cell.loop_blocked_share:.0%} of the time) "
         "was in its code."
     ]
+
+
+def _cycle_words(cell: CellResult) -> str:
+    """What a user's cycle holds: its round trip, and its think time when its locustfile has one."""
+    return "cycle (round trip and think time)" if model.think_s(cell.model.inputs.endpoints) else "round trip"
 
 
 def _curve(advice: RouteAdvice, round_trip_ms: float) -> list[str]:
