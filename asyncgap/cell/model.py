@@ -171,10 +171,14 @@ def held_past_wait(users: int, rps: float, wait_s: float, workers: int) -> float
     return max(users - rps * wait_s, 0.0) / workers
 
 
+def users_of(inputs: ModelInputs) -> int:
+    """The model's closed-loop users: its connections, measured or split evenly (else its users)."""
+    return sum(inputs.connections) or inputs.users
+
+
 def backlog(inputs: ModelInputs, rps: float) -> float:
     """B: requests a worker holds past their wait at `rps`, the model's users and mix."""
-    users = sum(inputs.connections) or inputs.users
-    return held_past_wait(users, rps, wait_s(inputs.endpoints), inputs.workers)
+    return held_past_wait(users_of(inputs), rps, wait_s(inputs.endpoints), inputs.workers)
 
 
 def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:

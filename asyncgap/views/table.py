@@ -24,14 +24,19 @@ HEAD = (
     "setup scenario variant users rps&nbsp;±95% predicted meas/pred even-split bound p50 p95 p99 "
     "/fast&nbsp;p95 failures connections generator report"
 ).split()
+FAST_COLUMN = HEAD.index("/fast&nbsp;p95")
 
 
 def measured_vs_predicted(cells: list[CellResult], thresholds: list[ThresholdResult]) -> str:
-    """The table; each failed threshold is marked under its cell."""
+    """The table; each failed threshold is marked under its cell. Without a /fast probe in any
+    row (a user's app), no column for it."""
+    levels = regroup.by_level(cells)  # a sweep: a row per level
+    probed = any(fast_p95(c) is not None for c in levels if c.ok)
+    head = HEAD if probed else HEAD[:FAST_COLUMN] + HEAD[FAST_COLUMN + 1 :]
     rows = []
-    for c in regroup.by_level(cells):  # a sweep: a row per level
-        rows += _measured_rows(c, thresholds) if c.ok else [_failed_row(c)]
-    header = "".join(f"<th>{h}</th>" for h in HEAD)
+    for c in levels:
+        rows += _measured_rows(c, thresholds, probed, len(head)) if c.ok else [_failed_row(c, len(head))]
+    header = "".join(f"<th>{h}</th>" for h in head)
     return f"<table><tr>{header}</tr>" + "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
 
 
@@ -39,16 +44,16 @@ def _cells(values: list) -> str:
     return "".join(f"<td>{html.escape(str(v))}</td>" for v in values)
 
 
-def _failed_row(c: CellResult) -> str:
+def _failed_row(c: CellResult, width: int) -> str:
     reason = html.escape(c.reason or "")
     if c.error_file:
         reason += f" (<a href='{html.escape(c.error_file)}'>details</a>)"
-    failed = f"<td colspan={len(HEAD) - 4} style='text-align:left;color:#b00'>failed: {reason}</td>"
+    failed = f"<td colspan={width - 4} style='text-align:left;color:#b00'>failed: {reason}</td>"
     return _cells([c.setup, c.scenario, c.variant, c.users]) + failed
 
 
-def _measured_rows(c: CellResult, thresholds: list[ThresholdResult]) -> list[str]:
-    """The cell's row, then a row for each note under it."""
+def _measured_rows(c: CellResult, thresholds: list[ThresholdResult], probed: bool, width: int) -> list[str]:
+    """The cell's row (its /fast p95 when `probed`), then a row for each note under it."""
     busy = "-" if c.generator_cores_busy is None else f"{c.generator_cores_busy:.2f} core"
     cols = [
         c.setup,
@@ -63,7 +68,7 @@ def _measured_rows(c: CellResult, thresholds: list[ThresholdResult]) -> list[str
         number(c.p50_ms),
         number(c.p95_ms),
         number(c.p99_ms),
-        number(fast_p95(c)),
+        *([number(fast_p95(c))] if probed else []),
         c.failures,
         "/".join(map(str, c.connections_per_worker)),
         busy + (" ⚠ bound" if c.generator_bound else ""),
@@ -71,7 +76,7 @@ def _measured_rows(c: CellResult, thresholds: list[ThresholdResult]) -> list[str
     report = c.locust_report
     link = f"<td><a href='{html.escape(report)}'>Locust</a></td>" if report else "<td></td>"
     return [_cells(cols) + link] + [
-        f"<td colspan=3></td><td colspan={len(HEAD) - 3} style='text-align:left;color:{color}'>"
+        f"<td colspan=3></td><td colspan={width - 3} style='text-align:left;color:{color}'>"
         f"{label}: {html.escape(text)}</td>"
         for label, (text, color) in _notes(c, thresholds).items()
         if text

@@ -6,7 +6,7 @@ from pathlib import Path
 from asyncgap.cell.model import Server, predict
 from asyncgap.core.names import FAST
 from asyncgap.core.records import CellResult, EndpointFigures, RunSummary
-from asyncgap.views import columns, console, markdown
+from asyncgap.views import columns, console, markdown, table
 from tests.cell.test_model import sleep_mix
 
 
@@ -69,3 +69,18 @@ def test_the_console_says_under_its_table_why_theory_missed_each_row_that_missed
         "theory missed: uvicorn-1w sleep sync 100 users: measured 0.50x the prediction: "
         "the load generator was the bottleneck"
     ) in lines
+
+
+def test_the_dashboards_table_leaves_out_the_probe_column_when_no_row_has_a_probe():
+    cells = [
+        c.model_copy(update={"model": predict(sleep_mix("sync"), 100, Server(workers=1))}) for c in _cells()
+    ]
+    probed = table.measured_vs_predicted(cells, [])
+    assert "<th>/fast&nbsp;p95</th>" in probed and "<td>13</td>" in probed
+    app = [c.model_copy(update={"endpoints": {}}) for c in cells]
+    unprobed = table.measured_vs_predicted(app, [])
+    assert "/fast" not in unprobed
+    header, row = unprobed.count("<th>"), unprobed.split("<tr>")[2]
+    assert row.count("<td>") == header  # every row as wide as the header
+    failed = unprobed.split("<tr>")[-1]
+    assert f"colspan={header - 4}" in failed
