@@ -10,11 +10,20 @@ from asyncgap.views import blocking
 from asyncgap.views.formats import number, ok_cells, times
 from asyncgap.views.verdicts import fast_p95, ranked
 
-NOTE = """<p>Per scenario, on each setup, the variants ranked by requests served per second; how many
-times less each served than the best; the <i>/fast</i> probe's p95 (a request that never waits: its
-latency is the starvation others cause); measured over the model's prediction; and what was held,
-the event loop (the share of the time it was blocked) or the thread tokens (how many were busy), with
-its top call site and that site's share of the holding.</p>"""
+PROBE_NOTE = """the <i>/fast</i> probe's p95 (a request that never waits: its latency is the starvation
+others cause); """
+
+
+def note(cells: list[CellResult]) -> str:
+    """What the tables show; the /fast probe's column only when a table has it (not a user's app)."""
+    probe = PROBE_NOTE if any(fast_p95(c) is not None for c in ok_cells(cells)) else ""
+    return (
+        "<p>Per scenario, on each setup, the variants ranked by requests served per second; how many "
+        f"times less each served than the best; {probe}measured over the model's prediction; and what "
+        "was held, the event loop (the share of the time it was blocked) or the thread tokens (how many "
+        "were busy), with its top call site and that site's share of the holding.</p>"
+    )
+
 
 HEAD = ["setup", "rank", "variant", "users", "rps", "less than the best", "meas/pred", "held", "top site"]
 

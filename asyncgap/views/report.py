@@ -113,7 +113,7 @@ def render(run_dir: Path) -> str:
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>asyncgap report</title>
 <style>{CSS}</style></head><body>
 <h1>asyncgap: blocking vs non-blocking FastAPI</h1><p class=meta>{html.escape(_facts(run_dir))}</p>{warn}
-<h2>Verdict</h2>{glance.NOTE}{glance.tables(cells)}
+<h2>Verdict</h2>{glance.note(cells)}{glance.tables(cells)}
 <details><summary>The verdict in sentences</summary><ul class=verdict>{verdict}</ul></details>
 {threshold_marks.section(summary.thresholds)}
 {advice_page.section(advice.build(summary))}

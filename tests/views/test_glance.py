@@ -79,6 +79,8 @@ def test_the_fast_column_is_there_only_when_the_scenario_has_a_probe():
     assert f"{FAST} p95" not in without
     assert f"<th>{FAST} p95 ms</th>" in with_probe
     assert [r[6] for r in rows(with_probe)] == ["1,234", "-"]
+    assert "probe's p95" in glance.note([cell("sync", 2.0, endpoints=probe)])  # and the note says it
+    assert "probe" not in glance.note([cell("sync", 2.0), cell("async", 1.0)])
 
 
 def test_the_top_site_is_the_loops_when_it_was_held_a_larger_share_than_the_threads():
