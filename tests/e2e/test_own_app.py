@@ -11,7 +11,7 @@ import pytest
 
 from asyncgap.cell.knee import Point, rises
 from asyncgap.core.advice import ADVICE_NAME, Advice
-from asyncgap.core.records import load_summary
+from asyncgap.core.records import CellResult, load_summary
 from asyncgap.views import blocking as view
 from tests.apps.capped import POOL_SIZE
 from tests.cli import asyncgap
@@ -208,9 +208,8 @@ def test_the_non_blocking_route_rises_and_the_dashboard_carries_the_advice(split
     assert "Advice for tests.apps.capped:app" in page and "/pooled: threads, 4 hop(s)" in page
 
 
-def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_path):
-    """The locustfile's wait_time enters the model: 20 ms calls, then 50 ms of think time on
-    average or a pace of 100 ms, give 10 users about 120 rps, not the 480 of users who never wait."""
+def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
+    """The one cell of 10 users of a traffic file of tests/apps/ on the fixture app, run to the end."""
     out = tmp_path / "run"
     done = asyncgap_app(
         tmp_path,
@@ -219,7 +218,7 @@ def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_p
         "--health",
         "/health",
         "--locustfile",
-        str(ROOT / "tests" / "apps" / "thinking_users.py"),
+        str(ROOT / "tests" / "apps" / locustfile),
         "--setups",
         "uvicorn-1w",
         "--users",
@@ -231,6 +230,13 @@ def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_p
     )
     assert done.returncode == 0, done.stderr[-2000:]
     (cell,) = load_summary(out).cells
+    return cell
+
+
+def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_path):
+    """The locustfile's wait_time enters the model: 20 ms calls, then 50 ms of think time on
+    average or a pace of 100 ms, give 10 users about 120 rps, not the 480 of users who never wait."""
+    cell = one_cell_of(tmp_path, "thinking_users.py")
     ready = cell.model.inputs.endpoints["/ready"]
     assert 55 < ready.think_ms < 75, ready.think_ms  # 50 ms between, 100 - ~21 paced: ~65 on average
     assert cell.model.bound == "connections"
@@ -243,26 +249,7 @@ def test_a_locustfile_of_tasksets_is_calibrated_task_by_task_after_its_test_star
     A TaskSet's functions stand in its place, and a SequentialTaskSet is one task of two calls
     (tests/apps/taskset_users.py): /ready gets 3/4 of a step of one user class (the other 1/4
     only interrupts) and one call of the other's two, so 1.75 of 2.75 requests."""
-    out = tmp_path / "run"
-    done = asyncgap_app(
-        tmp_path,
-        "--env-file",
-        str(env_file(tmp_path)),
-        "--health",
-        "/health",
-        "--locustfile",
-        str(ROOT / "tests" / "apps" / "taskset_users.py"),
-        "--setups",
-        "uvicorn-1w",
-        "--users",
-        "10",
-        "--duration",
-        "4",
-        "--out",
-        str(out),
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    (cell,) = load_summary(out).cells
+    cell = one_cell_of(tmp_path, "taskset_users.py")
     assert cell.ok, cell.reason
     shares = {name: e.share for name, e in cell.model.inputs.endpoints.items()}
     assert shares == pytest.approx({"/ready": 7 / 11, "/reports/summary": 4 / 11})
