@@ -46,10 +46,13 @@ def test_db_pg_wait_orders_async_over_sync_far_over_async_blocking(tmp_path):
     rps = {variant: cell.rps for variant, cell in cells.items()}
     assert rps["async"] > rps["sync"] > BLOCKING_GAP * rps["async-blocking"], rps
     for cell in cells.values():  # predicted before the load, with the database's CPU in it
-        assert cell.predicted_rps
-        assert cell.model.inputs.endpoints[f"/{cell.variant}/query"].db_cpu_ms > 0
-        assert cell.db_cpu_ms_per_request and cell.db_cpu_ms_per_request > 0
+        query = cell.model.inputs.endpoints[f"/{cell.variant}/query"]
+        assert cell.predicted_rps and query.db_cpu_ms > 0
+        assert cell.db_cores_busy is not None  # PostgreSQL's processes sampled under the load
         # its pool's connections to PostgreSQL counted, at the hot burst's end and under the load
-        assert cell.model.inputs.endpoints[f"/{cell.variant}/query"].outbound_busy
-        assert cell.outbound_connections
+        assert query.outbound_busy and cell.outbound_connections
+    # async-blocking's 15 or so steady queries (5 a second) can cost PostgreSQL less than one clock
+    # tick (10 ms) of CPU in all, and read 0 a request, as a fresh-clone run did
+    db_cpu = {variant: cells[variant].db_cpu_ms_per_request or 0 for variant in ("sync", "async")}
+    assert all(ms > 0 for ms in db_cpu.values()), db_cpu
     assert cells["async"].model.inputs.db_connections == 100
