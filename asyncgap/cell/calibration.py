@@ -26,8 +26,9 @@ tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from pydantic import TypeAdapter
@@ -118,6 +119,34 @@ def backlog_slope(low: tuple[float, float], high: tuple[float, float]) -> float 
     if high_backlog - low_backlog < BACKLOG_MIN:
         return None
     return min(max((high_ms - low_ms) / (high_backlog - low_backlog), 0.0), high_ms / high_backlog)
+
+
+class StepRun(NamedTuple):
+    """A task of a user class as its batch ran it, one call at a time: its weight among the
+    class's tasks, the requests a run of it made to each endpoint, and a run's time (its calls,
+    and the think time its user's wait_time gives after them)."""
+
+    weight: float
+    requests: Mapping[str, float]
+    calls_s: float
+    think_s: float
+
+
+def request_rates(class_weight: float, runs: Sequence[StepRun]) -> Iterator[tuple[str, float, float]]:
+    """Each endpoint's requests a second from a user class, per user of its weight, and the think
+    time after each of them (ms). Its users pick a task by weight, run it and think, so a class
+    with a longer cycle sends fewer requests a user: beside users that never think, those that
+    think 1 s after 10 ms calls send 1 in 100 of the requests, where their weights give half.
+    A mix of classes is by these rates, not by the weights; within a class, the two agree."""
+    picked = sum(run.weight for run in runs)
+    cycle_s = sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked if picked else 0.0
+    if cycle_s <= 0:
+        return
+    for run in runs:
+        made = sum(run.requests.values())
+        for endpoint, requests in run.requests.items():
+            rate = class_weight * run.weight / picked * requests / cycle_s
+            yield endpoint, rate, 1000 * run.think_s / made
 
 
 def outside_ms(measured: dict[str, dict]) -> float:

@@ -99,7 +99,7 @@ def _measured_mix(model: Model, figures: Figures) -> dict[str, float] | None:
 
 def _another_mix(model: Model, figures: Figures) -> dict[str, float] | None:
     """The load's measured mix when it cost a request another CPU, at calibration's costs, than
-    the tasks' weights do (None when it did not: the facts then compare in the weights' mix)."""
+    calibration's mix does (None when it did not: the facts then compare in calibration's mix)."""
     mix, expected = _measured_mix(model, figures), predicted_cpu_ms(model)
     if not mix or not expected or not _drifted(predicted_cpu_ms(model, mix) / expected):
         return None
@@ -127,10 +127,11 @@ def _cycle_facts(model: Model, figures: Figures) -> list[str]:
 
 
 def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
-    """Requests in another mix than the tasks' weights give, dear ones among them: a task that
-    calls two routes, or an `on_start` that calls an endpoint of the mix (a sign-in) still
-    running when the measured seconds began. Named by the endpoint whose share moved the CPU a
-    request the most, at calibration's costs. `mix` is the load's, from _another_mix."""
+    """Requests in another mix than calibrated, dear ones among them: an `on_start` that calls an
+    endpoint of the mix (a sign-in) still running when the measured seconds began, or user
+    classes whose rates moved apart under load (calibration mixes them by their rates alone).
+    Named by the endpoint whose share moved the CPU a request the most, at calibration's costs.
+    `mix` is the load's, from _another_mix."""
     if not mix:
         return []
     weighted = mix_of(model.inputs.endpoints)
@@ -140,10 +141,10 @@ def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
 
     moved = max(weighted, key=moved_cpu)
     return [
-        f"the requests came in another mix than the tasks' weights give: {mix.get(moved, 0.0):.0%} "
+        f"the requests came in another mix than calibrated: {mix.get(moved, 0.0):.0%} "
         f"{moved} against {weighted[moved]:.0%}, so {predicted_cpu_ms(model, mix):.2f} ms of CPU a "
         f"request as calibrated hot, against {predicted_cpu_ms(model):.2f} "
-        "(a task that calls two routes? an on_start still running?)"
+        "(an on_start still running? a user class slowed more than another?)"
     ]
 
 

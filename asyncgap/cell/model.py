@@ -1,8 +1,9 @@
 """What theory predicts for a cell, from its calibration alone: the bounds of a closed network.
 
 N users loop, each waiting Z_e after a call to endpoint e (its locustfile's wait_time; no think
-time in the demo). Endpoint e gets a share f_e of the requests (the scenario's task weights),
-and a call to it takes R_e end to end when nothing else runs (its round trip), of which S_e
+time in the demo). Endpoint e gets a share f_e of the requests (the scenario's task weights,
+its user classes by the rate each sends: asyncgap.cell.calibration.request_rates), and a call
+to it takes R_e end to end when nothing else runs (its round trip), of which S_e
 holds its declared *station* (asyncgap/cell/calibration.py), and costs c_e of CPU:
 
 - `threads`: a `def` endpoint holds one of the worker's T thread-pool tokens;
@@ -92,7 +93,7 @@ def even_split(users: int, workers: int) -> list[int]:
 
 
 def mix_of(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
-    """Each endpoint's share of the requests, as its tasks' weights give them."""
+    """Each endpoint's share of the requests, as calibration gives them (its tasks' weights)."""
     total = sum(e.share for e in endpoints.values())
     return {name: e.share / total for name, e in endpoints.items()} if total > 0 else {}
 
@@ -141,7 +142,7 @@ def db_cpu_s(
     endpoints: Mapping[str, EndpointCalibration], mix: Mapping[str, float] | None = None, alone: bool = False
 ) -> float:
     """The database server's CPU seconds per request on a busy database, or `alone` (0 without
-    one), in the mix of the tasks' weights or in `mix` (each endpoint's share of the requests)."""
+    one), in calibration's mix or in `mix` (each endpoint's share of the requests)."""
     shares = mix_of(endpoints) if mix is None else mix
     per_request = (lambda e: e.db_cpu_ms) if alone else db_busy_ms
     return sum(shares.get(name, 0.0) * per_request(e) / 1000 for name, e in endpoints.items())
@@ -191,7 +192,7 @@ def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:
 
 def predicted_cpu_ms(model: Model, mix: Mapping[str, float] | None = None) -> float:
     """The CPU per request the model expects at its own prediction (at the backlog it implies), in
-    the mix of its tasks' weights or in `mix` (each endpoint's share of the requests)."""
+    calibration's mix or in `mix` (each endpoint's share of the requests)."""
     at = backlog(model.inputs, model.predicted_rps)
     shares = mix_of(model.inputs.endpoints) if mix is None else mix
     return sum(shares.get(name, 0.0) * cpu_ms(e, at) for name, e in model.inputs.endpoints.items())

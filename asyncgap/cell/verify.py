@@ -8,8 +8,10 @@ It does three jobs:
   is a typical call) and its CPU cost alone: CPU seconds of the server's process tree per request over a
   batch of sequential calls, the idle server's own CPU (its timers) subtracted;
 - it derives each endpoint's share of the requests from the scenario's task weights, which
-  is what a closed loop sends, whatever the server does, and the think time after it: what the
-  user's `wait_time` gives after each call of the batch (not slept), shared by a task's requests.
+  is what a closed loop of one user class sends, whatever the server does, and the think time
+  after it: what the user's `wait_time` gives after each call of the batch (not slept), shared
+  by a task's requests. User classes mix by the rate their users send, each cycle of the batch's
+  calls and think time: a class whose users think longer sends fewer requests a user.
 Then every task is measured once more hot, its CPU per request on a server kept busy, as a
 cell's load keeps it: a closed burst by as many users as the cell's (`--in-flight`) that are
 not thinking at once (all of them in the demo, whose users never think) for a task
@@ -69,9 +71,11 @@ from asyncgap.cell.calibration import (
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
+    StepRun,
     backlog_slope,
     burst_users,
     per_request_ms,
+    request_rates,
 )
 from asyncgap.cell.model import held_past_wait
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, outbound_connections, tree_cpu_s
@@ -190,7 +194,7 @@ class _Calls:
         self.errors: dict[str, str] = {}
         self.made: Counter[str] = Counter()
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
-        self.weight: Counter[str] = Counter()  # requests per closed-loop cycle of the scenario's tasks
+        self.weight: Counter[str] = Counter()  # requests a second, per user of their class's weight
         self.thinking: Counter[str] = Counter()  # the same, each times the user's wait after it (ms)
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
@@ -206,19 +210,23 @@ class _Calls:
             self.errors.setdefault(key, str(exception))
 
     def run_tasks(self, user_class) -> None:
+        """Each task of a user class, and then its requests' weights: by the rate its users send
+        each endpoint's (asyncgap.cell.calibration.request_rates)."""
         user = _started(user_class, self.env)
-        for step in tasks.steps(user_class):
-            self._task(user_class, user, step)
+        runs = [run for step in tasks.steps(user_class) if (run := self._task(user_class, user, step))]
+        for key, rate, think_ms in request_rates(user_class.weight, runs):
+            self.weight[key] += rate
+            self.thinking[key] += rate * think_ms
 
-    def _task(self, user_class, user, step: tasks.Step) -> None:
+    def _task(self, user_class, user, step: tasks.Step) -> StepRun | None:
         """A check and a batch of calls of one task alone, then a hot burst of it (of more than one
         user at once: one at a time, back to back, is the batch), after a burst of a quarter of
         its users when the task makes one call: the two give the backlog slope. A task that makes
-        no call (one that only interrupts its TaskSet) has nothing to measure."""
+        no call (one that only interrupts its TaskSet) has nothing to measure: None."""
         self.made.clear()
         step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
         if not self.made:
-            return
+            return None
         self.made.clear()
         marks = {key: len(times) for key, times in self.latencies.items()}
         before, started = self.meter.read(), time.monotonic()
@@ -229,12 +237,9 @@ class _Calls:
         elapsed = time.monotonic() - started
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
         made = dict(self.made)
-        think_ms = 1000 * think_s / sum(made.values())  # a task's wait, shared by its requests
-        for key, count in made.items():
+        for key in made:
             self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
-            self.weight[key] += step.weight * count / calls
-            self.thinking[key] += step.weight * count / calls * think_ms
         call_s, think_s = elapsed / calls, think_s / calls
         # users thinking hold nothing: in flight, the load's users are those not thinking
         in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
@@ -248,6 +253,7 @@ class _Calls:
             self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
         if low and burst:
             self._backlog_slope(*made, low, burst)
+        return StepRun(step.weight, {key: count / calls for key, count in made.items()}, call_s, think_s)
 
     def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
         """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""

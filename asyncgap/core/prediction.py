@@ -12,7 +12,7 @@ class EndpointCalibration(Record):
 
     method: str
     station: Station
-    share: float  # of the scenario's requests, from its task weights
+    share: float  # of the scenario's requests: its task weights, its user classes by their rates
     round_trip_ms: float  # the median call of a batch, one at a time, as the load generator sees it
     think_ms: float = (
         0.0  # the user's wait after it (its locustfile's wait_time, shared by a task's requests)

@@ -6,9 +6,11 @@ from asyncgap.cell.calibration import (
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
+    StepRun,
     burst_users,
     outside_ms,
     per_request_ms,
+    request_rates,
 )
 
 
@@ -53,3 +55,51 @@ def test_a_burst_drains_in_seconds():
     # 1 s calls: no more users than end one after another within DRAIN_S
     assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=1000.0) == int(DRAIN_S)
     assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=60_000.0) == 1
+
+
+def shares_and_think(*classes: tuple[float, list[StepRun]]) -> tuple[dict[str, float], dict[str, float]]:
+    """What verify records from each (class weight, its tasks' runs): shares, and think ms after each."""
+    rates: dict[str, float] = {}
+    thinking: dict[str, float] = {}
+    for weight, runs in classes:
+        for endpoint, rate, think_ms in request_rates(weight, runs):
+            rates[endpoint] = rates.get(endpoint, 0.0) + rate
+            thinking[endpoint] = thinking.get(endpoint, 0.0) + rate * think_ms
+    total = sum(rates.values())
+    return {e: r / total for e, r in rates.items()}, {e: thinking[e] / r for e, r in rates.items()}
+
+
+def test_user_classes_mix_by_the_rate_their_users_send_not_by_their_weights():
+    # equal weights: users that never think after 10 ms calls, and users that think 1 s after them
+    eager = (1.0, [StepRun(1.0, {"/a": 1.0}, calls_s=0.010, think_s=0.0)])
+    idle = (1.0, [StepRun(1.0, {"/b": 1.0}, calls_s=0.010, think_s=1.0)])
+    shares, think = shares_and_think(eager, idle)
+    assert shares["/b"] == pytest.approx(1 / 102)  # 100 calls a second a user against 1 in 1.01 s
+    assert think == pytest.approx({"/a": 0.0, "/b": 1000.0})
+    # the model's one cycle, R + Z over these shares, gives 100 users the two classes' rates
+    cycle_s = sum(shares[e] * (0.010 + think[e] / 1000) for e in shares)
+    assert 100 / cycle_s == pytest.approx(50 / 0.010 + 50 / 1.010)
+
+
+def test_within_a_class_the_tasks_weights_are_the_shares_and_a_runs_think_time_is_shared():
+    # weights 3:1 whatever each task's length; the long task's two calls share its 40 ms wait
+    runs = [
+        StepRun(3.0, {"/short": 1.0}, calls_s=0.001, think_s=0.010),
+        StepRun(1.0, {"/long": 1.0, "/short": 1.0}, calls_s=0.200, think_s=0.040),
+    ]
+    shares, think = shares_and_think((4.0, runs))
+    assert shares == pytest.approx({"/short": 4 / 5, "/long": 1 / 5})
+    assert think == pytest.approx({"/short": (3 * 10 + 20) / 4, "/long": 20.0})
+
+
+def test_a_task_that_made_no_call_leaves_its_class_with_the_others_and_no_run_sends_nothing():
+    # a TaskSet's task that only interrupts has no run: the class's users pick the others, as
+    # Locust's do, so it sends as many requests as a class of that task alone
+    alone = shares_and_think(
+        (1.0, [StepRun(1.0, {"/a": 1.0}, 0.010, 0.0)]), (1.0, [StepRun(1.0, {"/b": 1.0}, 0.010, 0.0)])
+    )
+    leaving = shares_and_think(
+        (1.0, [StepRun(1.0, {"/a": 1.0}, 0.010, 0.0)]), (1.0, [StepRun(0.75, {"/b": 1.0}, 0.010, 0.0)])
+    )
+    assert leaving == alone
+    assert list(request_rates(1.0, [])) == []

@@ -405,9 +405,9 @@ def test_a_miss_names_a_dear_endpoint_the_load_called_more_than_its_weight_and_c
         update={"endpoints": signins}
     )
     assert record(prediction, figures).model.reason == (
-        "measured 0.30x the prediction: the requests came in another mix than the tasks' weights "
-        "give: 40% POST /login against 10%, so 8.18 ms of CPU a request as calibrated hot, against "
-        "2.27 (a task that calls two routes? an on_start still running?)"
+        "measured 0.30x the prediction: the requests came in another mix than calibrated: 40% "
+        "POST /login against 10%, so 8.18 ms of CPU a request as calibrated hot, against 2.27 (an "
+        "on_start still running? a user class slowed more than another?)"
     )
     dearer = record(prediction, figures.model_copy(update={"server_cpu_ms_per_request": 16.36})).model.reason
     assert (

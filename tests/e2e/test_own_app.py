@@ -234,23 +234,34 @@ def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
 
 
 def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_path):
-    """The locustfile's wait_time enters the model: 20 ms calls, then 50 ms of think time on
-    average or a pace of 100 ms, give 10 users about 120 rps, not the 480 of users who never wait."""
+    """The locustfile's wait_time enters the model: 20 ms calls, then 500 ms of think time on
+    average or a pace of 100 ms, give 5 users of each class about 10 and 50 rps, 60 in all: not
+    the 480 of users who never wait, nor the 32 of a cycle averaged by the classes' weights."""
     cell = one_cell_of(tmp_path, "thinking_users.py")
     ready = cell.model.inputs.endpoints["/ready"]
-    assert 55 < ready.think_ms < 75, ready.think_ms  # 50 ms between, 100 - ~21 paced: ~65 on average
+    # by rate: 500 ms after a 520 ms cycle, and 100 - ~21 after a 100 ms one: ~147, not ~290
+    assert 110 < ready.think_ms < 190, ready.think_ms
     assert cell.model.bound == "connections"
-    assert cell.predicted_rps < 200, cell.model.bounds_rps
+    assert 45 < cell.predicted_rps < 75, cell.model.bounds_rps
     assert 0.8 < cell.measured_over_predicted < 1.2, (cell.rps, cell.predicted_rps, cell.reason)
 
 
 def test_a_locustfile_of_tasksets_is_calibrated_task_by_task_after_its_test_start(tmp_path):
     """Its test_start listener fills what its tasks read, in calibration as under the load.
     A TaskSet's functions stand in its place, and a SequentialTaskSet is one task of two calls
-    (tests/apps/taskset_users.py): /ready gets 3/4 of a step of one user class (the other 1/4
-    only interrupts) and one call of the other's two, so 1.75 of 2.75 requests."""
+    (tests/apps/taskset_users.py): one user class calls /ready (the other of its TaskSet's
+    tasks only interrupts), the other /ready then /reports/summary, so the classes' users send
+    /ready at 1 / R_ready and 1 / (R_ready + R_summary) a user, and /reports/summary at the
+    latter: shares by rate, not the 7/11 and 4/11 the weights alone give."""
     cell = one_cell_of(tmp_path, "taskset_users.py")
     assert cell.ok, cell.reason
-    shares = {name: e.share for name, e in cell.model.inputs.endpoints.items()}
-    assert shares == pytest.approx({"/ready": 7 / 11, "/reports/summary": 4 / 11})
+    endpoints = cell.model.inputs.endpoints
+    shares = {name: e.share for name, e in endpoints.items()}
+    browsing = 1 / endpoints["/ready"].round_trip_ms
+    flow = 1 / (endpoints["/ready"].round_trip_ms + endpoints["/reports/summary"].round_trip_ms)
+    by_rate = {
+        "/ready": (browsing + flow) / (browsing + 2 * flow),
+        "/reports/summary": flow / (browsing + 2 * flow),
+    }
+    assert shares == pytest.approx(by_rate, rel=0.02)
     assert 0.75 < cell.measured_over_predicted < 1.25, (cell.rps, cell.predicted_rps, cell.reason)
