@@ -29,6 +29,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 from pydantic import TypeAdapter
@@ -66,9 +67,14 @@ def _measure(cell_dir: Path, verify_args: list[str], cpus: set[int] | None) -> d
         tail = log.read_text(errors="replace").strip()[-800:]
         raise CalibrationError(f"checking the scenario's URLs failed ({code}):\n{tail}")
     measured = json.loads(found.read_text())
-    broken = {name: e["error"] for name, e in measured["endpoints"].items() if e["error"]}
+    broken: dict[str, list[str]] = {}  # an error, and the endpoints that had it
+    for name, endpoint in measured["endpoints"].items():
+        if endpoint["error"]:
+            broken.setdefault(endpoint["error"], []).append(name)
     if broken:
-        raise CalibrationError("URL check failed: " + "; ".join(f"{n}: {err}" for n, err in broken.items()))
+        raise CalibrationError(
+            "URL check failed: " + "; ".join(f"{', '.join(n)}: {e}" for e, n in broken.items())
+        )
     return measured
 
 
@@ -147,6 +153,24 @@ def request_rates(class_weight: float, runs: Sequence[StepRun]) -> Iterator[tupl
         for endpoint, requests in run.requests.items():
             rate = class_weight * run.weight / picked * requests / cycle_s
             yield endpoint, rate, 1000 * run.think_s / made
+
+
+def another_server(url: str, host: str) -> str | None:
+    """What is wrong with a request sent to another server than the app under test, if it was:
+    a locustfile that writes its URLs with a host of their own (`f"{HOST}/api"`) ignores the
+    run's --host, and its load would go to that server (a refused connection, or someone else's
+    service), so the cell fails before any load."""
+    sent, app = urlsplit(url), urlsplit(host)
+    if (sent.scheme, sent.hostname, _port(sent)) == (app.scheme, app.hostname, _port(app)):
+        return None
+    return (
+        f"sent to {sent.scheme}://{sent.netloc}, not to the app under test at {host}: the "
+        "locustfile names a host of its own; call the path alone so that the run's host applies"
+    )
+
+
+def _port(url: SplitResult) -> int | None:
+    return url.port or {"http": 80, "https": 443}.get(url.scheme)
 
 
 def outside_ms(measured: dict[str, dict]) -> float:

@@ -72,6 +72,7 @@ from asyncgap.cell.calibration import (
     HOT_USERS,
     IN_FLIGHT,
     StepRun,
+    another_server,
     backlog_slope,
     burst_users,
     per_request_ms,
@@ -201,12 +202,14 @@ class _Calls:
         self.slope: dict[str, tuple[float, float]] = {}
         env.events.request.add_listener(self.record)
 
-    def record(self, request_type, name, response_time, exception=None, **_kwargs) -> None:
+    def record(self, request_type, name, response_time, exception=None, url=None, **_kwargs) -> None:
         key = endpoint_key(request_type, name)
         self.latencies[key].append(response_time)
         self.methods[key] = request_type
         self.made[key] += 1
-        if exception is not None:
+        if url and (elsewhere := another_server(url, self.env.host)):
+            self.errors.setdefault(key, elsewhere)
+        elif exception is not None:
             self.errors.setdefault(key, str(exception))
 
     def run_tasks(self, user_class) -> None:

@@ -7,6 +7,7 @@ from asyncgap.cell.calibration import (
     HOT_USERS,
     IN_FLIGHT,
     StepRun,
+    another_server,
     burst_users,
     outside_ms,
     per_request_ms,
@@ -103,3 +104,16 @@ def test_a_task_that_made_no_call_leaves_its_class_with_the_others_and_no_run_se
     )
     assert leaving == alone
     assert list(request_rates(1.0, [])) == []
+
+
+def test_a_request_to_another_server_than_the_app_is_named_with_where_it_went():
+    app = "http://127.0.0.1:8101"
+    assert another_server("http://127.0.0.1:8101/api?x=1", app) is None
+    assert another_server("http://127.0.0.1:80/health", "http://127.0.0.1") is None  # the default port
+    elsewhere = another_server("http://127.0.0.1:8000/api", app)
+    assert elsewhere is not None
+    assert elsewhere.startswith(
+        "sent to http://127.0.0.1:8000, not to the app under test at http://127.0.0.1:8101"
+    )
+    assert another_server("https://127.0.0.1:8101/api", app)  # another scheme: another server
+    assert another_server("https://api.example.com/v1", app)

@@ -233,6 +233,38 @@ def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
     return cell
 
 
+def test_a_locustfile_that_names_a_host_of_its_own_fails_its_cell_before_any_load(tmp_path):
+    """Its URLs ignore the run's host (tests/apps/elsewhere_users.py), so its load would go to
+    another server: the check names where the calls went, once for the endpoints that share it."""
+    out = tmp_path / "run"
+    done = asyncgap_app(
+        tmp_path,
+        "--env-file",
+        str(env_file(tmp_path)),
+        "--health",
+        "/health",
+        "--locustfile",
+        str(ROOT / "tests" / "apps" / "elsewhere_users.py"),
+        "--setups",
+        "uvicorn-1w",
+        "--users",
+        "10",
+        "--duration",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    (cell,) = load_summary(out).cells
+    assert not cell.ok and cell.rps is None
+    assert cell.reason is not None and cell.reason.startswith(
+        "URL check failed: /ready, /reports/summary: sent to http://127.0.0.1:9, not to the app "
+        "under test at http://127.0.0.1:"
+    )
+    assert cell.reason.count("sent to") == 1
+    assert "Traceback" not in done.stderr
+
+
 def test_users_that_think_between_calls_are_predicted_with_their_wait_time(tmp_path):
     """The locustfile's wait_time enters the model: 20 ms calls, then 500 ms of think time on
     average or a pace of 100 ms, give 5 users of each class about 10 and 50 rps, 60 in all: not
