@@ -29,14 +29,14 @@ class AppRun:
     findings: AppFindings  # its routes' stations and hops, recorded in summary.json
     database: postgres.Cluster | None = None  # --postgres: its CPU is sampled as the demo's is
 
-    def station_of(self, endpoint: str) -> Station | None:
+    def station_of(self, endpoint: str, reached: str | None = None) -> Station | None:
         """The station of the route a request reaches (None: no route matches it)."""
-        route = route_for(endpoint, self.findings.routes)
+        route = route_for(endpoint, self.findings.routes, reached)
         return route.station if route else None
 
     def with_hops(self, calibration: dict[str, EndpointCalibration]) -> dict[str, EndpointCalibration]:
         """The calibration with each endpoint's thread-pool hops, for the model's token time."""
-        routes = {name: route_for(name, self.findings.routes) for name in calibration}
+        routes = {name: route_for(name, self.findings.routes, e.reached) for name, e in calibration.items()}
         return {
             name: e.model_copy(update={"hops": routes[name].hops}) if routes[name] else e
             for name, e in calibration.items()

@@ -138,12 +138,25 @@ class StepRun(NamedTuple):
     think_s: float
 
 
-def request_rates(class_weight: float, runs: Sequence[StepRun]) -> Iterator[tuple[str, float, float]]:
-    """Each endpoint's requests a second from a user class, per user of its weight, and the think
-    time after each of them (ms). Its users pick a task by weight, run it and think, so a class
-    with a longer cycle sends fewer requests a user: beside users that never think, those that
-    think 1 s after 10 ms calls send 1 in 100 of the requests, where their weights give half.
-    A mix of classes is by these rates, not by the weights; within a class, the two agree."""
+def class_users(classes: Mapping[str, tuple[int, float]], users: int) -> dict[str, float]:
+    """The users Locust gives each user class (name: its fixed_count and weight) of `users`:
+    each class's fixed_count first, shared in proportion when they are more than `users`, then
+    the rest by weight (locust.dispatch), so that a class of one admin stays one user."""
+    fixed = {name: count for name, (count, _) in classes.items() if count}
+    weights = {name: weight for name, (count, weight) in classes.items() if not count}
+    pinned, total = sum(fixed.values()), sum(weights.values())
+    if pinned >= users:
+        return {name: users * fixed.get(name, 0) / pinned for name in classes}
+    rest = users - pinned
+    return {name: fixed.get(name) or (rest * weights[name] / total if total else 0.0) for name in classes}
+
+
+def request_rates(users: float, runs: Sequence[StepRun]) -> Iterator[tuple[str, float, float]]:
+    """Each endpoint's requests a second from a user class's `users`, and the think time after
+    each of them (ms). Its users pick a task by weight, run it and think, so a class with a
+    longer cycle sends fewer requests a user: beside users that never think, those that think
+    1 s after 10 ms calls send 1 in 100 of the requests, where their weights give half. A mix of
+    classes is by these rates, not by the weights; within a class, the two agree."""
     picked = sum(run.weight for run in runs)
     cycle_s = sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked if picked else 0.0
     if cycle_s <= 0:
@@ -151,7 +164,7 @@ def request_rates(class_weight: float, runs: Sequence[StepRun]) -> Iterator[tupl
     for run in runs:
         made = sum(run.requests.values())
         for endpoint, requests in run.requests.items():
-            rate = class_weight * run.weight / picked * requests / cycle_s
+            rate = users * run.weight / picked * requests / cycle_s
             yield endpoint, rate, 1000 * run.think_s / made
 
 
@@ -186,7 +199,7 @@ def calibrate(
     server: RunningServer,
     options: list[str],
     db_pid: int | None = None,
-    station_of: Callable[[str], str | None] | None = None,
+    station_of: Callable[[str, str | None], str | None] | None = None,
     cpus: set[int] | None = None,
 ) -> dict[str, EndpointCalibration]:
     """Check and measure every endpoint of a scenario; written to the cell's calibration.json.
@@ -200,8 +213,12 @@ def calibrate(
     verify_args += ["--db-pid", str(db_pid)] if db_pid else []
     found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in holds_loop), *options], cpus)
     if station_of is not None:
-        stations = {name: station for name in found["endpoints"] if (station := station_of(name))}
-        why = "no route of the app matches {} (name each request by its path)"
+        stations = {
+            name: station
+            for name, m in found["endpoints"].items()
+            if (station := station_of(name, m.get("reached")))
+        }
+        why = "no route of the app matches {}"
     else:
         why = "no station declared for {} (add openapi_extra=declare(...) to its route)"
     unknown = sorted(set(found["endpoints"]) - set(stations))
@@ -232,6 +249,7 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             cpu_ms_per_backlog=m.get("cpu_ms_per_backlog"),
             pace_alone_ms=m.get("pace_alone_ms"),
             pace_busy_ms=m.get("pace_busy_ms"),
+            reached=m.get("reached"),
         )
         for name, m in measured.items()
     }

@@ -75,6 +75,7 @@ from asyncgap.cell.calibration import (
     another_server,
     backlog_slope,
     burst_users,
+    class_users,
     per_request_ms,
     request_rates,
 )
@@ -119,8 +120,9 @@ def verify(
     env.events.test_start.fire(environment=env)
     meter = _Meter.idle(server_pid, db_pid, pace_log, urlsplit(options.host).port or 80)
     calls = _Calls(env, meter, alone, in_flight, workers)
-    for user_class in user_classes.values():
-        calls.run_tasks(user_class)
+    users = class_users({name: (c.fixed_count, c.weight) for name, c in user_classes.items()}, in_flight)
+    for name, user_class in user_classes.items():
+        calls.run_tasks(user_class, users[name])
     env.events.test_stop.fire(environment=env)
     return {"endpoints": calls.endpoints()}
 
@@ -192,10 +194,11 @@ class _Calls:
         self.latencies: dict[str, list[float]] = defaultdict(list)  # every call's, checks and bursts too
         self.batched: dict[str, list[float]] = defaultdict(list)  # the batch's: one call at a time, warm
         self.methods: dict[str, str] = {}
+        self.reached: dict[str, str] = {}  # the method and URL path of an endpoint's first request
         self.errors: dict[str, str] = {}
         self.made: Counter[str] = Counter()
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
-        self.weight: Counter[str] = Counter()  # requests a second, per user of their class's weight
+        self.weight: Counter[str] = Counter()  # requests a second from the cell's users, cycling alone
         self.thinking: Counter[str] = Counter()  # the same, each times the user's wait after it (ms)
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
@@ -207,17 +210,19 @@ class _Calls:
         self.latencies[key].append(response_time)
         self.methods[key] = request_type
         self.made[key] += 1
+        if url:
+            self.reached.setdefault(key, endpoint_key(request_type, urlsplit(url).path))
         if url and (elsewhere := another_server(url, self.env.host)):
             self.errors.setdefault(key, elsewhere)
         elif exception is not None:
             self.errors.setdefault(key, str(exception))
 
-    def run_tasks(self, user_class) -> None:
-        """Each task of a user class, and then its requests' weights: by the rate its users send
-        each endpoint's (asyncgap.cell.calibration.request_rates)."""
+    def run_tasks(self, user_class, users: float) -> None:
+        """Each task of a user class, and then its requests' weights: by the rate its `users`
+        send each endpoint's (asyncgap.cell.calibration.request_rates)."""
         user = _started(user_class, self.env)
         runs = [run for step in tasks.steps(user_class) if (run := self._task(user_class, user, step))]
-        for key, rate, think_ms in request_rates(user_class.weight, runs):
+        for key, rate, think_ms in request_rates(users, runs):
             self.weight[key] += rate
             self.thinking[key] += rate * think_ms
 
@@ -332,6 +337,7 @@ class _Calls:
                 "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
                 "pace_alone_ms": _rounded(self.batch_cost.get(key, unbatched).pace_ms),
                 "pace_busy_ms": _rounded(self.hot[key].pace_ms) if key in self.hot else None,
+                "reached": self.reached.get(key),
             }
             for key, times in self.latencies.items()
         }

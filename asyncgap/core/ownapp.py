@@ -99,9 +99,13 @@ def _pattern(path: str) -> re.Pattern:
     return re.compile(f"^{regex}$")
 
 
-def route_for(key: str, routes: dict[str, RouteShape]) -> RouteShape | None:
+def route_for(key: str, routes: dict[str, RouteShape], reached: str | None = None) -> RouteShape | None:
     """The route a request's endpoint key (Locust's method and name) reaches: its template
-    itself, or the first template its path (less any query) matches."""
+    itself, or the first template its path (less any query) matches. `reached`, the key of the
+    URL a request of it was sent to (its method and path), comes first when calibration saw
+    one: a name is a label (`name="/items/[id]"`, `name="Open an item"`), the URL is the route."""
+    if reached is not None and reached != key and (route := route_for(reached, routes)):
+        return route
     if key in routes:
         return routes[key]
     method, _, path = key.rpartition(" ")

@@ -29,6 +29,7 @@ class EndpointCalibration(Record):
     )
     cpu_ms_per_backlog: float | None = None  # CPU ms a request costs more per request more in that backlog
     hops: int | None = None  # thread-pool hops a request makes (a user's app's routes); None: not known
+    reached: str | None = None  # the method and URL path a request of it was sent to (None: not seen)
     pace_alone_ms: float | None = None  # the cores' pace during its batch (asyncgap.engines.pace)
     pace_busy_ms: float | None = None  # ... and during its burst (None: no timer ran)
 

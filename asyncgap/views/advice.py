@@ -38,7 +38,7 @@ def cell_advice(cell: CellResult, routes: dict[str, RouteShape]) -> CellAdvice:
     figures = _knee_figures("users", points, model.cycle_s(inputs.endpoints), found)
     curve = [CurvePoint(users=lv.users, rps=lv.rps, predicted_rps=lv.predicted_rps) for lv in cell.levels]
     advice = CellAdvice(cell=cell.folder, setup=cell.setup, curve=curve, knee=figures)
-    shapes = {name: route_for(name, routes) for name in inputs.endpoints}
+    shapes = {name: route_for(name, routes, e.reached) for name, e in inputs.endpoints.items()}
     figured = [route_advice(cell, name, shapes[name]) for name in inputs.endpoints]
     cpu_ms = {name: e.cpu_ms_busy for name, e in inputs.endpoints.items()}
     shared = {r.endpoint: shared_queue(r, figured, cpu_ms) for r in figured}

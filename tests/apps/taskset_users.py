@@ -1,7 +1,7 @@
 """Traffic for the fixture app (tests/apps/capped.py) written as many locustfiles are: with
 Locust's TaskSets (one that reads and sometimes leaves, and a SequentialTaskSet that calls two
-routes in turn), and a setup on test_start that the tasks need (here the path to read; in a
-real one, ids fetched from the app or accounts signed up)."""
+routes in turn, one request named by a label of its own), and a setup on test_start that the
+tasks need (here the path to read; in a real one, ids fetched from the app or accounts signed up)."""
 
 from typing import ClassVar
 
@@ -32,7 +32,7 @@ class Flow(SequentialTaskSet):
 
     @task
     def then(self) -> None:
-        self.client.get("/reports/summary")
+        self.client.get("/reports/summary", name="Read the summary")  # a label: its URL is the route
 
 
 class BrowsingUser(HttpUser):

@@ -9,6 +9,7 @@ from asyncgap.cell.calibration import (
     StepRun,
     another_server,
     burst_users,
+    class_users,
     outside_ms,
     per_request_ms,
     request_rates,
@@ -117,3 +118,15 @@ def test_a_request_to_another_server_than_the_app_is_named_with_where_it_went():
     )
     assert another_server("https://127.0.0.1:8101/api", app)  # another scheme: another server
     assert another_server("https://api.example.com/v1", app)
+
+
+def test_users_go_to_each_class_by_weight_after_its_fixed_count_as_locust_dispatches_them():
+    weighted = {"Reader": (0, 3.0), "Writer": (0, 1.0)}
+    assert class_users(weighted, 100) == {"Reader": 75.0, "Writer": 25.0}
+    with_admin = {**weighted, "Admin": (1, 1.0)}  # fixed_count 1: one admin whatever the users
+    assert class_users(with_admin, 101) == {"Reader": 75.0, "Writer": 25.0, "Admin": 1}
+    assert class_users({"Admin": (2, 1.0), "Ops": (2, 1.0), "Reader": (0, 1.0)}, 2) == {
+        "Admin": 1.0,
+        "Ops": 1.0,
+        "Reader": 0.0,
+    }

@@ -26,3 +26,18 @@ def test_a_request_reaches_its_route_by_template_or_by_path():
     assert route_for("/files/a/b/c.txt", routes).path == "/files/{rest:path}"
     assert route_for("/items/42/extra", routes) is None
     assert route_for("DELETE /items/42", routes) is None
+
+
+def test_the_url_a_request_was_sent_to_finds_its_route_whatever_its_name():
+    """Locust's name= is a label: a sentence, or a path that another route has."""
+    routes = {
+        "/items/": shape("GET", "/items/"),
+        "/items/{item_id}": shape("GET", "/items/{item_id}"),
+        "POST /items/": shape("POST", "/items/"),
+    }
+    assert route_for("Open an item", routes) is None
+    assert route_for("Open an item", routes, reached="/items/42").path == "/items/{item_id}"
+    assert route_for("POST Add an item", routes, reached="POST /items/").method == "POST"
+    assert route_for("/items/", routes, reached="/items/42").path == "/items/{item_id}"  # the URL wins
+    assert route_for("/items/", routes, reached="/nowhere").path == "/items/"  # else the name
+    assert route_for("/items/", routes, reached=None).path == "/items/"

@@ -284,16 +284,20 @@ def test_a_locustfile_of_tasksets_is_calibrated_task_by_task_after_its_test_star
     (tests/apps/taskset_users.py): one user class calls /ready (the other of its TaskSet's
     tasks only interrupts), the other /ready then /reports/summary, so the classes' users send
     /ready at 1 / R_ready and 1 / (R_ready + R_summary) a user, and /reports/summary at the
-    latter: shares by rate, not the 7/11 and 4/11 the weights alone give."""
+    latter: shares by rate, not the 7/11 and 4/11 the weights alone give. The summary's
+    requests carry a label for a name, and their URL finds their route."""
     cell = one_cell_of(tmp_path, "taskset_users.py")
     assert cell.ok, cell.reason
     endpoints = cell.model.inputs.endpoints
+    summary = endpoints["Read the summary"]
+    assert summary.reached == "/reports/summary" and summary.station == "delay"
+    assert summary.hops == 1  # its route's own `def` dependency, found by the URL
     shares = {name: e.share for name, e in endpoints.items()}
     browsing = 1 / endpoints["/ready"].round_trip_ms
-    flow = 1 / (endpoints["/ready"].round_trip_ms + endpoints["/reports/summary"].round_trip_ms)
+    flow = 1 / (endpoints["/ready"].round_trip_ms + summary.round_trip_ms)
     by_rate = {
         "/ready": (browsing + flow) / (browsing + 2 * flow),
-        "/reports/summary": flow / (browsing + 2 * flow),
+        "Read the summary": flow / (browsing + 2 * flow),
     }
     assert shares == pytest.approx(by_rate, rel=0.02)
     assert 0.75 < cell.measured_over_predicted < 1.25, (cell.rps, cell.predicted_rps, cell.reason)
