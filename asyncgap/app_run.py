@@ -144,16 +144,18 @@ def _target(args: argparse.Namespace, process: AppProcess, matrix_file: Path) ->
     return server.Target(LAUNCHER, options, args.health, range(100, 500), HEALTH_TIMEOUT_S)
 
 
-def _own_locustfile(args: argparse.Namespace, folder: Path) -> Path | None:
-    """The user's locustfile with asyncgap's part of Locust beside it, loaded once as Locust will."""
+def _own_locustfile(args: argparse.Namespace, folder: Path) -> tuple[Path, list, list] | None:
+    """The user's locustfile with asyncgap's part of Locust beside it, loaded once as Locust will,
+    and, as _generated gives them, the endpoints it calls (its own business) and what it left
+    out: a LoadTestShape of the user's."""
     if args.locustfile is None:
         return None
     if not args.locustfile.is_file():
         raise traffic.TrafficError(f"--locustfile {args.locustfile}: no such file")
     path = folder / traffic.WRAPPED_NAME
     path.write_text(traffic.wrapped(args.locustfile))
-    traffic.check(path, folder / "locustfile-check.log")
-    return path
+    shapes = traffic.check(path, folder / "locustfile-check.log").shapes
+    return path, [], [ownapp.LeftOut(endpoint=name, why=traffic.SHAPE_WHY) for name in shapes]
 
 
 def _generated(args: argparse.Namespace, found: dict, url: str, folder: Path) -> tuple[Path, list, list]:
@@ -263,7 +265,7 @@ def prepared(
             target,
             cells,
             folder / "first-start.log",
-            lambda url: (own, [], []) if own else _generated(args, found, url, folder),
+            lambda url: own or _generated(args, found, url, folder),
         )
         findings = _findings(args, found, locustfile, endpoints, left_out)
         _check_ports(the_matrix, cells)
@@ -279,5 +281,6 @@ def prepared(
 
 
 def notes(findings: ownapp.AppFindings) -> list[str]:
-    """What the console says before the cells: the endpoints the generated traffic left out."""
+    """What the console says before the cells: what the traffic left out (the generated one's
+    endpoints, or a user's LoadTestShape)."""
     return [f"left out {item.endpoint}: {item.why}" for item in findings.left_out]

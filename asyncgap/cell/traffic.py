@@ -10,9 +10,11 @@ Either way Locust runs a file written to the run folder that imports asyncgap's 
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
+from asyncgap.core.names import LEFT_OUT_SHAPES, SHAPES_LINE
 from asyncgap.core.ownapp import LeftOut
 from asyncgap.engines import children
 
@@ -23,6 +25,14 @@ PROBE_TIMEOUT_S = 10.0
 HARNESS_IMPORT = (
     "from asyncgap.load import guard, options  # noqa: F401  (asyncgap's options, warm-up, guard)"
 )
+
+
+SHAPE_WHY = "a LoadTestShape sets the users and the run time, which the cell's --users and --duration set"
+
+
+class Checked(NamedTuple):
+    users: list[str]  # the user classes Locust will run
+    shapes: list[str]  # the user's LoadTestShapes the wrapper left out
 
 
 class TrafficError(ValueError):
@@ -84,18 +94,25 @@ def generated(target: str, paths: list[str]) -> str:
 
 def wrapped(locustfile: Path) -> str:
     """A locustfile that is the user's (imported as Locust would, from its own folder) plus
-    asyncgap's part of Locust."""
+    asyncgap's part of Locust, less its LoadTestShape: Locust would let a shape set the users
+    and the run time, which are the cell's (--users, --duration), and ignore them."""
     return (
         f'"""{locustfile}, as the user wrote it, with asyncgap\'s part of Locust beside it."""\n\n'
-        f"import importlib\nimport sys\n\n{HARNESS_IMPORT}\n\n"
+        f"import importlib\nimport sys\n\nfrom locust.util.load_locustfile import is_shape_class\n\n"
+        f"{HARNESS_IMPORT}\n\n"
         f"sys.path.insert(0, {str(locustfile.parent)!r})\n"
         f"_theirs = importlib.import_module({locustfile.stem!r})\n"
-        'globals().update({k: v for k, v in vars(_theirs).items() if not k.startswith("__")})\n'
+        f"{LEFT_OUT_SHAPES} = [k for k, v in vars(_theirs).items() if is_shape_class(v)]\n"
+        "globals().update(\n"
+        "    {k: v for k, v in vars(_theirs).items()\n"
+        f'     if not k.startswith("__") and k not in {LEFT_OUT_SHAPES}}}\n'
+        ")\n"
     )
 
 
-def check(locustfile: Path, log: Path) -> list[str]:
-    """The user classes of a locustfile, loaded as Locust will load it; TrafficError otherwise."""
+def check(locustfile: Path, log: Path) -> Checked:
+    """The user classes of a locustfile, loaded as Locust will load it, and the LoadTestShapes
+    its wrapper left out; TrafficError otherwise."""
     argv = [sys.executable, "-m", "asyncgap.load.check", str(locustfile)]
     try:
         code = children.run(argv, log_path=log, timeout=CHECK_TIMEOUT_S)
@@ -104,4 +121,5 @@ def check(locustfile: Path, log: Path) -> list[str]:
     lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
     if code != 0:
         raise TrafficError(lines[-1] if lines else f"the locustfile does not load ({code})")
-    return lines[-1].split(", ")
+    shapes = [line.removeprefix(SHAPES_LINE) for line in lines if line.startswith(SHAPES_LINE)]
+    return Checked(lines[-1].split(", "), shapes[0].split(", ") if shapes else [])

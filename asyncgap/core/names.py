@@ -11,6 +11,11 @@ LOOP_LAG = "asyncgap_event_loop_lag_seconds"
 TOKENS_BUSY = "asyncgap_thread_tokens_busy"
 TOKENS_TOTAL = "asyncgap_thread_tokens_total"
 
+# A user's locustfile wrapped for a run (asyncgap.cell.traffic): the LoadTestShapes it leaves out,
+# and the line of asyncgap.load.check that names them.
+LEFT_OUT_SHAPES = "ASYNCGAP_LEFT_OUT_SHAPES"
+SHAPES_LINE = "left out shapes: "
+
 
 def endpoint_key(method: str, name: str) -> str:
     """How the harness names an endpoint: its path, with the method in front unless it is GET
