@@ -26,6 +26,7 @@ tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -145,7 +146,7 @@ def class_users(classes: Mapping[str, tuple[int, float]], users: int) -> dict[st
     fixed = {name: count for name, (count, _) in classes.items() if count}
     weights = {name: weight for name, (count, weight) in classes.items() if not count}
     pinned, total = sum(fixed.values()), sum(weights.values())
-    if pinned >= users:
+    if pinned and pinned >= users:
         return {name: users * fixed.get(name, 0) / pinned for name in classes}
     rest = users - pinned
     return {name: fixed.get(name) or (rest * weights[name] / total if total else 0.0) for name in classes}
@@ -166,6 +167,20 @@ def request_rates(users: float, runs: Sequence[StepRun]) -> Iterator[tuple[str, 
         for endpoint, requests in run.requests.items():
             rate = users * run.weight / picked * requests / cycle_s
             yield endpoint, rate, 1000 * run.think_s / made
+
+
+def request_mix(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> dict[str, tuple[float, float]]:
+    """Each endpoint's share of the requests and the think time after it (ms), from each user
+    class's users and its tasks' runs: the classes' request_rates summed (0 and 0 for an
+    endpoint of a class that gets no user)."""
+    rates: Counter[str] = Counter()
+    thinking: Counter[str] = Counter()
+    for users, runs in classes:
+        for endpoint, rate, think_ms in request_rates(users, runs):
+            rates[endpoint] += rate
+            thinking[endpoint] += rate * think_ms
+    total = sum(rates.values())
+    return {e: (r / total if total else 0.0, thinking[e] / r if r else 0.0) for e, r in rates.items()}
 
 
 def another_server(url: str, host: str) -> str | None:
@@ -223,8 +238,16 @@ def calibrate(
         why = "no station declared for {} (add openapi_extra=declare(...) to its route)"
     unknown = sorted(set(found["endpoints"]) - set(stations))
     if unknown:
-        raise CalibrationError(why.format(", ".join(unknown)))
+        raise CalibrationError(
+            why.format(", ".join(_sent_to(name, found["endpoints"][name]) for name in unknown))
+        )
     return _record(cell_dir, found, stations)
+
+
+def _sent_to(name: str, measured: dict) -> str:
+    """An endpoint by its name, and the URL its requests went to when the name is a label."""
+    reached = measured.get("reached")
+    return f"{name} (sent to {reached})" if reached and reached != name else name
 
 
 def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, EndpointCalibration]:

@@ -93,7 +93,8 @@ def even_split(users: int, workers: int) -> list[int]:
 
 
 def mix_of(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
-    """Each endpoint's share of the requests, as calibration gives them (its tasks' weights)."""
+    """Each endpoint's share of the requests, as calibration gives them: its tasks' weights, and
+    its user classes by the rate each sends."""
     total = sum(e.share for e in endpoints.values())
     return {name: e.share / total for name, e in endpoints.items()} if total > 0 else {}
 

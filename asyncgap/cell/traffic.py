@@ -1,4 +1,4 @@
-"""The traffic of a user's app: its own locustfile (task weights as shares), or a mix generated
+"""The traffic of a user's app: its own locustfile (its shares from calibration), or a mix generated
 from its OpenAPI schema: every GET operation that needs nothing a generated request cannot make
 up (no path or required parameter, no body) and that answers below 400 when called once, with no
 credentials, at equal weights (a declared scheme may be optional). What is left out is said,

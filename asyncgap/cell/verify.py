@@ -77,7 +77,7 @@ from asyncgap.cell.calibration import (
     burst_users,
     class_users,
     per_request_ms,
-    request_rates,
+    request_mix,
 )
 from asyncgap.cell.model import held_past_wait
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, outbound_connections, tree_cpu_s
@@ -196,10 +196,10 @@ class _Calls:
         self.methods: dict[str, str] = {}
         self.reached: dict[str, str] = {}  # the method and URL path of an endpoint's first request
         self.errors: dict[str, str] = {}
+        self.elsewhere: set[str] = set()  # endpoints whose requests went to another server
         self.made: Counter[str] = Counter()
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
-        self.weight: Counter[str] = Counter()  # requests a second from the cell's users, cycling alone
-        self.thinking: Counter[str] = Counter()  # the same, each times the user's wait after it (ms)
+        self.classes: list[tuple[float, list[StepRun]]] = []  # each user class's users and task runs
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
         self.slope: dict[str, tuple[float, float]] = {}
@@ -214,26 +214,26 @@ class _Calls:
             self.reached.setdefault(key, endpoint_key(request_type, urlsplit(url).path))
         if url and (elsewhere := another_server(url, self.env.host)):
             self.errors.setdefault(key, elsewhere)
+            self.elsewhere.add(key)
         elif exception is not None:
             self.errors.setdefault(key, str(exception))
 
     def run_tasks(self, user_class, users: float) -> None:
-        """Each task of a user class, and then its requests' weights: by the rate its `users`
-        send each endpoint's (asyncgap.cell.calibration.request_rates)."""
+        """Each task of a user class, kept with the class's `users` for the requests' mix
+        (asyncgap.cell.calibration.request_mix)."""
         user = _started(user_class, self.env)
         runs = [run for step in tasks.steps(user_class) if (run := self._task(user_class, user, step))]
-        for key, rate, think_ms in request_rates(users, runs):
-            self.weight[key] += rate
-            self.thinking[key] += rate * think_ms
+        self.classes.append((users, runs))
 
     def _task(self, user_class, user, step: tasks.Step) -> StepRun | None:
         """A check and a batch of calls of one task alone, then a hot burst of it (of more than one
         user at once: one at a time, back to back, is the batch), after a burst of a quarter of
         its users when the task makes one call: the two give the backlog slope. A task that makes
-        no call (one that only interrupts its TaskSet) has nothing to measure: None."""
+        no call (one that only interrupts its TaskSet) has nothing to measure: None; nor one that
+        called another server than the app, which gets no more calls than that check."""
         self.made.clear()
         step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
-        if not self.made:
+        if not self.made or self.elsewhere.intersection(self.made):  # no batch or burst to that one
             return None
         self.made.clear()
         marks = {key: len(times) for key, times in self.latencies.items()}
@@ -317,7 +317,7 @@ class _Calls:
         return statistics.median(batch) if batch else min(self.latencies[key])
 
     def endpoints(self) -> dict[str, dict]:
-        total = sum(self.weight.values())
+        mix = request_mix(self.classes)
         unbatched = _PerRequest(0.0, 0.0, 0.0, None, 0)  # an endpoint no batch of its task called
         return {
             key: {
@@ -326,8 +326,8 @@ class _Calls:
                 "error": self.errors.get(key),
                 "round_trip_ms": self._round_trip(key),
                 "cpu_ms_alone": round(self.batch_cost.get(key, unbatched).cpu_ms, 4),
-                "share": self.weight[key] / total if total else 0.0,
-                "think_ms": round(self.thinking[key] / self.weight[key], 4) if self.weight[key] else 0.0,
+                "share": mix.get(key, (0.0, 0.0))[0],
+                "think_ms": round(mix.get(key, (0.0, 0.0))[1], 4),
                 "db_cpu_ms": round(self.batch_cost.get(key, unbatched).db_cpu_ms, 4),
                 "cpu_ms_busy": round(self.hot[key].cpu_ms, 4) if key in self.hot else None,
                 "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,

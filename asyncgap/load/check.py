@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
     if not users:
         print("the locustfile defines no User class to run (an HttpUser or FastHttpUser subclass)")
         return 2
-    if shapes:  # asyncgap's own step ramp comes beside it, and the cell sets the users
+    if shapes:  # a guard: the wrapper leaves a user's shapes out (the cell sets the users)
         print(f"the locustfile still defines a LoadTestShape ({type(shapes[0]).__name__}) for Locust to run")
         return 2
     if left_out := getattr(sys.modules.get(Path(path).stem), LEFT_OUT_SHAPES, None):

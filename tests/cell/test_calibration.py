@@ -12,6 +12,7 @@ from asyncgap.cell.calibration import (
     class_users,
     outside_ms,
     per_request_ms,
+    request_mix,
     request_rates,
 )
 
@@ -60,15 +61,9 @@ def test_a_burst_drains_in_seconds():
 
 
 def shares_and_think(*classes: tuple[float, list[StepRun]]) -> tuple[dict[str, float], dict[str, float]]:
-    """What verify records from each (class weight, its tasks' runs): shares, and think ms after each."""
-    rates: dict[str, float] = {}
-    thinking: dict[str, float] = {}
-    for weight, runs in classes:
-        for endpoint, rate, think_ms in request_rates(weight, runs):
-            rates[endpoint] = rates.get(endpoint, 0.0) + rate
-            thinking[endpoint] = thinking.get(endpoint, 0.0) + rate * think_ms
-    total = sum(rates.values())
-    return {e: r / total for e, r in rates.items()}, {e: thinking[e] / r for e, r in rates.items()}
+    """What verify records from each (class's users, its tasks' runs): shares, and think ms after each."""
+    mix = request_mix(classes)
+    return {e: share for e, (share, _) in mix.items()}, {e: think for e, (_, think) in mix.items()}
 
 
 def test_user_classes_mix_by_the_rate_their_users_send_not_by_their_weights():
@@ -96,15 +91,15 @@ def test_within_a_class_the_tasks_weights_are_the_shares_and_a_runs_think_time_i
 
 def test_a_task_that_made_no_call_leaves_its_class_with_the_others_and_no_run_sends_nothing():
     # a TaskSet's task that only interrupts has no run: the class's users pick the others, as
-    # Locust's do, so it sends as many requests as a class of that task alone
-    alone = shares_and_think(
-        (1.0, [StepRun(1.0, {"/a": 1.0}, 0.010, 0.0)]), (1.0, [StepRun(1.0, {"/b": 1.0}, 0.010, 0.0)])
-    )
-    leaving = shares_and_think(
-        (1.0, [StepRun(1.0, {"/a": 1.0}, 0.010, 0.0)]), (1.0, [StepRun(0.75, {"/b": 1.0}, 0.010, 0.0)])
-    )
-    assert leaving == alone
+    # Locust's do, so the class sends as many requests as one of those tasks alone would
+    reader = [StepRun(0.5, {"/a": 1.0}, 0.010, 0.0), StepRun(0.25, {"/c": 1.0}, 0.030, 0.0)]  # 0.25 left
+    whole = [StepRun(2 / 3, {"/a": 1.0}, 0.010, 0.0), StepRun(1 / 3, {"/c": 1.0}, 0.030, 0.0)]
+    writer = (1.0, [StepRun(1.0, {"/b": 1.0}, 0.010, 0.0)])
+    shares, _ = shares_and_think((1.0, reader), writer)
+    assert shares == pytest.approx(shares_and_think((1.0, whole), writer)[0])
+    assert shares["/b"] == pytest.approx(1 / (1 + 3 / 5))  # 100 a second against 60
     assert list(request_rates(1.0, [])) == []
+    assert request_mix([(0.0, [StepRun(1.0, {"/a": 1.0}, 0.010, 0.0)])]) == {"/a": (0.0, 0.0)}  # no user
 
 
 def test_a_request_to_another_server_than_the_app_is_named_with_where_it_went():
@@ -125,6 +120,7 @@ def test_users_go_to_each_class_by_weight_after_its_fixed_count_as_locust_dispat
     assert class_users(weighted, 100) == {"Reader": 75.0, "Writer": 25.0}
     with_admin = {**weighted, "Admin": (1, 1.0)}  # fixed_count 1: one admin whatever the users
     assert class_users(with_admin, 101) == {"Reader": 75.0, "Writer": 25.0, "Admin": 1}
+    assert class_users({"Reader": (0, 1.0)}, 0) == {"Reader": 0.0}
     assert class_users({"Admin": (2, 1.0), "Ops": (2, 1.0), "Reader": (0, 1.0)}, 2) == {
         "Admin": 1.0,
         "Ops": 1.0,

@@ -235,7 +235,8 @@ def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
 
 def test_a_locustfile_that_names_a_host_of_its_own_fails_its_cell_before_any_load(tmp_path):
     """Its URLs ignore the run's host (tests/apps/elsewhere_users.py), so its load would go to
-    another server: the check names where the calls went, once for the endpoints that share it."""
+    another server: the check names where the calls went, once for the endpoints that share it,
+    and that server gets the check's one call of each task, no batch and no burst."""
     out = tmp_path / "run"
     done = asyncgap_app(
         tmp_path,
@@ -262,6 +263,9 @@ def test_a_locustfile_that_names_a_host_of_its_own_fails_its_cell_before_any_loa
         "under test at http://127.0.0.1:"
     )
     assert cell.reason.count("sent to") == 1
+    assert cell.dir is not None
+    found = json.loads((out / cell.dir / "verify.json").read_text())["endpoints"]
+    assert {name: e["requests"] for name, e in found.items()} == {"/ready": 1, "/reports/summary": 1}
     assert "Traceback" not in done.stderr
 
 
