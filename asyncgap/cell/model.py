@@ -46,12 +46,12 @@ an X on a parabola: past its top the core is saturated at two throughputs, and t
 the one a closed loop that starts all at once settles in (the collapse: more backlog, dearer
 requests, more backlog). With no slope measured it is cores / sum of f_e * c_e, as above.
 
-Where the users' bound and the cpu bound meet, both overstate: N users who each could send
+Where the users' bound and the cpu bound meet, both overstate: N users who together could send
 N / R a second, on a core that could serve them all, still queue for it now and then. There the
 lower of the two is the throughput of the closed network of the core and everything else of
 the cycle (a delay), by exact mean-value analysis (`queued_for_cores`; Seidmann's split for
-several cores). One worker's db-pg-wait async at 100 users: users 1,322, core 1,287 a second,
-measured 1,158, and the analysis 1,216.
+several cores). One worker's db-pg-wait async at 100 users (the full record of fca8561): users
+1,322, core 1,287 a second, measured 1,158, and the analysis 1,216.
 
 Over N, the curve is the throughput-concurrency curve of the closed network: X grows as N / R
 while users are what limit it, and flattens at the lowest station's bound past its knee,
