@@ -72,6 +72,7 @@ from asyncgap.core.stations import Station
 
 ORDER: tuple[Bound, ...] = ("connections", "threads", "loop", "pool", "cpu", "db")  # ties: the first names it
 LIMITED: tuple[Bound, ...] = ("threads", "loop", "pool", "db")  # stations with a few servers per worker
+SATURATED = 1e-9  # a throughput this close to the cores' is theirs (queued_for_cores)
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,8 @@ def queued_for_cores(users: int, cycle: float, cpu_rps: float, cores: int) -> fl
         at_core = queued * (1 + waiting)
         rps = n / (at_core + delay)
         waiting = rps * at_core
+        if rps >= cpu_rps * (1 - SATURATED):  # each user more only queues: a curve stays linear
+            break
     return rps
 
 

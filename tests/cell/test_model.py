@@ -41,9 +41,12 @@ def test_sync_is_capped_by_thread_tokens():
 
 
 def test_sync_below_the_token_count_is_bound_by_its_users():
-    got = predict(sleep_mix("sync"), 10, Server(workers=1))
+    free = {n: e.model_copy(update={"cpu_ms_busy": 0.0}) for n, e in sleep_mix("sync").items()}
+    got = predict(free, 10, Server(workers=1))  # no CPU: no queue for the core
+    assert got.bounds_rps["threads"] == got.bounds_rps["connections"]
     assert got.bound == "connections"  # a tie between threads and connections names the users
-    assert got.predicted_rps == pytest.approx(10 / CYCLE_S, rel=QUEUED)
+    assert got.predicted_rps == pytest.approx(10 / CYCLE_S, abs=0.01)
+    assert predict(sleep_mix("sync"), 10, Server(workers=1)).bound == "connections"  # they queue a hair
 
 
 def test_async_blocking_is_capped_by_one_loop_per_worker():
@@ -57,6 +60,7 @@ def test_async_blocking_is_capped_by_one_loop_per_worker():
 def test_async_is_bound_by_its_users_until_cpu_binds():
     got = predict(sleep_mix("async"), 100, Server(workers=1))
     assert (got.bound, got.predicted_rps) == ("connections", pytest.approx(100 / CYCLE_S, rel=QUEUED))
+    assert got.predicted_rps < 100 / CYCLE_S  # the core a third busy still queues a few
     costly = {n: e.model_copy(update={"cpu_ms_busy": 2.0}) for n, e in sleep_mix("async").items()}
     capped = predict(costly, 100, Server(workers=1, cores=1))
     assert (capped.bound, capped.predicted_rps) == ("cpu", pytest.approx(500))
@@ -66,10 +70,14 @@ def test_users_queue_for_the_core_where_their_bound_and_the_cores_meet():
     assert model.queued_for_cores(1, 0.1, 1000, cores=1) == pytest.approx(10)  # one user never queues
     met = model.queued_for_cores(100, 0.1, 1000, cores=1)  # 100 users of 100 ms on a 1 ms core
     assert 0.9 * 1000 < met < 0.95 * 1000  # both asymptotes say 1,000
+    assert met == pytest.approx(929.97, abs=0.01)  # the figure docs/methodology.md quotes
     assert model.queued_for_cores(1000, 0.1, 1000, cores=1) == pytest.approx(1000)  # far past the knee
     assert model.queued_for_cores(100, 0.1, 100_000, cores=1) == pytest.approx(1000, rel=1e-3)  # far below
-    # Seidmann: two cores of 2 ms a request queue as one of 1 ms, the other 1 ms a delay
-    assert model.queued_for_cores(100, 0.1, 1000, cores=2) == pytest.approx(met)
+    # 2 ms a request, 100 users of 200 ms: one core meets the users (500 a second each), two do not
+    assert model.queued_for_cores(100, 0.2, 500, cores=1) < 0.95 * 500
+    assert model.queued_for_cores(100, 0.2, 1000, cores=2) > 0.99 * 500
+    # a request dearer hot than a user's whole cycle alone: the cores still bound it
+    assert model.queued_for_cores(100, 0.001, 1000, cores=2) == pytest.approx(1000)
     meeting = {
         n: e.model_copy(update={"cpu_ms_busy": 1000 * CYCLE_S / 100}) for n, e in sleep_mix("async").items()
     }
@@ -79,6 +87,18 @@ def test_users_queue_for_the_core_where_their_bound_and_the_cores_meet():
         model.queued_for_cores(100, CYCLE_S, 100 / CYCLE_S, 1), abs=0.01
     )
     assert got.predicted_rps < 0.95 * got.bounds_rps["cpu"]
+
+
+def test_a_database_sharing_the_core_queues_users_at_the_cpu_bound():
+    database = {
+        n: e.model_copy(update={"cpu_ms_busy": 0.5, "db_cpu_ms_busy": 0.6 if "sleep" in n else 0.0})
+        for n, e in sleep_mix("async").items()
+    }
+    got = predict(database, 100, Server(workers=1, cores=1))
+    asymptote = 1000 / (0.5 + 0.9 * 0.6)  # the service's and the database's CPU on one core: 962
+    assert got.bound == "cpu"  # below the users' 1,105
+    assert got.predicted_rps == pytest.approx(model.queued_for_cores(100, CYCLE_S, asymptote, 1), abs=0.01)
+    assert got.predicted_rps < 0.99 * asymptote
 
 
 def test_one_worker_uses_one_core_however_many_the_server_has_unless_a_pool_works():
