@@ -208,8 +208,8 @@ def test_the_non_blocking_route_rises_and_the_dashboard_carries_the_advice(split
     assert "Advice for tests.apps.capped:app" in page and "/pooled: threads, 4 hop(s)" in page
 
 
-def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
-    """The one cell of 10 users of a traffic file of tests/apps/ on the fixture app, run to the end."""
+def run_traffic(tmp_path: Path, locustfile: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """A run of one cell of 10 users of a traffic file of tests/apps/ on the fixture app, and its folder."""
     out = tmp_path / "run"
     done = asyncgap_app(
         tmp_path,
@@ -228,6 +228,12 @@ def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
         "--out",
         str(out),
     )
+    return done, out
+
+
+def one_cell_of(tmp_path: Path, locustfile: str) -> CellResult:
+    """The one cell of run_traffic, run to the end."""
+    done, out = run_traffic(tmp_path, locustfile)
     assert done.returncode == 0, done.stderr[-2000:]
     (cell,) = load_summary(out).cells
     return cell
@@ -237,24 +243,7 @@ def test_a_locustfile_that_names_a_host_of_its_own_fails_its_cell_before_any_loa
     """Its URLs ignore the run's host (tests/apps/elsewhere_users.py), so its load would go to
     another server: the check names where the calls went, once for the endpoints that share it,
     and that server gets the check's one call of each task, no batch and no burst."""
-    out = tmp_path / "run"
-    done = asyncgap_app(
-        tmp_path,
-        "--env-file",
-        str(env_file(tmp_path)),
-        "--health",
-        "/health",
-        "--locustfile",
-        str(ROOT / "tests" / "apps" / "elsewhere_users.py"),
-        "--setups",
-        "uvicorn-1w",
-        "--users",
-        "10",
-        "--duration",
-        "4",
-        "--out",
-        str(out),
-    )
+    done, out = run_traffic(tmp_path, "elsewhere_users.py")
     assert done.returncode == 1, done.stderr[-2000:]
     (cell,) = load_summary(out).cells
     assert not cell.ok and cell.rps is None
