@@ -15,10 +15,12 @@ record), and hot, in a closed burst of as many users as the cell's (`burst_users
 input (`cpu_ms_busy`). Alone, a server idles between calls and inside a call that waits, and
 pays for waking; hot, it pays what a loaded server pays instead: GIL hand-offs among a full
 thread pool, batched wake-ups, a pool's poll loop. With a database server, its CPU is measured
-the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). Each batch and burst keeps the pace of the
-server's cores meanwhile (`pace_alone_ms`, `pace_busy_ms`: asyncgap.engines.pace): a virtual
-machine's core spends more CPU time on the same work in some seconds than in others, and a load
-that ran at another pace than its calibration is named (asyncgap/cell/explain.py). When a burst
+the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). A task whose calls open connections to other
+servers is measured hot over a client pool's keep-alive cycle, not 1 s of it (`burst_window_s`).
+Each batch and burst keeps the pace of the server's cores meanwhile (`pace_alone_ms`,
+`pace_busy_ms`: asyncgap.engines.pace): a virtual machine's core spends more CPU time on the
+same work in some seconds than in others, and a load that ran at another pace than its
+calibration is named (asyncgap/cell/explain.py). When a burst
 leaves a backlog (`asyncgap.cell.model.held_past_wait`), it and a burst of a quarter of its
 users before it give how much a request's CPU grows with the backlog (`backlog_slope`): what
 tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
@@ -48,6 +50,10 @@ HOT_USERS = 4  # a task of several calls: this many users at once keep a 2-core 
 IN_FLIGHT = 100  # a task of one call: up to this many users at once, never more than the cell's
 DRAIN_S = 10.0  # for the calls still in flight to end (100 x 0.1 s if they ended one by one)
 BACKLOG_MIN = 5.0  # requests a worker holds past their wait that make a burst's backlog worth a slope
+BURST_S = 1.0  # a hot burst's measured window
+# ... and a task's that opens connections to other servers: a client pool's keep-alive cycle
+# (httpx's idle connections expire after 5 s, and those a burst opened together expire together)
+POOLED_BURST_S = 6.0
 
 
 class CalibrationError(RuntimeError):
@@ -106,6 +112,17 @@ def burst_users(calls: int, holds_loop: bool, cell_users: int, task_ms: float) -
         return 1
     most = IN_FLIGHT if calls == 1 else HOT_USERS
     return max(1, min(most, cell_users, int(DRAIN_S * 1000 / task_ms)))
+
+
+def burst_window_s(opened: int) -> float:
+    """How long a hot burst is measured: a whole keep-alive cycle when the task's own calls opened
+    connections to other servers (a client pool that grows on demand), else BURST_S. Such a pool
+    recycles idle connections on a timer: 100 users of /async/upstream on uvicorn-2w cost 6.4 to
+    7.1 ms of CPU a request for four seconds and 4.0 to 4.2 in every fifth, when the connections
+    a burst opened together expired together and the pool's passes polled fewer
+    (docs/findings.md). A window of 1 s caught that second or missed it by luck; one of a cycle
+    holds its share, as a load of 20 s does. A database pool opened at startup is no such cycle."""
+    return POOLED_BURST_S if opened > 0 else BURST_S
 
 
 def per_request_ms(cpu_s: float, idle_rate: float, elapsed_s: float, requests: int) -> float:

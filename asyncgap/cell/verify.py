@@ -68,6 +68,7 @@ from locust.util.load_locustfile import load_locustfile
 from asyncgap.cell import tasks
 from asyncgap.cell.calibration import (
     BACKLOG_MIN,
+    BURST_S,
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
@@ -75,6 +76,7 @@ from asyncgap.cell.calibration import (
     another_server,
     backlog_slope,
     burst_users,
+    burst_window_s,
     class_users,
     per_request_ms,
     request_mix,
@@ -88,11 +90,12 @@ from asyncgap.engines import pace
 CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
-# A hot burst: 0.3 s unmeasured, or more, until as many calls ended as users started; then 1 s
-# measured, or more, until as many ended again. Users whose calls share a core end them in waves
+# A hot burst: 0.3 s unmeasured, or more, until as many calls ended as users started; then its
+# window measured (1 s, or a client pool's keep-alive cycle for a task that opens one:
+# burst_window_s), or more, until as many ended again. Users whose calls share a core end them in waves
 # (40 sign-ins of 160 ms CPU: all 40 after 6.4 s), and a window of part of a wave counts too few
 # (a window of 1 s read 330 ms a sign-in). Each phase ends within DRAIN_S.
-BURST_WARM_S, BURST_S = 0.3, 1.0
+BURST_WARM_S = 0.3
 
 
 def verify(
@@ -179,8 +182,11 @@ class _Meter:
         service = per_request_ms(server_s - before[0], self.server_idle, elapsed, requests)
         database = per_request_ms(db_s - before[1], self.db_idle, elapsed, requests) if self.db_pid else 0.0
         paced = pace.pace_ms(before[3], pace.read_after(self.pace_log, before[3]))
-        outbound = outbound_connections(self.server_pid, self.port)
-        return _PerRequest(service, database, (wakeups - before[2]) / requests, paced, outbound)
+        return _PerRequest(service, database, (wakeups - before[2]) / requests, paced, self.outbound())
+
+    def outbound(self) -> int | None:
+        """Connections the server holds to other servers now (None in a container: unseen)."""
+        return outbound_connections(self.server_pid, self.port)
 
 
 class _Calls:
@@ -232,6 +238,7 @@ class _Calls:
         no call (one that only interrupts its TaskSet) has nothing to measure: None; nor one that
         called another server than the app, which gets no more calls than that check."""
         self.made.clear()
+        held = self.meter.outbound()
         step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
         if not self.made or self.elsewhere.intersection(self.made):  # no batch or burst to that one
             return None
@@ -255,8 +262,9 @@ class _Calls:
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
-        low = self._hot(user_class, step, few, call_s) if len(made) == 1 and few < at_once else None
-        burst = self._hot(user_class, step, at_once, call_s) if at_once > 1 else None  # 1: the batch was it
+        low = self._hot(user_class, step, few, call_s, BURST_S) if len(made) == 1 and few < at_once else None
+        window_s = burst_window_s(opened=(alone.outbound or 0) - (held or 0))  # the low one's 1 s: a slope
+        burst = self._hot(user_class, step, at_once, call_s, window_s) if at_once > 1 else None  # 1: batch
         for key in made:
             self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
         if low and burst:
@@ -274,7 +282,9 @@ class _Calls:
             if slope is not None:
                 self.slope[key] = (held, slope)
 
-    def _hot(self, user_class, step: tasks.Step, at_once: int, call_s: float) -> _Burst | None:
+    def _hot(
+        self, user_class, step: tasks.Step, at_once: int, call_s: float, window_s: float
+    ) -> _Burst | None:
         """What a request of one task cost, run by `at_once` users at once: a closed burst that
         keeps the server busy as under load; None if no call ended in it. Each user starts within
         one call of the first, as a cell's load spreads them (asyncgap.cell.drive._desynced): all
@@ -294,7 +304,7 @@ class _Calls:
         self._until_each_user_ended_a_call(at_once)  # its connections opened, the app's pool's too
         self.made.clear()
         before, started = self.meter.read(), time.monotonic()
-        gevent.sleep(BURST_S)
+        gevent.sleep(window_s)
         self._until_each_user_ended_a_call(at_once)  # a whole wave, when they end in waves
         requests, elapsed = sum(self.made.values()), time.monotonic() - started
         hot = self.meter.per_request(before, elapsed, requests) if requests else None

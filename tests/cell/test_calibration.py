@@ -3,12 +3,14 @@
 import pytest
 
 from asyncgap.cell.calibration import (
+    BURST_S,
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
     StepRun,
     another_server,
     burst_users,
+    burst_window_s,
     class_users,
     outside_ms,
     per_request_ms,
@@ -52,6 +54,14 @@ def test_a_task_of_several_calls_gets_a_few_users_and_a_call_that_holds_the_loop
     assert burst_users(calls=3, holds_loop=False, cell_users=100, task_ms=10.0) == HOT_USERS
     assert burst_users(calls=3, holds_loop=False, cell_users=2, task_ms=10.0) == 2
     assert burst_users(calls=1, holds_loop=True, cell_users=100, task_ms=5.0) == 1
+
+
+def test_a_task_that_opens_connections_to_another_server_is_measured_hot_over_a_keep_alive_cycle():
+    # httpx expires idle connections after 5 s: the window holds a whole cycle, not 1 s of it
+    assert burst_window_s(opened=1) > 5.0
+    assert burst_window_s(opened=40) == burst_window_s(opened=1)
+    # none opened (no other server, a database pool opened at startup, or unseen): no cycle
+    assert burst_window_s(opened=0) == burst_window_s(opened=-2) == BURST_S < 5.0
 
 
 def test_a_burst_drains_in_seconds():
