@@ -207,6 +207,7 @@ class _Calls:
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
         self.classes: list[tuple[float, list[StepRun]]] = []  # each user class's users and task runs
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
+        self.window_s: dict[str, float | None] = {}  # how long that burst was measured (burst_window_s)
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
         self.slope: dict[str, tuple[float, float]] = {}
         env.events.request.add_listener(self.record)
@@ -267,6 +268,7 @@ class _Calls:
         burst = self._hot(user_class, step, at_once, call_s, window_s) if at_once > 1 else None  # 1: batch
         for key in made:
             self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
+            self.window_s[key] = window_s if burst else None  # none: the batch was it
         if low and burst:
             self._backlog_slope(*made, low, burst)
         return StepRun(step.weight, {key: count / calls for key, count in made.items()}, call_s, think_s)
@@ -343,6 +345,7 @@ class _Calls:
                 "db_cpu_ms_busy": round(self.hot[key].db_cpu_ms, 4) if key in self.hot else None,
                 "wakeups_busy": round(self.hot[key].wakeups, 3) if key in self.hot else None,
                 "outbound_busy": self.hot[key].outbound if key in self.hot else None,
+                "hot_window_s": self.window_s.get(key),
                 "backlog_busy": round(self.slope[key][0], 3) if key in self.slope else None,
                 "cpu_ms_per_backlog": round(self.slope[key][1], 5) if key in self.slope else None,
                 "pace_alone_ms": _rounded(self.batch_cost.get(key, unbatched).pace_ms),
