@@ -1,7 +1,7 @@
 """`asyncgap bench`: the pack measures itself, one module per measurement (asyncgap/bench/*.py).
 
 Each figure is a ratio of two things measured side by side in the same run: absolute
-figures drift on a shared machine, ratios much less. Eleven questions:
+figures drift on a shared machine, ratios much less. Twelve questions:
 
 1. fidelity: do 1- and 2-worker sleep cells match theory, by Locust and by wrk?
 2. generator headroom: what does the pack's user cost per request against a bare
@@ -16,7 +16,9 @@ figures drift on a shared machine, ratios much less. Eleven questions:
 9. generator workers: /fast driven by a Locust master and 2 workers against one Locust process;
 10. the compose engine: the quick profile in containers against the local engine, cell by cell;
 11. transfer: each scenario calibrated once on uvicorn-1w, its predictions of every other setup
-    and of a sweep's levels measured.
+    and of a sweep's levels measured;
+12. a client pool's cycle: the upstream `async` cell's CPU per request second by second, and what
+    calibration windows of 1 s and 6 s could read of it.
 
 Each module has `measure(lab)`, which starts its own fresh servers, pinned apart from the load,
 and `markdown(result)`, which prints its figures beside its goal from bench.json alone.
@@ -32,6 +34,7 @@ from asyncgap.bench import (
     headroom,
     instrumentation,
     model,
+    pool_cycle,
     time_to_result,
     transfer,
     wake_cost,
@@ -54,6 +57,7 @@ MEASUREMENTS = {
     "generator_workers": generator_workers,
     "compose_engine": compose_engine,
     "transfer": transfer,
+    "pool_cycle": pool_cycle,
 }
 SECTIONS = tuple(MEASUREMENTS)
 
