@@ -17,9 +17,11 @@ from asyncgap.cell.plan import Cell
 NEEDS_UPSTREAM = True
 SETUP, SCENARIO, VARIANT = "uvicorn-2w", "upstream", "async"
 DURATION_S, WARMUP_S = 30.0, 3.0
-WINDOWS_S = (round(BURST_S), round(POOLED_BURST_S))  # calibration's two windows, in whole seconds
-GOAL = 0.05  # a cycle's window within this of the load's mean
+CALIBRATION_S = (round(BURST_S), round(POOLED_BURST_S))  # calibration's two windows, whole seconds
+WINDOWS_S = (1, 2, 3, 4, 5, 6, 8, 10, 12)  # and the lengths around them, to see where a cycle ends
+GOAL = 0.05  # calibration's window of a cycle within this of the load's mean
 COLUMNS = ["t", "rps", "cpu_ms_per_request", "outbound"]
+WINDOW_COLUMNS = ["window_s", "low", "high", "windows"]
 
 
 def measure(lab: Lab) -> dict:
@@ -73,24 +75,26 @@ def window_range(seconds: Sequence[dict], length: int) -> dict:
 def markdown(result: dict) -> str:
     title = (
         f"## 12. A client pool's cycle: CPU per request of `{SCENARIO}` `{VARIANT}` on {SETUP}, "
-        f"second by second (goal: every window of {WINDOWS_S[-1]} s within +-{GOAL:.0%} of the load's mean)"
+        f"second by second (goal: every window of {CALIBRATION_S[-1]} s within +-{GOAL:.0%} of the load's "
+        "mean)"
     )
     if "error" in result:
         return f"{title}\n\nThe cell failed: {result['error']}"
-    ranges = "; ".join(
-        f"over {length} s, {r['low']:.2f} to {r['high']:.2f} ({r['windows']} windows)"
-        for length, r in result["windows"].items()
-    )
+    ranges = [{"window_s": int(length), **r} for length, r in result["windows"].items()]
     return "\n\n".join(
         [
             title,
-            f"CPU per request over every window of consecutive seconds, against the mean of all "
-            f"{len(result['seconds'])}: {ranges}. The model expected {result['predicted_cpu_ms']} ms a "
-            f"request from calibration's {POOLED_BURST_S:g} s burst, the load paid "
-            f"{result['load_cpu_ms']}, and the cell measured {result['ratio']} of its prediction.",
+            f"CPU per request over every window of consecutive seconds, the lowest and the highest against "
+            f"the mean of all {len(result['seconds'])}, by the window's length (calibration measures "
+            f"{CALIBRATION_S[0]} s, and {CALIBRATION_S[1]} s for a task that opens connections to other "
+            f"servers). The model expected {result['predicted_cpu_ms']} ms a request from calibration's "
+            f"burst, the load paid {result['load_cpu_ms']}, and the cell measured {result['ratio']} of "
+            "its prediction.",
+            md_table(ranges, WINDOW_COLUMNS),
             md_table([{**s, "t": f"{s['t']:.1f}"} for s in result["seconds"]], COLUMNS),
             "httpx closes a pooled connection idle for 5 s, and those a burst of calls opened together "
             "expire together: until the pool grows again, its passes poll fewer idle sockets. Cheaper "
-            "seconds about 5 s apart in the table are those; a window of a second reads one or none.",
+            "seconds about 5 s apart in the table are those: a window of a second reads one or none, and "
+            "one longer than the cycle one or two.",
         ]
     )

@@ -62,6 +62,7 @@ def test_the_section_prints_the_windows_beside_the_goal_or_why_the_cell_failed(f
     if failed:
         assert "The cell failed: the server exited with 1 during the load" in text
     else:
-        assert "over 1 s, 0.67 to 1.08 (10 windows); over 6 s" in text
-        assert "expected 5.4 ms a request from calibration's 6 s burst, the load paid 5.1" in text
+        assert "| 1 | 0.667 | 1.083 | 10 |" in text and "| 6 |" in text
+        assert "calibration measures 1 s, and 6 s for a task that opens connections" in text
+        assert "expected 5.4 ms a request from calibration's burst, the load paid 5.1" in text
         assert "| 5.0 | 200.0 | 4.000 | 58 |" in text
