@@ -1,18 +1,19 @@
 """Section 12, a client pool's cycle: why calibration measures a task that opens connections to
 other servers over 6 s, not 1 (asyncgap.cell.calibration.burst_window_s). The `upstream` `async`
-cell on two uvicorn workers, its server's CPU per request second by second under load, and every
-window of 1 s and of 6 s over its steady seconds against their mean: a window that holds a whole
-keep-alive cycle of httpx's pool reads what the load pays, one of a second reads its luck."""
+cell on two uvicorn workers, its server's CPU per request second by second under load, and
+every window of 1 to 12 s over its steady seconds against their mean: a window as long as
+httpx's pool's keep-alive cycle or longer reads near what the load pays, one of a second its luck."""
 
-import itertools
 import json
 from collections.abc import Sequence
 
 from asyncgap.bench.lab import Lab, md_table
+from asyncgap.cell import stats
 from asyncgap.cell.calibration import BURST_S, POOLED_BURST_S
 from asyncgap.cell.drive import run_cell
 from asyncgap.cell.model import predicted_cpu_ms
 from asyncgap.cell.plan import Cell
+from asyncgap.core import interval
 
 NEEDS_UPSTREAM = True
 SETUP, SCENARIO, VARIANT = "uvicorn-2w", "upstream", "async"
@@ -25,50 +26,72 @@ WINDOW_COLUMNS = ["window_s", "low", "high", "windows"]
 
 
 def measure(lab: Lab) -> dict:
-    """One cell as a run makes it, then its samples (every 0.5 s) taken a second at a time."""
+    """One cell as a run makes it, then the samples of its steady seconds (the window its figures
+    come from: asyncgap.cell.measure), every 0.5 s or a little more."""
     context = lab.cells_in("pool_cycle")
     users = lab.matrix.scenarios[SCENARIO].users
     cell = run_cell(Cell(SETUP, SCENARIO, VARIANT, users, DURATION_S, WARMUP_S), context)
     if not cell.ok:
         return {"error": cell.reason}
-    samples = json.loads((context.out_dir / cell.folder / "samples.json").read_text())
-    seconds = per_second(samples, WARMUP_S)
+    cell_dir = context.out_dir / cell.folder
+    steady = interval.steady_window(stats.per_second(stats.entries(cell_dir)))
+    samples = json.loads((cell_dir / "samples.json").read_text())
+    inside = [s for s in samples if steady.start <= s["at"] < steady.stop]
     return {
-        "seconds": seconds,
-        "windows": {str(length): window_range(seconds, length) for length in WINDOWS_S},
+        "seconds": per_second(inside),
+        "windows": {str(length): window_range(inside, length) for length in WINDOWS_S},
         "load_cpu_ms": cell.server_cpu_ms_per_request,
         "predicted_cpu_ms": round(predicted_cpu_ms(cell.model), 3),
         "ratio": cell.measured_over_predicted,
     }
 
 
-def per_second(samples: Sequence[dict], after_s: float) -> list[dict]:
-    """The server's requests and CPU per request between every other sample past the warm-up
-    (samples come every 0.5 s, so about a second apart), and its connections to other servers."""
-    steady = [s for s in samples if s["t"] >= after_s][::2]
-    return [
-        {
-            "t": round(b["t"] - after_s, 1),
-            "requests": (served := b["requests"] - a["requests"]),
-            "rps": round(served / (b["t"] - a["t"]), 1),
-            "cpu_ms_per_request": round(1000 * (b["server_cpu_s"] - a["server_cpu_s"]) / served, 3),
-            "outbound": sum(b["outbound"].values()),
-        }
-        for a, b in itertools.pairwise(steady)
-        if b["requests"] > a["requests"]
-    ]
+def _cpu_ms(a: dict, b: dict) -> float | None:
+    """The server's CPU ms per request it finished between two samples (None if it finished none)."""
+    served = b["requests"] - a["requests"]
+    return 1000 * (b["server_cpu_s"] - a["server_cpu_s"]) / served if served > 0 else None
 
 
-def window_range(seconds: Sequence[dict], length: int) -> dict:
-    """The lowest and highest CPU per request over every run of `length` consecutive seconds, as
-    fractions of the mean over them all: what a calibration window that long could have read."""
+def _spans(samples: Sequence[dict], length: float) -> list[tuple[dict, dict]]:
+    """From each sample, to the first one at least `length` s after it: a window as calibration
+    measures one, its length or a little more."""
+    spans = []
+    for i, a in enumerate(samples):
+        later = next((b for b in samples[i + 1 :] if b["t"] - a["t"] >= length), None)
+        if later is not None:
+            spans.append((a, later))
+    return spans
 
-    def cpu_ms(rows: Sequence[dict]) -> float:
-        served = sum(r["requests"] for r in rows)
-        return sum(r["cpu_ms_per_request"] * r["requests"] for r in rows) / served
 
-    mean = cpu_ms(seconds)
-    readings = [cpu_ms(seconds[i : i + length]) / mean for i in range(len(seconds) - length + 1)]
+def per_second(samples: Sequence[dict]) -> list[dict]:
+    """One after another, spans of a second or a little more: the requests the server finished,
+    their CPU each, and its connections to other servers at the span's end."""
+    rows, a = [], samples[0] if samples else None
+    for b in samples[1:]:
+        if b["t"] - a["t"] < 1.0:
+            continue
+        if (cpu := _cpu_ms(a, b)) is not None:
+            rows.append(
+                {
+                    "t": round(b["t"] - samples[0]["t"], 1),
+                    "requests": b["requests"] - a["requests"],
+                    "rps": round((b["requests"] - a["requests"]) / (b["t"] - a["t"]), 1),
+                    "cpu_ms_per_request": round(cpu, 3),
+                    "outbound": sum(b["outbound"].values()),
+                }
+            )
+        a = b
+    return rows
+
+
+def window_range(samples: Sequence[dict], length: float) -> dict | None:
+    """The lowest and highest CPU per request over every window of `length` s (one from each
+    sample), as fractions of the mean over all the samples: what a calibration window that long
+    could have read. None when the samples span less, or saw no request."""
+    mean = _cpu_ms(samples[0], samples[-1]) if samples else None
+    readings = [cpu / mean for a, b in _spans(samples, length) if mean and (cpu := _cpu_ms(a, b)) is not None]
+    if not readings:
+        return None
     return {"low": round(min(readings), 3), "high": round(max(readings), 3), "windows": len(readings)}
 
 
@@ -80,12 +103,13 @@ def markdown(result: dict) -> str:
     )
     if "error" in result:
         return f"{title}\n\nThe cell failed: {result['error']}"
-    ranges = [{"window_s": int(length), **r} for length, r in result["windows"].items()]
+    ranges = [{"window_s": int(length), **r} for length, r in result["windows"].items() if r]
     return "\n\n".join(
         [
             title,
-            f"CPU per request over every window of consecutive seconds, the lowest and the highest against "
-            f"the mean of all {len(result['seconds'])}, by the window's length (calibration measures "
+            f"CPU per request over every window of each length, one from each sample (as calibration "
+            f"measures one: that long or a little more), the lowest and the highest against the mean of "
+            f"the load's {len(result['seconds'])} steady seconds (calibration measures "
             f"{CALIBRATION_S[0]} s, and {CALIBRATION_S[1]} s for a task that opens connections to other "
             f"servers). The model expected {result['predicted_cpu_ms']} ms a request from calibration's "
             f"burst, the load paid {result['load_cpu_ms']}, and the cell measured {result['ratio']} of "
