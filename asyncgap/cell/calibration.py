@@ -44,8 +44,9 @@ from asyncgap.core.stations import OPENAPI_KEY, STATIONS
 from asyncgap.engines import children
 from asyncgap.engines.server import RunningServer
 
-TIMEOUT_S = 90.0
+TIMEOUT_S = 90.0  # for each step of a task (its check and batch, each burst): verify says as each begins
 NAME = "calibration.json"
+STEPS_NAME = "verify.steps"  # where it says so
 HOT_USERS = 4  # a task of several calls: this many users at once keep a 2-core server busy
 IN_FLIGHT = 100  # a task of one call: up to this many users at once, never more than the cell's
 DRAIN_S = 10.0  # for the calls still in flight to end (100 x 0.1 s if they ended one by one)
@@ -64,12 +65,16 @@ def _measure(cell_dir: Path, verify_args: list[str], cpus: set[int] | None) -> d
     """`python -m asyncgap.cell.verify` with `verify_args` after its output file, on the load
     generator's `cpus` (a burst of 100 users on the server's core would take it from the server
     being measured); what it found."""
-    found, log = cell_dir / "verify.json", cell_dir / "verify.log"
-    argv = [sys.executable, "-m", "asyncgap.cell.verify", str(found), *verify_args]
+    found, log, steps = cell_dir / "verify.json", cell_dir / "verify.log", cell_dir / STEPS_NAME
+    argv = [sys.executable, "-m", "asyncgap.cell.verify", str(found), "--steps", str(steps), *verify_args]
     try:
-        code = children.run(argv, log_path=log, timeout=TIMEOUT_S, cpus=cpus)
+        code = children.run(argv, log_path=log, timeout=TIMEOUT_S, cpus=cpus, progress_path=steps)
     except children.Overrun:
-        raise CalibrationError(f"checking the scenario's URLs took over {TIMEOUT_S:g} s") from None
+        began = steps.read_text().splitlines() if steps.exists() else []
+        at = f"at {began[-1]!r}" if began else "before its first task"
+        raise CalibrationError(
+            f"checking the scenario's URLs: one step took over {TIMEOUT_S:g} s, {at}"
+        ) from None
     if code != 0:
         tail = log.read_text(errors="replace").strip()[-800:]
         raise CalibrationError(f"checking the scenario's URLs failed ({code}):\n{tail}")

@@ -107,6 +107,7 @@ def verify(
     in_flight: int = IN_FLIGHT,
     workers: int = 1,
     pace_log: Path | None = None,
+    steps: Path | None = None,
 ) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the median round
     trip, its share of the scenario's requests, and its CPU ms per request alone and hot (the
@@ -122,7 +123,7 @@ def verify(
     env.events.init.fire(environment=env, runner=None, web_ui=None)
     env.events.test_start.fire(environment=env)
     meter = _Meter.idle(server_pid, db_pid, pace_log, urlsplit(options.host).port or 80)
-    calls = _Calls(env, meter, alone, in_flight, workers)
+    calls = _Calls(env, meter, alone, in_flight, workers, steps)
     users = class_users({name: (c.fixed_count, c.weight) for name, c in user_classes.items()}, in_flight)
     for name, user_class in user_classes.items():
         calls.run_tasks(user_class, users[name])
@@ -194,9 +195,16 @@ class _Calls:
     Locust's request events say which endpoints a task called, how fast, and with what error."""
 
     def __init__(
-        self, env: Environment, meter: _Meter, alone: frozenset[str], in_flight: int, workers: int
+        self,
+        env: Environment,
+        meter: _Meter,
+        alone: frozenset[str],
+        in_flight: int,
+        workers: int,
+        steps: Path | None = None,
     ) -> None:
         self.env, self.meter, self.alone, self.in_flight, self.workers = env, meter, alone, in_flight, workers
+        self.steps = steps
         self.latencies: dict[str, list[float]] = defaultdict(list)  # every call's, checks and bursts too
         self.batched: dict[str, list[float]] = defaultdict(list)  # the batch's: one call at a time, warm
         self.methods: dict[str, str] = {}
@@ -238,6 +246,7 @@ class _Calls:
         its users when the task makes one call: the two give the backlog slope. A task that makes
         no call (one that only interrupts its TaskSet) has nothing to measure: None; nor one that
         called another server than the app, which gets no more calls than that check."""
+        self._step(f"{step.name}: a check, then calls one at a time")
         self.made.clear()
         held = self.meter.outbound()
         step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
@@ -292,6 +301,7 @@ class _Calls:
         one call of the first, as a cell's load spreads them (asyncgap.cell.drive._desynced): all
         at once, they queue behind each other as no load does. `at_once` keeps the drain short: on
         a blocked loop the calls still in flight end one after another."""
+        self._step(f"{step.name}: {at_once} users at once, measured over {window_s:g} s")
         users = [_started(user_class, self.env) for _ in range(at_once)]
         stop = gevent.event.Event()
 
@@ -320,6 +330,13 @@ class _Calls:
         by = time.monotonic() + DRAIN_S
         while sum(self.made.values()) < users and time.monotonic() < by:
             gevent.sleep(0.05)
+
+    def _step(self, line: str) -> None:
+        """A line as each step of a task begins, to the steps file: the harness bounds each step,
+        not a whole calibration, which grows with the tasks (an app's OpenAPI GETs: one each)."""
+        if self.steps is not None:
+            with self.steps.open("a") as steps:
+                steps.write(line + "\n")
 
     def _round_trip(self, key: str) -> float:
         """A call's round trip: the median of the batch's, one at a time on the warm server (a
@@ -386,6 +403,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--pace-log", type=Path, help="the run's timer of the server's cores (asyncgap.engines.pace)"
     )
+    parser.add_argument("--steps", type=Path, help="a file to write a line to as each step of a task begins")
     args, locust_args = parser.parse_known_args(argv)
     alone = frozenset(args.alone)
     try:
@@ -398,6 +416,7 @@ def main(argv: list[str]) -> None:
             args.in_flight,
             args.workers,
             args.pace_log,
+            args.steps,
         )
     except tasks.Unsupported as exc:
         sys.exit(f"error: {exc}")

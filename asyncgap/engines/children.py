@@ -67,25 +67,32 @@ def watch(
     timeout: float,
     sample: Callable[[], T] | None = None,
     every_s: float = 0.5,
+    progress: Callable[[], object] | None = None,
 ) -> list[T]:
-    """Wait for the child to exit within `timeout` s, calling `sample` every `every_s` meanwhile.
+    """Wait for the child to exit within `timeout` s, calling `sample` every `every_s` meanwhile;
+    with `progress`, within `timeout` s of the last time it read otherwise (checked as often).
 
     Returns the samples. Its process group is stopped either way (a clean exit may leave
     stragglers); Overrun if it was still running at the limit.
     """
     deadline = time.monotonic() + timeout
+    seen = progress() if progress is not None else None
+    polled = sample is not None or progress is not None
     samples: list[T] = []
     try:
         while True:
             if sample is not None:
                 samples.append(sample())
+            if progress is not None and (now := progress()) != seen:
+                seen, deadline = now, time.monotonic() + timeout
             left = deadline - time.monotonic()
             try:
-                process.wait(min(left, every_s) if sample is not None else left)
+                process.wait(min(left, every_s) if polled else left)
                 return samples
             except subprocess.TimeoutExpired:
                 if time.monotonic() >= deadline:
-                    raise Overrun(f"still running after {timeout:g} s; stopped") from None
+                    since = " without progress" if progress is not None else ""
+                    raise Overrun(f"still running after {timeout:g} s{since}; stopped") from None
     finally:
         stop_group(process)
 
@@ -98,8 +105,19 @@ def run(
     cpus: set[int] | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    progress_path: Path | None = None,
 ) -> int:
-    """Run `argv` to its end within `timeout` s (else Overrun); returns its exit status."""
+    """Run `argv` to its end within `timeout` s (else Overrun); returns its exit status. With
+    `progress_path`, a file the child writes a line to as each step begins, within `timeout` s of
+    the file's last growth: a child of one bounded step after another, as many as its input has."""
     process = spawn(argv, log_path=log_path, cpus=cpus, env=env, cwd=cwd)
-    watch(process, timeout=timeout)
+    watch(process, timeout=timeout, progress=(lambda: _size(progress_path)) if progress_path else None)
     return process.returncode
+
+
+def _size(path: Path) -> int:
+    """A file's size; 0 before it exists."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

@@ -40,3 +40,31 @@ def test_a_child_past_its_time_limit_is_stopped_with_its_whole_group(tmp_path):
     finally:
         for leftover in running(group):
             leftover.kill()
+
+
+STEP = "    open(sys.argv[1], 'a').write(f'{step}\\n')\n    time.sleep(0.4)"  # a step: say it, do it
+
+
+def test_a_child_that_says_each_step_is_bounded_from_its_last_step_not_its_start(tmp_path):
+    steps = tmp_path / "steps"
+    four = [sys.executable, "-c", f"import sys, time\nfor step in range(4):\n{STEP}", str(steps)]
+    began = time.monotonic()
+    # four steps of 0.4 s: over the 1 s limit in all, each well within it from the step before
+    assert children.run(four, log_path=tmp_path / "log", timeout=1.0, progress_path=steps) == 0
+    assert time.monotonic() - began > 1.0
+    assert steps.read_text() == "0\n1\n2\n3\n"
+
+
+def test_a_child_stuck_in_a_step_is_stopped_at_the_limit_whatever_it_prints(tmp_path):
+    # its output keeps growing, its steps file does not: only a step counts as progress
+    chatty = "import time\nwhile True:\n    print('still here', flush=True)\n    time.sleep(0.1)"
+    began = time.monotonic()
+    with pytest.raises(children.Overrun, match=r"^still running after 0.5 s without progress; stopped$"):
+        children.run(
+            [sys.executable, "-c", chatty],
+            log_path=tmp_path / "log",
+            timeout=0.5,
+            progress_path=tmp_path / "no",
+        )
+    assert time.monotonic() - began < children.STOP_GRACE_S
+    assert "still here" in (tmp_path / "log").read_text()
