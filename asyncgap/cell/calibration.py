@@ -120,13 +120,14 @@ def burst_users(calls: int, holds_loop: bool, cell_users: int, task_ms: float) -
 
 
 def burst_window_s(opened: int) -> float:
-    """How long a hot burst is measured: a whole keep-alive cycle when the task's own calls opened
-    connections to other servers (a client pool that grows on demand), else BURST_S. Such a pool
-    recycles idle connections on a timer: 100 users of /async/upstream on uvicorn-2w cost 6.4 to
-    7.1 ms of CPU a request for four seconds and 4.0 to 4.2 in every fifth, when the connections
-    a burst opened together expired together and the pool's passes polled fewer
-    (docs/findings.md). A window of 1 s caught that second or missed it by luck; one of a cycle
-    holds its share, as a load of 20 s does. A database pool opened at startup is no such cycle."""
+    """How long a hot burst is measured: POOLED_BURST_S when the task's own calls opened
+    connections to other servers (after its batch the server held more than before its first
+    call: a client pool that grows on demand), else BURST_S. Such a pool recycles idle
+    connections on a timer: httpx's expire after 5 s, those a burst opened together expire
+    together, and the pool's passes then poll fewer idle sockets, a cheaper second about every
+    5.3 s under load (docs/runs/pool-cycle). A window of 1 s caught that second or missed it;
+    one of 6 s holds one or two of them. Unseen connections (a container's) open none, nor does
+    a task whose pool another task opened; a database pool that opens on demand gets 6 s too."""
     return POOLED_BURST_S if opened > 0 else BURST_S
 
 

@@ -215,7 +215,7 @@ class _Calls:
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
         self.classes: list[tuple[float, list[StepRun]]] = []  # each user class's users and task runs
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
-        self.window_s: dict[str, float | None] = {}  # how long that burst was measured (burst_window_s)
+        self.window_s: dict[str, float | None] = {}  # the window that burst asked (burst_window_s), at least
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
         self.slope: dict[str, tuple[float, float]] = {}
         env.events.request.add_listener(self.record)
