@@ -1,5 +1,7 @@
 """Calibration's derived inputs: the time at a station, and CPU per request from a process tree's counters."""
 
+from types import SimpleNamespace
+
 import pytest
 
 from asyncgap.cell.calibration import (
@@ -7,16 +9,20 @@ from asyncgap.cell.calibration import (
     DRAIN_S,
     HOT_USERS,
     IN_FLIGHT,
+    STEPS_NAME,
+    CalibrationError,
     StepRun,
     another_server,
     burst_users,
     burst_window_s,
+    calibrate,
     class_users,
     outside_ms,
     per_request_ms,
     request_mix,
     request_rates,
 )
+from asyncgap.engines import children
 
 
 def measured(round_trip_ms: float, cpu_ms: float) -> dict:
@@ -136,3 +142,39 @@ def test_users_go_to_each_class_by_weight_after_its_fixed_count_as_locust_dispat
         "Ops": 1.0,
         "Reader": 0.0,
     }
+
+
+def test_a_calibration_step_that_hangs_fails_the_cell_with_its_name(tmp_path, monkeypatch):
+    def stuck(argv, *, progress_path, **_options):
+        # verify is told where to say each step, and the harness watches that file
+        assert argv[argv.index("--steps") + 1] == str(progress_path) == str(tmp_path / STEPS_NAME)
+        progress_path.write_text(
+            "get_1: a check, then calls one at a time\nget_1: 20 users at once, measured over 1 s\n"
+        )
+        raise children.Overrun("still running after 90 s without progress; stopped")
+
+    monkeypatch.setattr(children, "run", stuck)
+    with pytest.raises(
+        CalibrationError,
+        match=r"^checking the scenario's URLs: one step took over 90 s, at "
+        r"'get_1: 20 users at once, measured over 1 s'$",
+    ):
+        calibrate(
+            tmp_path, locustfile="traffic.py", server=_server(), options=[], station_of=lambda *_: "loop"
+        )
+
+
+def test_a_calibration_that_hangs_before_its_first_step_says_so(tmp_path, monkeypatch):
+    def stuck(argv, **_options):
+        raise children.Overrun("still running after 90 s without progress; stopped")
+
+    monkeypatch.setattr(children, "run", stuck)
+    with pytest.raises(CalibrationError, match=r"one step took over 90 s, before its first task$"):
+        calibrate(
+            tmp_path, locustfile="traffic.py", server=_server(), options=[], station_of=lambda *_: "loop"
+        )
+
+
+def _server():
+    """What calibrate reads of a running server: its URL and its process's pid."""
+    return SimpleNamespace(url="http://127.0.0.1:8101", process=SimpleNamespace(pid=1))
