@@ -46,6 +46,7 @@ from asyncgap.engines.server import RunningServer
 
 TIMEOUT_S = 90.0  # for each step of a task (its check and batch, each burst): verify says as each begins
 NAME = "calibration.json"
+VERIFY_NAME = "verify.json"  # what verify found, the user's cycle (`user_cycle_s`) beside the endpoints
 STEPS_NAME = "verify.steps"  # where it says so
 HOT_USERS = 4  # a task of several calls: this many users at once keep a 2-core server busy
 IN_FLIGHT = 100  # a task of one call: up to this many users at once, never more than the cell's
@@ -65,7 +66,7 @@ def _measure(cell_dir: Path, verify_args: list[str], cpus: set[int] | None) -> d
     """`python -m asyncgap.cell.verify` with `verify_args` after its output file, on the load
     generator's `cpus` (a burst of 100 users on the server's core would take it from the server
     being measured); what it found."""
-    found, log, steps = cell_dir / "verify.json", cell_dir / "verify.log", cell_dir / STEPS_NAME
+    found, log, steps = cell_dir / VERIFY_NAME, cell_dir / "verify.log", cell_dir / STEPS_NAME
     argv = [sys.executable, "-m", "asyncgap.cell.verify", str(found), "--steps", str(steps), *verify_args]
     try:
         code = children.run(argv, log_path=log, timeout=TIMEOUT_S, cpus=cpus, progress_path=steps)
@@ -204,6 +205,26 @@ def request_mix(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> dict[str,
             thinking[endpoint] += rate * think_ms
     total = sum(rates.values())
     return {e: (r / total if total else 0.0, thinking[e] / r if r else 0.0) for e, r in rates.items()}
+
+
+def user_cycle_s(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> float | None:
+    """A user's mean time from one task to its next, as the batch ran them: a task's calls one at
+    a time and the think time after them, over its class's tasks by weight and the classes by
+    their users (None without a task run). A task of three calls and 4 s of think time takes a
+    user 4.85 s, where a request's own cycle is a third of it."""
+    cycles = [
+        (users, sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked)
+        for users, runs in classes
+        if (picked := sum(run.weight for run in runs))
+    ]
+    total = sum(users for users, _cycle in cycles)
+    return sum(users * cycle for users, cycle in cycles) / total if total else None
+
+
+def calibrated_user_cycle_s(cell_dir: Path) -> float | None:
+    """The user's cycle a cell's calibration found (None: none, or a verify.json without one)."""
+    found = cell_dir / VERIFY_NAME
+    return json.loads(found.read_text()).get("user_cycle_s") if found.exists() else None
 
 
 def another_server(url: str, host: str) -> str | None:

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from asyncgap.cell import measure, model, recording
 from asyncgap.cell.app_cell import shapes_file
-from asyncgap.cell.calibration import CalibrationError, calibrate
+from asyncgap.cell.calibration import CalibrationError, calibrate, calibrated_user_cycle_s
 from asyncgap.cell.context import Cores, RunContext
 from asyncgap.cell.plan import Cell
 from asyncgap.cell.sampler import Sampler
 from asyncgap.core.files import write_atomic, write_json
 from asyncgap.core.knobs import Knobs
+from asyncgap.core.levels import START_LIMIT_S
 from asyncgap.core.matrix import Scenario, Setup
 from asyncgap.core.prediction import Model
 from asyncgap.core.records import ERROR_NAME, CellResult, Level, Recorded, ResultsError, fields_of
@@ -180,11 +181,18 @@ def _predict(
 
 
 def _desynced(spec: swarm.SwarmSpec, predictions: list[Model]) -> swarm.SwarmSpec:
-    """The swarm with each user's start spread over one calibrated cycle R (its mean round trip
-    alone), so that users spawned together do not come back in waves behind a deterministic wait
-    (asyncgap/load/desync.py); within half the warm-up, which is discarded."""
-    cycle_s = model.cycle_s(predictions[-1].inputs.endpoints)
-    return replace(spec, start_jitter_s=round(min(cycle_s, spec.warmup_s / 2), 4))
+    """The swarm with each user's start spread over one calibrated cycle of a user: a task's calls
+    one at a time and the think time after them (calibration's `user_cycle_s`; a request's round
+    trip and think time without it). Users spawned together otherwise come back in waves: behind
+    a deterministic wait (a 100 ms sleep) for good, behind random think times for cycles, and a
+    spread over one request of a task of several calls leaves them bunched: the server's thread
+    tokens full while a wave queues, idle while it thinks, and the throughput short of the
+    bound the model gives a steady load. The warm-up begins
+    once every user has started (asyncgap.load.starts), so the spread costs no measured second;
+    at most half the wait allowed (START_LIMIT_S), and none without a warm-up, which has no wait."""
+    cycle_s = calibrated_user_cycle_s(spec.out_dir) or model.cycle_s(predictions[-1].inputs.endpoints)
+    jitter_s = min(cycle_s, START_LIMIT_S / 2) if spec.warmup_s > 0 else 0.0
+    return replace(spec, start_jitter_s=round(jitter_s, 4))
 
 
 def _sampler(

@@ -80,6 +80,7 @@ from asyncgap.cell.calibration import (
     class_users,
     per_request_ms,
     request_mix,
+    user_cycle_s,
 )
 from asyncgap.cell.model import held_past_wait
 from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, outbound_connections, tree_cpu_s
@@ -128,7 +129,7 @@ def verify(
     for name, user_class in user_classes.items():
         calls.run_tasks(user_class, users[name])
     env.events.test_stop.fire(environment=env)
-    return {"endpoints": calls.endpoints()}
+    return {"endpoints": calls.endpoints(), "user_cycle_s": user_cycle_s(calls.classes)}
 
 
 class _PerRequest(NamedTuple):

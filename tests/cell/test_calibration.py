@@ -16,11 +16,13 @@ from asyncgap.cell.calibration import (
     burst_users,
     burst_window_s,
     calibrate,
+    calibrated_user_cycle_s,
     class_users,
     outside_ms,
     per_request_ms,
     request_mix,
     request_rates,
+    user_cycle_s,
 )
 from asyncgap.engines import children
 
@@ -68,6 +70,25 @@ def test_a_task_that_opens_connections_to_another_server_is_measured_hot_over_a_
     assert burst_window_s(opened=40) == burst_window_s(opened=1)
     # none opened (no other server, a database pool opened at startup, or unseen): no cycle
     assert burst_window_s(opened=0) == burst_window_s(opened=-2) == BURST_S < 5.0
+
+
+def test_a_users_cycle_is_a_task_run_and_its_think_time_over_tasks_by_weight_and_classes_by_users():
+    # one task: three calls of 850 ms in all, then 4 s of thinking
+    assert user_cycle_s([(300.0, [StepRun(1.0, {"/a": 1, "/b": 1, "/c": 1}, 0.85, 4.0)])]) == pytest.approx(
+        4.85
+    )
+    # tasks by weight: a 10 ms call three times as often as a 1 s one
+    tasks = [StepRun(3.0, {"/fast": 1}, 0.01, 0.0), StepRun(1.0, {"/slow": 1}, 1.0, 0.0)]
+    assert user_cycle_s([(10.0, tasks)]) == pytest.approx((3 * 0.01 + 1.0) / 4)
+    # classes by their users: 90 users of a 0.1 s cycle, 10 of a 2.1 s one
+    reader, admin = [StepRun(1.0, {"/r": 1}, 0.1, 0.0)], [StepRun(1.0, {"/w": 1}, 0.1, 2.0)]
+    assert user_cycle_s([(90.0, reader), (10.0, admin)]) == pytest.approx(0.9 * 0.1 + 0.1 * 2.1)
+
+
+def test_no_task_run_has_no_users_cycle(tmp_path):
+    assert user_cycle_s([]) is None
+    assert user_cycle_s([(0.0, [StepRun(1.0, {"/a": 1}, 0.1, 0.0)])]) is None  # a class of no user
+    assert calibrated_user_cycle_s(tmp_path) is None  # no verify.json: calibration did not run
 
 
 def test_a_burst_drains_in_seconds():
