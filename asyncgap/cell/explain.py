@@ -18,6 +18,7 @@ SITE_MOST = 0.5  # ... when one site holds at least this share of them
 OUTSIDE_NOTABLE = 0.05  # requests outside the model's mix worth naming, as a share of all
 POOL_DRIFT = 1.25  # connections to other servers this far from the hot calibration's name a pool
 POOL_NOTABLE = 5  # ... when they differ by this many at least
+THREADS_FULL = 0.9  # a threads-bound cell's tokens busy less than this share of the time: worth naming
 
 
 def _weighted(
@@ -45,6 +46,7 @@ def reason(model: Model, figures: Figures) -> str:
     facts = [
         *_outside_the_mix(model, figures),
         *_cycle_facts(model, figures),
+        *_threads_facts(model, figures),
         *_mix_facts(model, mix),
         *_pace_facts(model, figures),
         *cpu,
@@ -57,9 +59,6 @@ def reason(model: Model, figures: Figures) -> str:
         facts.append(f"it was preempted {figures.server_preemptions_per_request:.2f} times a request")
     if figures.generator_bound:
         facts.append(f"the load generator was the bottleneck ({figures.generator_cores_busy:.2f} of a core)")
-    tokens, busy = model.inputs.thread_tokens, figures.tokens_busy_max
-    if model.bound == "threads" and busy is not None and busy < 0.9 * tokens:
-        facts.append(f"at most {busy:.0f} of a worker's {tokens} thread tokens were busy")
     lag = figures.loop_lag_max_ms
     if model.bound != "loop" and lag and lag > LAG_MS:
         facts.append(f"the event loop lagged up to {lag:,.0f} ms")
@@ -87,6 +86,24 @@ def _outside_the_mix(model: Model, figures: Figures) -> list[str]:
         f"{count / total:.0%} of the requests ({named} of {total:,}) were outside the model's mix, "
         "sent by no task (an on_start still running? a task that calls two routes?)"
     ]
+
+
+def _threads_facts(model: Model, figures: Figures) -> list[str]:
+    """How full a threads-bound cell kept the thread tokens its bound counts all busy: at most
+    some of them, or all at times and fewer on average (users that come back in waves fill them
+    while a wave queues and leave them idle while it thinks). The average is of the threads
+    running the application's code (the watchdog's), over the workers."""
+    if model.bound != "threads":
+        return []
+    tokens, most, mean = model.inputs.thread_tokens, figures.tokens_busy_max, figures.threads_busy_mean
+    if most is not None and most < THREADS_FULL * tokens:
+        return [f"at most {most:.0f} of a worker's {tokens} thread tokens were busy"]
+    if mean is not None and mean / model.inputs.workers < THREADS_FULL * tokens:
+        return [
+            f"a worker's threads ran {mean / model.inputs.workers:.1f} requests at a time on average, "
+            f"of its {tokens} thread tokens"
+        ]
+    return []
 
 
 def _measured_mix(model: Model, figures: Figures) -> dict[str, float] | None:

@@ -152,6 +152,33 @@ def measured(rps: float, cpu_ms: float, split: list[int]) -> Figures:
     )
 
 
+def test_a_threads_bound_miss_says_how_full_its_thread_tokens_were():
+    prediction = predict(sleep_mix("sync"), 100, Server(workers=1))
+    assert prediction.bound == "threads"
+    short = prediction.predicted_rps * 0.8
+
+    def reason(**tokens: float) -> str:
+        figures = measured(rps=short, cpu_ms=0.3, split=[100]).model_copy(update=tokens)
+        return record(prediction, figures).model.reason
+
+    # all 40 at times, 31.5 on average: users that came back in waves
+    assert reason(tokens_busy_max=40.0, threads_busy_mean=31.5) == (
+        "measured 0.80x the prediction: a worker's threads ran 31.5 requests at a time on average, "
+        "of its 40 thread tokens"
+    )
+    assert reason(tokens_busy_max=25.0, threads_busy_mean=20.0) == (
+        "measured 0.80x the prediction: at most 25 of a worker's 40 thread tokens were busy"
+    )
+    assert "thread" not in reason(tokens_busy_max=40.0, threads_busy_mean=39.6)  # full: not the cause
+    two = predict(sleep_mix("sync"), 100, Server(workers=2))
+    figures = measured(rps=two.predicted_rps * 0.8, cpu_ms=0.3, split=[50, 50])
+    both = figures.model_copy(update={"threads_busy_mean": 60.0})  # the watchdog's, over both workers
+    assert two.bound == "threads"
+    assert record(two, both).model.reason.endswith(
+        "ran 30.0 requests at a time on average, of its 40 thread tokens"
+    )
+
+
 def test_the_prediction_is_independent_of_the_measured_throughput_and_cpu():
     prediction = predict(sleep_mix("sync"), 100, Server(workers=1))
     low = record(prediction, measured(rps=100.0, cpu_ms=5.0, split=[100]))
