@@ -266,7 +266,8 @@ class _Calls:
         for key in made:
             self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
-        call_s, think_s = elapsed / calls, think_s / calls
+        mean_think_s = tasks.mean_think_s(step, user)  # the wait_time's own mean, when it has one
+        call_s, think_s = elapsed / calls, think_s / calls if mean_think_s is None else mean_think_s
         # users thinking hold nothing: in flight, the load's users are those not thinking
         in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
         at_once = burst_users(len(made), bool(self.alone.intersection(made)), in_flight, call_s * 1000)
