@@ -46,7 +46,7 @@ from asyncgap.engines.server import RunningServer
 
 TIMEOUT_S = 90.0  # for each step of a task (its check and batch, each burst): verify says as each begins
 NAME = "calibration.json"
-VERIFY_NAME = "verify.json"  # what verify found, the user's cycle (`user_cycle_s`) beside the endpoints
+VERIFY_NAME = "verify.json"  # what verify found: the endpoints, and the users' longest cycle (`user_cycle_s`)
 STEPS_NAME = "verify.steps"  # where it says so
 HOT_USERS = 4  # a task of several calls: this many users at once keep a 2-core server busy
 IN_FLIGHT = 100  # a task of one call: up to this many users at once, never more than the cell's
@@ -182,8 +182,7 @@ def request_rates(users: float, runs: Sequence[StepRun]) -> Iterator[tuple[str, 
     longer cycle sends fewer requests a user: beside users that never think, those that think
     1 s after 10 ms calls send 1 in 100 of the requests, where their weights give half. A mix of
     classes is by these rates, not by the weights; within a class, the two agree."""
-    picked = sum(run.weight for run in runs)
-    cycle_s = sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked if picked else 0.0
+    picked, cycle_s = sum(run.weight for run in runs), class_cycle_s(runs)
     if cycle_s <= 0:
         return
     for run in runs:
@@ -207,22 +206,23 @@ def request_mix(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> dict[str,
     return {e: (r / total if total else 0.0, thinking[e] / r if r else 0.0) for e, r in rates.items()}
 
 
-def user_cycle_s(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> float | None:
+def class_cycle_s(runs: Sequence[StepRun]) -> float:
     """A user's mean time from one task to its next, as the batch ran them: a task's calls one at
-    a time and the think time after them, over its class's tasks by weight and the classes by
-    their users (None without a task run). A task of three calls and 4 s of think time takes a
-    user 4.85 s, where a request's own cycle is a third of it."""
-    cycles = [
-        (users, sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked)
-        for users, runs in classes
-        if (picked := sum(run.weight for run in runs))
-    ]
-    total = sum(users for users, _cycle in cycles)
-    return sum(users * cycle for users, cycle in cycles) / total if total else None
+    a time and the think time after them, over its class's tasks by weight (0 without a run)."""
+    picked = sum(run.weight for run in runs)
+    return sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked if picked else 0.0
+
+
+def user_cycle_s(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> float | None:
+    """The longest cycle of a user class that gets users (class_cycle_s; None without one): what
+    a swarm spreads its users' starts over, so that each class's come back spread over a cycle
+    of theirs at least. A task of three calls and 4 s of think time takes a user 4.85 s, where a
+    request's own cycle is a third of it."""
+    return max((cycle for users, runs in classes if users and (cycle := class_cycle_s(runs))), default=None)
 
 
 def calibrated_user_cycle_s(cell_dir: Path) -> float | None:
-    """The user's cycle a cell's calibration found (None: none, or a verify.json without one)."""
+    """The users' longest cycle a cell's calibration found (None: it found none, or did not run)."""
     found = cell_dir / VERIFY_NAME
     return json.loads(found.read_text()).get("user_cycle_s") if found.exists() else None
 

@@ -87,7 +87,7 @@ def _measure(cell: Cell, context: RunContext, cell_dir: Path, clock: Stopwatch) 
         clock.lap("server_start_s")
         spec = _swarm_spec(cell, context, running, cell_dir)
         predictions = _predict(cell, context, spec, running, db)
-        spec = _desynced(spec, predictions)
+        spec = _desynced(spec)
         clock.lap("calibrate_s")
         on_start = _sampler(Path(env["ASYNCGAP_METRICS_DIR"]), running, db, context.pace_log)
         samples = context.engine.swarm(spec, cpus=context.cores.generator, on_start=on_start)
@@ -180,17 +180,17 @@ def _predict(
     return predictions
 
 
-def _desynced(spec: swarm.SwarmSpec, predictions: list[Model]) -> swarm.SwarmSpec:
+def _desynced(spec: swarm.SwarmSpec) -> swarm.SwarmSpec:
     """The swarm with each user's start spread over one calibrated cycle of a user: a task's calls
-    one at a time and the think time after them (calibration's `user_cycle_s`; a request's round
-    trip and think time without it). Users spawned together otherwise come back in waves: behind
-    a deterministic wait (a 100 ms sleep) for good, behind random think times for cycles, and a
-    spread over one request of a task of several calls leaves them bunched: the server's thread
-    tokens full while a wave queues, idle while it thinks, and the throughput short of the
-    bound the model gives a steady load. The warm-up begins
-    once every user has started (asyncgap.load.starts), so the spread costs no measured second;
-    at most half the wait allowed (START_LIMIT_S), and none without a warm-up, which has no wait."""
-    cycle_s = calibrated_user_cycle_s(spec.out_dir) or model.cycle_s(predictions[-1].inputs.endpoints)
+    one at a time and the think time after them, the longest of the user classes' (calibration's
+    `user_cycle_s`). Users spawned together otherwise come back in waves: behind a deterministic
+    wait (a 100 ms sleep) for good, behind random think times for cycles, and a spread over one
+    request of a task of several calls leaves them bunched: the server's thread tokens full while
+    a wave queues, idle while it thinks, and the throughput short of the bound the model gives a
+    steady load. The warm-up begins once every user has started (asyncgap.load.starts), so the
+    spread costs no measured second; at most half the wait allowed (START_LIMIT_S), and none
+    without a warm-up, which has no wait."""
+    cycle_s = calibrated_user_cycle_s(spec.out_dir) or 0.0
     jitter_s = min(cycle_s, START_LIMIT_S / 2) if spec.warmup_s > 0 else 0.0
     return replace(spec, start_jitter_s=round(jitter_s, 4))
 

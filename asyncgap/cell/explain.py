@@ -18,7 +18,7 @@ SITE_MOST = 0.5  # ... when one site holds at least this share of them
 OUTSIDE_NOTABLE = 0.05  # requests outside the model's mix worth naming, as a share of all
 POOL_DRIFT = 1.25  # connections to other servers this far from the hot calibration's name a pool
 POOL_NOTABLE = 5  # ... when they differ by this many at least
-THREADS_FULL = 0.9  # a threads-bound cell's tokens busy less than this share of the time: worth naming
+THREADS_FULL = 0.9  # a threads-bound cell's busy thread tokens under this share of them: worth naming
 
 
 def _weighted(
@@ -96,7 +96,7 @@ def _threads_facts(model: Model, figures: Figures) -> list[str]:
     if model.bound != "threads":
         return []
     tokens, most, mean = model.inputs.thread_tokens, figures.tokens_busy_max, figures.threads_busy_mean
-    if most is not None and most < THREADS_FULL * tokens:
+    if most and most < THREADS_FULL * tokens:  # 0: no sample read the tokens
         return [f"at most {most:.0f} of a worker's {tokens} thread tokens were busy"]
     if mean is not None and mean / model.inputs.workers < THREADS_FULL * tokens:
         return [

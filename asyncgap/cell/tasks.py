@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
-from locust import SequentialTaskSet, TaskSet
+from locust import SequentialTaskSet, TaskSet, between
 from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately
 
 # Locust's control flow out of a task: the calls made before it stand
-THINK_DRAWS = 1000  # draws of a wait_time that keeps no state, for its mean
+THINK_DRAWS = 1000  # draws of a `between`, for its mean
 FLOW = (InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately)
 
 Owner = Callable[[object], object]  # a started user -> what a task function is called with
@@ -113,22 +113,26 @@ def think_s(where) -> float:
 
 
 def mean_think_s(step: Step, user) -> float | None:
-    """A run's think time as the mean of THINK_DRAWS draws of its wait_time, for one that keeps no
-    state (`between`, `constant`); None for one that does (a pace), which each run draws against
-    itself. A batch may run a task of 0.85 s only four times, and four draws of `between(3, 5)`
-    are 0.29 s off its mean at one standard deviation: 6% of that user's 4.85 s cycle, and of a
-    load's bound by such users. The draws are not slept, and take a microsecond each."""
+    """A run's think time as the mean of THINK_DRAWS draws of its wait_time, when that is
+    Locust's own `between` (on the user, or on a TaskSet or one that defers to its user's): a
+    uniform draw that keeps no state. None for any other, whose draws the runs give: a pace
+    (`constant_pacing`, `constant_throughput`) draws against each run, a wait_time of the
+    locustfile's own may keep state anywhere (its user, a closure, a list it pops). A batch may
+    run a task of 0.85 s only four times, and four draws of `between(3, 5)` are 0.29 s off its
+    mean at one standard deviation: 6% of that user's 4.85 s cycle, and of a load's bound by such
+    users. The draws are not slept, and take a microsecond each."""
     where = step.waiter(user)
-    holders = [holder for holder in (where, getattr(where, "user", None)) if holder is not None]
-    before = [dict(vars(holder)) for holder in holders]
-    draws = [float(where.wait_time())]
-    if not all(_unchanged(was, vars(holder)) for was, holder in zip(before, holders, strict=True)):
+    if not _between(where):
         return None
-    draws += [float(where.wait_time()) for _ in range(THINK_DRAWS - 1)]
-    return step.waits * sum(draws) / THINK_DRAWS
+    return step.waits * sum(float(where.wait_time()) for _ in range(THINK_DRAWS)) / THINK_DRAWS
 
 
-def _unchanged(before: dict, now: dict) -> bool:
-    """Whether an object holds the attributes it held, the same objects (a pace keeps the time of
-    its last run and its last wait on its user: new floats each draw)."""
-    return before.keys() == now.keys() and all(now[key] is value for key, value in before.items())
+def _between(where) -> bool:
+    """Whether `where`'s wait_time is locust.between's, its own or, for a TaskSet that sets none,
+    its user's (TaskSet.wait_time defers to it)."""
+    function = getattr(where.wait_time, "__func__", where.wait_time)
+    if function is TaskSet.wait_time:
+        return _between(where.user)
+    return getattr(function, "__module__", None) == between.__module__ and getattr(
+        function, "__qualname__", ""
+    ).startswith(f"{between.__qualname__}.")

@@ -5,8 +5,9 @@ wait (a 100 ms sleep, an upstream's fixed delay) they come back together too, an
 the server sees waves of N requests and idles between them, a load that no steady state of the
 model describes (its bounds assume arrivals spread over the cycle). --start-jitter-ms J delays
 each user's start (its on_start, so a login is spread too) by a uniform draw in [0, J); the
-harness passes the calibrated cycle R, the mean round trip of one user alone, before the warm-up,
-which starts once every user has started (asyncgap.load.starts counts them). Applied to every user
+harness passes one calibrated cycle of a user, a task's calls and the think time after them (the
+longest of its user classes'), before the warm-up, which starts once every user has started
+(asyncgap.load.starts counts them). Applied to every user
 class Locust runs, a user's own locustfile's included.
 """
 

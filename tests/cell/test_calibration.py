@@ -17,6 +17,7 @@ from asyncgap.cell.calibration import (
     burst_window_s,
     calibrate,
     calibrated_user_cycle_s,
+    class_cycle_s,
     class_users,
     outside_ms,
     per_request_ms,
@@ -72,17 +73,22 @@ def test_a_task_that_opens_connections_to_another_server_is_measured_hot_over_a_
     assert burst_window_s(opened=0) == burst_window_s(opened=-2) == BURST_S < 5.0
 
 
-def test_a_users_cycle_is_a_task_run_and_its_think_time_over_tasks_by_weight_and_classes_by_users():
+def test_a_users_cycle_is_a_task_run_and_its_think_time_over_tasks_by_weight():
     # one task: three calls of 850 ms in all, then 4 s of thinking
-    assert user_cycle_s([(300.0, [StepRun(1.0, {"/a": 1, "/b": 1, "/c": 1}, 0.85, 4.0)])]) == pytest.approx(
-        4.85
-    )
+    assert class_cycle_s([StepRun(1.0, {"/a": 1, "/b": 1, "/c": 1}, 0.85, 4.0)]) == pytest.approx(4.85)
     # tasks by weight: a 10 ms call three times as often as a 1 s one
     tasks = [StepRun(3.0, {"/fast": 1}, 0.01, 0.0), StepRun(1.0, {"/slow": 1}, 1.0, 0.0)]
-    assert user_cycle_s([(10.0, tasks)]) == pytest.approx((3 * 0.01 + 1.0) / 4)
-    # classes by their users: 90 users of a 0.1 s cycle, 10 of a 2.1 s one
+    assert class_cycle_s(tasks) == pytest.approx((3 * 0.01 + 1.0) / 4)
+    assert class_cycle_s([]) == 0.0
+
+
+def test_the_users_are_spread_over_the_longest_cycle_of_a_class_that_gets_users():
+    # 90 users of a 0.1 s cycle, 10 of a 2.1 s one: each class's come back spread over a cycle
+    # of theirs at least (the readers over 21 of theirs), not over a 0.3 s mean, a seventh of
+    # the admins' cycle
     reader, admin = [StepRun(1.0, {"/r": 1}, 0.1, 0.0)], [StepRun(1.0, {"/w": 1}, 0.1, 2.0)]
-    assert user_cycle_s([(90.0, reader), (10.0, admin)]) == pytest.approx(0.9 * 0.1 + 0.1 * 2.1)
+    assert user_cycle_s([(90.0, reader), (10.0, admin)]) == pytest.approx(2.1)
+    assert user_cycle_s([(90.0, reader), (0.0, admin)]) == pytest.approx(0.1)  # a class of no user
 
 
 def test_no_task_run_has_no_users_cycle(tmp_path):

@@ -50,13 +50,24 @@ class Thinking(User):
     wait_time = between(3, 5)
     tasks = [home]
 
-class Counting(User):  # a wait_time of its own that keeps state: each wait a second longer
-    waits = 0
+class Reading(TaskSet):  # no wait_time of its own: its user's
     tasks = [home]
 
+class ThinkingReader(User):
+    wait_time = between(3, 5)
+    tasks = [Reading]
+
+    def on_start(self):
+        self.user = "alice"  # a locustfile's own attribute, named as a TaskSet's user is
+
+class Scheduled(User):  # a wait_time of its own, with state: the waits it has left
+    tasks = [home]
+
+    def on_start(self):
+        self.schedule = [1.0, 2.0, 3.0]
+
     def wait_time(self):
-        self.waits += 1
-        return float(self.waits)
+        return self.schedule.pop(0)
 
 class Nested(SequentialTaskSet):
     tasks = [Browse]
@@ -75,14 +86,19 @@ paced = Paced(Environment(user_classes=[Paced]))
 pace = [step.run(paced) for _ in range(3)]
 paced_mean = tasks.mean_think_s(step, paced)
 thinking = [tasks.mean_think_s(tasks.steps(Thinking)[0], Thinking(Environment())) for _ in range(20)]
-counting = Counting(Environment(user_classes=[Counting]))
-counted = tasks.mean_think_s(tasks.steps(Counting)[0], counting), counting.waits
+reader = ThinkingReader(Environment())
+reader.on_start()
+reading = tasks.mean_think_s(tasks.steps(ThinkingReader)[0], reader)
+scheduled = Scheduled(Environment())
+scheduled.on_start()
+counted = tasks.mean_think_s(tasks.steps(Scheduled)[0], scheduled), scheduled.schedule
 try:
     tasks.steps(Lost)
     refused = None
 except tasks.Unsupported as exc:
     refused = str(exc)
-found = {"ran": ran, "pace": pace, "paced_mean": paced_mean, "thinking": thinking, "counted": counted}
+found = {"ran": ran, "pace": pace, "paced_mean": paced_mean, "thinking": thinking, "reading": reading}
+found["counted"] = counted
 print(json.dumps({**found, "refused": refused}))
 """
 
@@ -96,20 +112,22 @@ def probe() -> dict:
 
 def test_tasksets_are_flattened_into_their_functions_with_their_weights_and_think_times():
     got = probe()
+    # last, each step's mean think time: none for these `constant` waits, which each run draws
     assert got["ran"] == [
-        ["read", 0.375, ["read"], 0.5, 0.5],  # Browse: 2 of 4, its read 3 of 4; its own wait_time
-        ["leave", 0.125, [], 0.5, 0.5],  # interrupts: no call (calibration skips it), no traceback
-        ["Checkout", 0.25, ["cart", "pay"], 0.5, 0.5],  # in order, one step, the user's wait after each
-        ["home", 0.25, ["home"], 0.25, 0.25],
+        ["read", 0.375, ["read"], 0.5, None],  # Browse: 2 of 4, its read 3 of 4; its own wait_time
+        ["leave", 0.125, [], 0.5, None],  # interrupts: no call (calibration skips it), no traceback
+        ["Checkout", 0.25, ["cart", "pay"], 0.5, None],  # in order, one step, the user's wait after each
+        ["home", 0.25, ["home"], 0.25, None],
     ]
     assert all(0.09 < think <= 0.1 for think in got["pace"]), got["pace"]  # paced against the run alone
     assert got["refused"].startswith("the SequentialTaskSet Nested runs a TaskSet (Browse) in its order")
 
 
-def test_a_wait_time_that_keeps_no_state_gives_its_mean_and_one_that_does_none():
+def test_locusts_between_gives_its_mean_and_any_other_wait_time_none():
     got = probe()
     # between(3, 5): the mean of a thousand draws (0.02 s at one standard deviation), where one
-    # draw is anywhere in 3 to 5 s
+    # draw is anywhere in 3 to 5 s; a TaskSet's that defers to its user's too
     assert all(3.9 < think < 4.1 for think in got["thinking"]), got["thinking"]
+    assert 3.9 < got["reading"] < 4.1, got["reading"]
     assert got["paced_mean"] is None  # a pace draws against each run
-    assert got["counted"] == [None, 1]  # a state of its own: one draw told it so, and no more
+    assert got["counted"] == [None, [1.0, 2.0, 3.0]]  # its own, with state: not drawn at all
