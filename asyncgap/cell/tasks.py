@@ -20,8 +20,8 @@ from locust import SequentialTaskSet, TaskSet, between
 from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately
 
 # Locust's control flow out of a task: the calls made before it stand
-THINK_DRAWS = 1000  # draws of a `between`, for its mean
 FLOW = (InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately)
+THINK_DRAWS = 1000  # draws of a `between`, for its mean
 
 Owner = Callable[[object], object]  # a started user -> what a task function is called with
 

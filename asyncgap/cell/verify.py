@@ -302,8 +302,8 @@ class _Calls:
         keeps the server busy as under load; None if no call ended in it. Each user starts within
         one call of the first, as a cell's load spreads a task of one call with no think time
         over its users (asyncgap.cell.drive._desynced): all at once, they queue behind each other
-        as no load does. `at_once` keeps the drain short: on
-        a blocked loop the calls still in flight end one after another."""
+        as no load does. `at_once` keeps the drain short: on a blocked loop the calls still in
+        flight end one after another."""
         self._step(f"{step.name}: {at_once} users at once, measured over {window_s:g} s")
         users = [_started(user_class, self.env) for _ in range(at_once)]
         stop = gevent.event.Event()

@@ -7,8 +7,8 @@ model describes (its bounds assume arrivals spread over the cycle). --start-jitt
 each user's start (its on_start, so a login is spread too) by a uniform draw in [0, J); the
 harness passes one calibrated cycle of a user, a task's calls and the think time after them (the
 longest of its user classes'), before the warm-up, which starts once every user has started
-(asyncgap.load.starts counts them). Applied to every user
-class Locust runs, a user's own locustfile's included.
+(asyncgap.load.starts counts them). Applied to every user class Locust runs, a user's own
+locustfile's included.
 """
 
 import random
