@@ -5,7 +5,7 @@ model's input it contradicts."""
 import math
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, backlog, cycle_s, db_cpu_s, mix_of, predicted_cpu_ms, think_s, users_of
+from asyncgap.cell.model import Knee, backlog, cycle_s, db_cpu_s, mix_of, predicted_cpu_ms, think_s
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -131,7 +131,7 @@ def _cycle_facts(model: Model, figures: Figures) -> list[str]:
     1-user level of a route of a few ms misses by."""
     if model.bound != "connections" or not figures.rps or figures.mean_ms is None:
         return []
-    cycle_ms = 1000 * users_of(model.inputs) / figures.rps
+    cycle_ms = 1000 * model.inputs.users / figures.rps
     think_ms = 1000 * think_s(model.inputs.endpoints)
     calibrated_ms, between_ms = 1000 * cycle_s(model.inputs.endpoints) - think_ms, cycle_ms - figures.mean_ms
     thinking = f" and {think_ms:,.2f} ms of think time (its wait_time)" if think_ms else ""

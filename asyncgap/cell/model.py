@@ -59,7 +59,11 @@ N* = R x that bound (for a thread pool, T tokens / the share D_threads / R of a 
 holds one). The mean latency at N is then N / X - Z (Little's law, Z the mean think time).
 
 Keep-alive connections are split by the kernel at accept time, often unevenly (88/12 of 100
-is common): c_i is the measured split when there is one, and an even split before the load.
+is common): c_i is the measured split when there is one, scaled to the N users, and an even
+split before the load. Fewer connections are open than users when users think past the server's
+keep-alive (gunicorn closes an idle one after 2 s, and the user opens another for its next task)
+or when a stalled loop leaves them in the listen backlog: the split gives the proportions, the
+users give N.
 Nothing measured under the load enters, so the model can be wrong, and the dashboard says so.
 """
 
@@ -99,6 +103,20 @@ def even_split(users: int, workers: int) -> list[int]:
     """How N connections would spread over the workers if the kernel were fair."""
     base, extra = divmod(users, workers)
     return [base + (1 if i < extra else 0) for i in range(workers)]
+
+
+def users_split(connections: Sequence[int], users: int) -> list[int]:
+    """The N users over the workers in the proportions of a measured split (largest remainder),
+    which may count fewer or more connections than users: see the module's docstring."""
+    counted = sum(connections)
+    if counted == users or counted <= 0:
+        return list(connections)
+    exact = [c * users / counted for c in connections]
+    split = [math.floor(share) for share in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: split[i] - exact[i])
+    for i in by_remainder[: users - sum(split)]:
+        split[i] += 1
+    return split
 
 
 def mix_of(endpoints: Mapping[str, EndpointCalibration]) -> dict[str, float]:
@@ -182,14 +200,9 @@ def held_past_wait(users: int, rps: float, wait_s: float, workers: int) -> float
     return max(users - rps * wait_s, 0.0) / workers
 
 
-def users_of(inputs: ModelInputs) -> int:
-    """The model's closed-loop users: its connections, measured or split evenly (else its users)."""
-    return sum(inputs.connections) or inputs.users
-
-
 def backlog(inputs: ModelInputs, rps: float) -> float:
     """B: requests a worker holds past their wait at `rps`, the model's users and mix."""
-    return held_past_wait(users_of(inputs), rps, wait_s(inputs.endpoints), inputs.workers)
+    return held_past_wait(inputs.users, rps, wait_s(inputs.endpoints), inputs.workers)
 
 
 def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:
@@ -288,7 +301,7 @@ def predict(
     connections: Sequence[int] | None = None,
 ) -> Model:
     """The cell's model: its inputs, every bound, and the binding one (whose value is predicted_rps)."""
-    split = list(connections) if connections else even_split(users, server.workers)
+    split = users_split(connections, users) if connections else even_split(users, server.workers)
     bounds = bounds_rps(endpoints, split, server)
     lowest = min(bounds.values())
     bound = next(b for b in ORDER if b in bounds and bounds[b] <= lowest * (1 + 1e-9))

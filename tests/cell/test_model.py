@@ -119,6 +119,19 @@ def test_uneven_connection_split_lowers_the_sync_ceiling():
     assert uneven.predicted_rps < even.predicted_rps
 
 
+def test_a_split_that_counted_fewer_connections_than_users_gives_their_proportions():
+    # 300 users who think past gunicorn's 2 s keep-alive: 194 connections open at the busiest
+    # sample. The users are still 300; the kernel's 132/62 says how they divide.
+    counted = predict(sleep_mix("sync"), 300, Server(workers=2), connections=[132, 62])
+    assert counted.inputs.connections == [204, 96]
+    assert counted.predicted_rps == predict(sleep_mix("sync"), 300, Server(workers=2), [204, 96]).predicted_rps
+    assert recompute(counted.inputs) == counted
+    assert model.users_split([12, 11], 100) == [52, 48]  # a stalled loop's backlog: 23 accepted
+    assert model.users_split([60, 60], 100) == [50, 50]
+    assert model.users_split([88, 12], 100) == [88, 12]
+    assert sum(model.users_split([1, 1, 1], 100)) == 100
+
+
 def test_ordering_matches_the_story():
     rps = {
         v: predict(sleep_mix(v), 100, Server(workers=1)).predicted_rps
