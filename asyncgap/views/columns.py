@@ -46,6 +46,8 @@ EXTRA = (
     Column("threads busy", lambda c: number(c.threads_busy_mean, 1), numeric=True),
     Column("loop", blocking.loop_words),  # the watchdog's sentences: the loop's share and top site
     Column("threads", lambda c: blocking.thread_words(c) or "-"),
+    Column("connections", lambda c: "/".join(map(str, c.connections_per_worker)) or "-"),  # as counted
+    Column("even-split", lambda c: number(c.predicted_rps_even_split, 1), numeric=True),
 )
 BY_NAME = {column.name: column for column in CONSOLE + EXTRA}
 

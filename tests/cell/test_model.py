@@ -124,7 +124,8 @@ def test_a_split_that_counted_fewer_connections_than_users_gives_their_proportio
     # sample. The users are still 300; the kernel's 132/62 says how they divide.
     counted = predict(sleep_mix("sync"), 300, Server(workers=2), connections=[132, 62])
     assert counted.inputs.connections == [204, 96]
-    assert counted.predicted_rps == predict(sleep_mix("sync"), 300, Server(workers=2), [204, 96]).predicted_rps
+    proportioned = predict(sleep_mix("sync"), 300, Server(workers=2), [204, 96])
+    assert counted.predicted_rps == proportioned.predicted_rps
     assert recompute(counted.inputs) == counted
     assert model.users_split([12, 11], 100) == [52, 48]  # a stalled loop's backlog: 23 accepted
     assert model.users_split([60, 60], 100) == [50, 50]

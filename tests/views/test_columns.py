@@ -84,3 +84,17 @@ def test_the_dashboards_table_leaves_out_the_probe_column_when_no_row_has_a_prob
     assert row.count("<td>") == header  # every row as wide as the header
     failed = unprobed.split("<tr>")[-1]
     assert f"colspan={header - 4}" in failed
+
+
+def test_a_page_may_show_the_connections_as_counted_beside_the_even_split_prediction():
+    ok = _cells()[0]
+    counted = ok.model_copy(
+        update={
+            "setup": "gunicorn-2w",
+            "connections_per_worker": [137, 59],
+            "predicted_rps_even_split": 1310.0,
+        }
+    )
+    page = markdown.table(RunSummary(cells=[counted, ok]), column_names="setup,connections,even-split")
+    assert "| gunicorn-2w | 137/59 | 1,310.0 |" in page
+    assert "| uvicorn-1w | - | - |" in page
