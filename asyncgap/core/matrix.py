@@ -1,8 +1,10 @@
 """matrix.toml -> validated, frozen models: the single source of setups, scenarios, profiles.
 
 asyncgap ships the setups and the profiles of `asyncgap run --app` (default_matrix.toml beside
-this file); a matrix.toml takes each of those two tables from there when it has none of its own
-(the demo's has no [setups]), and `--app` uses the shipped file alone when no matrix is found.
+this file). A matrix.toml's own [setups] are added to the shipped ones (one of the same name
+replaces it, one on its port leaves it out), so a matrix of one setup still runs the shipped
+profiles; it takes the shipped [profiles] when it has none of its own. `--app` uses the shipped
+file alone when no matrix is found.
 """
 
 import os
@@ -29,7 +31,6 @@ from asyncgap.core.variants import Variant
 MATRIX_NAME = "matrix.toml"
 MATRIX_ENV = "ASYNCGAP_MATRIX"  # another matrix file, for the harness and service.serve alike
 SHIPPED = Path(__file__).with_name("default_matrix.toml")
-SHIPPED_TABLES = ("setups", "profiles")  # what a matrix without its own takes from SHIPPED
 
 
 class MatrixError(ValueError):
@@ -173,17 +174,33 @@ def _read(path: Path) -> dict:
 
 
 def load(path: Path | None = None) -> Matrix:
-    """Parse and validate, the shipped setups and profiles filling in for tables the file lacks;
-    every failure becomes a one-line MatrixError."""
+    """Parse and validate, with the shipped setups beside the file's own and the shipped profiles
+    if it has none; every failure becomes a one-line MatrixError."""
     path = locate(path)
-    data = _read(path)
-    if path != SHIPPED:
-        shipped = _read(SHIPPED)
-        data = {**{table: shipped[table] for table in SHIPPED_TABLES}, **data}
+    data = _read(path) if path == SHIPPED else _with_shipped(_read(path), _read(SHIPPED))
     try:
         return Matrix.model_validate(data, context={"root": path.parent})
     except ValidationError as exc:
         raise MatrixError(f"{path.name}: {one_line(exc)}") from None
+
+
+def _with_shipped(data: dict, shipped: dict) -> dict:
+    """The file's tables, its setups joined by each shipped setup whose name and port it leaves
+    free, and the shipped profiles (narrowed to the setups there) if it has none."""
+    own = data.get("setups", {})
+    if not isinstance(own, dict):
+        return data  # validation says what is wrong with it
+    taken = {s.get("port") for s in (*own.values(), data.get("upstream", {})) if isinstance(s, dict)}
+    setups = {
+        **{name: s for name, s in shipped["setups"].items() if name not in own and s["port"] not in taken},
+        **own,
+    }
+    profiles = data.get("profiles") or {
+        name: {**profile, "setups": kept}
+        for name, profile in shipped["profiles"].items()
+        if (kept := [setup for setup in profile["setups"] if setup in setups])
+    }
+    return {**data, "setups": setups, "profiles": profiles}
 
 
 def locate_for_app(path: Path | None = None) -> Path:

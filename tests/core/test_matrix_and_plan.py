@@ -45,6 +45,18 @@ def test_a_minimal_matrix_loads(tmp_path):
     assert m.setup("upstream").port == 8001
 
 
+def test_a_setup_of_your_own_joins_the_shipped_ones_and_their_profiles(tmp_path):
+    # A longer keep-alive for users who think 3 to 5 s: one setup, no profile of its own.
+    m = load_text(tmp_path, f"[setups.uvicorn-1w-ka10]\n{SETUP}port = 8105\nkeep_alive_s = 10\n")
+    assert set(m.setups) == {"uvicorn-1w", "uvicorn-2w", "gunicorn-2w", "uvicorn-1w-t100", "uvicorn-1w-ka10"}
+    assert m.profiles["quick"].setups == ("uvicorn-1w",)
+    # One of the same name replaces the shipped one; one on a shipped port leaves that one out,
+    # and the shipped profiles keep the setups left (a profile left with none is left out).
+    m = load_text(tmp_path, f"[setups.uvicorn-2w]\n{SETUP}port = 8102\n[setups.mine]\n{SETUP}port = 8101\n")
+    assert m.setups["uvicorn-2w"].workers == 1 and "uvicorn-1w" not in m.setups
+    assert "quick" not in m.profiles and m.profiles["default"].setups == ("uvicorn-2w", "gunicorn-2w")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
