@@ -56,6 +56,13 @@ BURST_S = 1.0  # a hot burst's measured window
 # ... and a task's that opens connections to other servers: a client pool's keep-alive cycle
 # (httpx's idle connections expire after 5 s, and those a burst opened together expire together)
 POOLED_BURST_S = 6.0
+CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
+# ...unless they would outlast this: a task of 20 s calls is checked twice, within TIMEOUT_S,
+# not cut off at its fifth.
+CHECKS_WITHIN_S = 45.0
+CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
+CPU_BATCH_MAX = 300
+HELD_SHARE = 0.5  # of a call's round trip, the loop held past its CPU that makes it hold the loop
 
 
 class CalibrationError(RuntimeError):
@@ -103,6 +110,23 @@ def declared_stations(host: str) -> dict[str, str]:
         for method, operation in methods.items()
         if isinstance(operation, dict) and operation.get(OPENAPI_KEY) in STATIONS
     }
+
+
+def another_call(calls: int, check_s: float, spent_s: float) -> bool:
+    """Whether a task's batch makes one more call, after `calls` of them in `spent_s` and its
+    check in `check_s`: up to CHECKS in all while they fit CHECKS_WITHIN_S (two at least), then
+    more for CPU_BATCH_S."""
+    if calls < CHECKS - 1:
+        return calls == 0 or check_s + spent_s * (calls + 1) / calls <= CHECKS_WITHIN_S
+    return spent_s < CPU_BATCH_S and calls < CPU_BATCH_MAX
+
+
+def holds_loop(loop_blocked_ms: float | None, cpu_ms: float, round_trip_ms: float) -> bool:
+    """Whether an endpoint's calls held the event loop, beyond the CPU they spent (which the cpu
+    bound counts), for HELD_SHARE of their round trip or more, one at a time: an `async def`
+    calling blocking code (`time.sleep`, a blocking client), which its route's `async def` does
+    not tell. The watchdog's blocked time (stalls past its threshold) says it, before any load."""
+    return loop_blocked_ms is not None and loop_blocked_ms - cpu_ms >= HELD_SHARE * round_trip_ms
 
 
 def burst_users(calls: int, holds_loop: bool, cell_users: int, task_ms: float) -> int:
@@ -273,7 +297,7 @@ def calibrate(
     found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in holds_loop), *options], cpus)
     if station_of is not None:
         stations = {
-            name: station
+            name: "loop" if station == "delay" and _held_loop(m) else station
             for name, m in found["endpoints"].items()
             if (station := station_of(name, m.get("reached")))
         }
@@ -286,6 +310,12 @@ def calibrate(
             why.format(", ".join(_sent_to(name, found["endpoints"][name]) for name in unknown))
         )
     return _record(cell_dir, found, stations)
+
+
+def _held_loop(measured: dict) -> bool:
+    """An awaited endpoint (station `delay`) whose calls held the loop, one at a time: its station
+    is the loop, as an `async-blocking` one's."""
+    return holds_loop(measured.get("loop_blocked_ms"), measured["cpu_ms_alone"], measured["round_trip_ms"])
 
 
 def _sent_to(name: str, measured: dict) -> str:
@@ -317,6 +347,7 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             pace_alone_ms=m.get("pace_alone_ms"),
             pace_busy_ms=m.get("pace_busy_ms"),
             reached=m.get("reached"),
+            loop_blocked_ms=m.get("loop_blocked_ms"),
         )
         for name, m in measured.items()
     }

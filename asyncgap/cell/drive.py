@@ -86,10 +86,11 @@ def _measure(cell: Cell, context: RunContext, cell_dir: Path, clock: Stopwatch) 
     ) as running:
         clock.lap("server_start_s")
         spec = _swarm_spec(cell, context, running, cell_dir)
-        predictions = _predict(cell, context, spec, running, db)
+        watch_dir = Path(env["ASYNCGAP_METRICS_DIR"])
+        predictions = _predict(cell, context, spec, running, db, watch_dir)
         spec = _desynced(spec)
         clock.lap("calibrate_s")
-        on_start = _sampler(Path(env["ASYNCGAP_METRICS_DIR"]), running, db, context.pace_log)
+        on_start = _sampler(watch_dir, running, db, context.pace_log)
         samples = context.engine.swarm(spec, cpus=context.cores.generator, on_start=on_start)
         clock.lap("load_s")
         events = supervision.worker_events(running.log_path, workers=setup.workers, timeout_s=setup.timeout_s)
@@ -152,9 +153,11 @@ def _predict(
     spec: swarm.SwarmSpec,
     running: server.RunningServer,
     db: postgres.Cluster | None,
+    watch_dir: Path,
 ) -> list[Model]:
     """Calibrate the idle server and predict each level, written to the cell's folder before the
-    load, which cannot change them."""
+    load, which cannot change them. A user's app is calibrated with its watch files read: an
+    `async def` route whose calls block the loop is found there (the demo's routes declare it)."""
     setup = context.matrix.setups[cell.setup]
     calibration = calibrate(
         spec.out_dir,
@@ -165,6 +168,7 @@ def _predict(
             f"--in-flight={cell.users}",
             f"--workers={setup.workers}",
             *([f"--pace-log={context.pace_log}"] if context.pace_log else []),
+            *([f"--watch-dir={watch_dir}"] if context.app else []),
         ],
         db_pid=db and db.pid,
         station_of=context.app and context.app.station_of,

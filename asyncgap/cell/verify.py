@@ -73,11 +73,13 @@ from asyncgap.cell.calibration import (
     HOT_USERS,
     IN_FLIGHT,
     StepRun,
+    another_call,
     another_server,
     backlog_slope,
     burst_users,
     burst_window_s,
     class_users,
+    holds_loop,
     per_request_ms,
     request_mix,
     user_cycle_s,
@@ -87,10 +89,9 @@ from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, outbound_connectio
 from asyncgap.core.files import write_json
 from asyncgap.core.names import endpoint_key
 from asyncgap.engines import pace
+from asyncgap.watch import watchfile
+from asyncgap.watch.watchdog import WRITE_EVERY_S
 
-CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
-CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
-CPU_BATCH_MAX = 300
 # A hot burst: 0.3 s unmeasured, or more, until as many calls ended as users started; then its
 # window measured (1 s, or a client pool's keep-alive cycle for a task that opens one:
 # burst_window_s), or more, until as many ended again. Users whose calls share a core end them in waves
@@ -109,6 +110,7 @@ def verify(
     workers: int = 1,
     pace_log: Path | None = None,
     steps: Path | None = None,
+    watch_dir: Path | None = None,
 ) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the median round
     trip, its share of the scenario's requests, and its CPU ms per request alone and hot (the
@@ -123,7 +125,7 @@ def verify(
     # as Locust starts a test: a locustfile's own setup (a pool of accounts, ids to fetch) is there
     env.events.init.fire(environment=env, runner=None, web_ui=None)
     env.events.test_start.fire(environment=env)
-    meter = _Meter.idle(server_pid, db_pid, pace_log, urlsplit(options.host).port or 80)
+    meter = _Meter.idle(server_pid, db_pid, pace_log, urlsplit(options.host).port or 80, watch_dir)
     calls = _Calls(env, meter, alone, in_flight, workers, steps)
     users = class_users({name: (c.fixed_count, c.weight) for name, c in user_classes.items()}, in_flight)
     for name, user_class in user_classes.items():
@@ -167,12 +169,34 @@ class _Meter:
     wakeups: SwitchMeter
     pace_log: Path | None
     port: int  # the server's: its clients' connections, not its own to others
+    watch_dir: Path | None  # the server's watch files (asyncgap.watch.watchfile); None: not read
 
     @classmethod
-    def idle(cls, server_pid: int, db_pid: int | None, pace_log: Path | None, port: int) -> "_Meter":
+    def idle(
+        cls, server_pid: int, db_pid: int | None, pace_log: Path | None, port: int, watch_dir: Path | None
+    ) -> "_Meter":
         db_idle = idle_cpu_rate(db_pid) if db_pid else 0.0
         wakeups = SwitchMeter(server_pid, voluntary=True)
-        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log, port)
+        return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log, port, watch_dir)
+
+    def loop_blocked_s(self) -> float | None:
+        """Seconds the server's event loops were blocked so far, all workers (None: no watch file)."""
+        if self.watch_dir is None:
+            return None
+        try:
+            watches = watchfile.read_all(self.watch_dir)
+        except watchfile.WatchFileError:
+            return None
+        return sum(w.loop_blocked_s for w in watches.values()) if watches else None
+
+    def loop_blocked_ms(self, before: float | None, requests: int) -> float | None:
+        """The loop blocked per request since `before`, once the watchdog has written what the last
+        call blocked (it rewrites its file every WRITE_EVERY_S while its totals change)."""
+        if before is None:
+            return None
+        gevent.sleep(WRITE_EVERY_S)
+        after = self.loop_blocked_s()
+        return None if after is None else round(max(after - before, 0.0) * 1000 / requests, 3)
 
     def read(self) -> _Reading:
         db_s = tree_cpu_s(self.db_pid) if self.db_pid else 0.0
@@ -219,6 +243,7 @@ class _Calls:
         self.window_s: dict[str, float | None] = {}  # the window that burst asked (burst_window_s), at least
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
         self.slope: dict[str, tuple[float, float]] = {}
+        self.loop_blocked: dict[str, float | None] = {}  # the loop blocked per request in the batch
         env.events.request.add_listener(self.record)
 
     def record(self, request_type, name, response_time, exception=None, url=None, **_kwargs) -> None:
@@ -249,28 +274,35 @@ class _Calls:
         called another server than the app, which gets no more calls than that check."""
         self._step(f"{step.name}: a check, then calls one at a time")
         self.made.clear()
-        held = self.meter.outbound()
+        held, checked = self.meter.outbound(), time.monotonic()
         step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
+        check_s = time.monotonic() - checked
         if not self.made or self.elsewhere.intersection(self.made):  # no batch or burst to that one
             return None
         self.made.clear()
         marks = {key: len(times) for key, times in self.latencies.items()}
+        blocked_before = self.meter.loop_blocked_s()
         before, started = self.meter.read(), time.monotonic()
         calls, think_s = 0, 0.0
-        while calls < CHECKS - 1 or (time.monotonic() - started < CPU_BATCH_S and calls < CPU_BATCH_MAX):
+        while another_call(calls, check_s, time.monotonic() - started):
             think_s += step.run(user)
             calls += 1
         elapsed = time.monotonic() - started
         alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
         made = dict(self.made)
+        blocked_ms = self.meter.loop_blocked_ms(blocked_before, sum(made.values()))
         for key in made:
             self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
+            self.loop_blocked[key] = blocked_ms
         mean_think_s = tasks.mean_think_s(step, user)  # the wait_time's own mean, when it has one
         call_s, think_s = elapsed / calls, think_s / calls if mean_think_s is None else mean_think_s
         # users thinking hold nothing: in flight, the load's users are those not thinking
         in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
-        at_once = burst_users(len(made), bool(self.alone.intersection(made)), in_flight, call_s * 1000)
+        on_loop = self.alone.intersection(made) or any(
+            holds_loop(blocked_ms, alone.cpu_ms, self._round_trip(key)) for key in made
+        )
+        at_once = burst_users(len(made), bool(on_loop), in_flight, call_s * 1000)
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
@@ -371,6 +403,7 @@ class _Calls:
                 "pace_alone_ms": _rounded(self.batch_cost.get(key, unbatched).pace_ms),
                 "pace_busy_ms": _rounded(self.hot[key].pace_ms) if key in self.hot else None,
                 "reached": self.reached.get(key),
+                "loop_blocked_ms": self.loop_blocked.get(key),
             }
             for key, times in self.latencies.items()
         }
@@ -407,6 +440,7 @@ def main(argv: list[str]) -> None:
         "--pace-log", type=Path, help="the run's timer of the server's cores (asyncgap.engines.pace)"
     )
     parser.add_argument("--steps", type=Path, help="a file to write a line to as each step of a task begins")
+    parser.add_argument("--watch-dir", type=Path, help="the server's watch files, for the loop it blocked")
     args, locust_args = parser.parse_known_args(argv)
     alone = frozenset(args.alone)
     try:
@@ -420,6 +454,7 @@ def main(argv: list[str]) -> None:
             args.workers,
             args.pace_log,
             args.steps,
+            args.watch_dir,
         )
     except tasks.Unsupported as exc:
         sys.exit(f"error: {exc}")

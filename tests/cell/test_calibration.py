@@ -1,5 +1,6 @@
 """Calibration's derived inputs: the time at a station, and CPU per request from a process tree's counters."""
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +20,7 @@ from asyncgap.cell.calibration import (
     calibrated_user_cycle_s,
     class_cycle_s,
     class_users,
+    holds_loop,
     outside_ms,
     per_request_ms,
     request_mix,
@@ -200,6 +202,41 @@ def test_a_calibration_that_hangs_before_its_first_step_says_so(tmp_path, monkey
         calibrate(
             tmp_path, locustfile="traffic.py", server=_server(), options=[], station_of=lambda *_: "loop"
         )
+
+
+def test_a_call_holds_the_loop_when_the_loop_stalled_past_its_cpu_for_half_its_round_trip():
+    assert holds_loop(loop_blocked_ms=2000.0, cpu_ms=1.0, round_trip_ms=2003.0)  # time.sleep(2)
+    assert not holds_loop(loop_blocked_ms=50.0, cpu_ms=49.0, round_trip_ms=52.0)  # a hash: the cpu bound's
+    assert not holds_loop(loop_blocked_ms=30.0, cpu_ms=1.0, round_trip_ms=130.0)  # then awaits 100 ms
+    assert not holds_loop(loop_blocked_ms=None, cpu_ms=1.0, round_trip_ms=2003.0)  # no watch file read
+
+
+def test_an_async_route_found_blocking_the_loop_is_calibrated_at_the_loop(tmp_path, monkeypatch):
+    """The routes say `delay` for every `async def`; the watchdog's stalls during its batch say
+    which of them hold the loop, and only those move: a declared `def` route keeps its threads."""
+
+    def verified(argv, **_options):
+        endpoint = {"method": "GET", "requests": 3, "error": None, "share": 1 / 3, "reached": None}
+        found = {
+            "/legacy": {**endpoint, "round_trip_ms": 2003.0, "cpu_ms_alone": 1.0, "loop_blocked_ms": 1998.0},
+            "/ready": {**endpoint, "round_trip_ms": 21.0, "cpu_ms_alone": 0.5, "loop_blocked_ms": 0.0},
+            "/sync": {**endpoint, "round_trip_ms": 2003.0, "cpu_ms_alone": 1.0, "loop_blocked_ms": 0.0},
+        }
+        found = {name: {**m, "cpu_ms_busy": None} for name, m in found.items()}
+        (tmp_path / "verify.json").write_text(json.dumps({"endpoints": found, "user_cycle_s": 0.7}))
+        return 0
+
+    monkeypatch.setattr(children, "run", verified)
+    routes = {"/legacy": "delay", "/ready": "delay", "/sync": "threads"}
+    got = calibrate(
+        tmp_path, locustfile="t.py", server=_server(), options=[], station_of=lambda name, _: routes[name]
+    )
+    assert {name: e.station for name, e in got.items()} == {
+        "/legacy": "loop",
+        "/ready": "delay",
+        "/sync": "threads",
+    }
+    assert got["/legacy"].loop_blocked_ms == 1998.0
 
 
 def _server():
