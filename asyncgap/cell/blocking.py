@@ -25,6 +25,22 @@ def read_watches(metrics_dir: Path) -> dict[str, dict] | None:
         return None
 
 
+def loop_blocked(metrics_dir: Path) -> dict[str, tuple[float, float]] | None:
+    """Each worker's (written_at, loop_blocked_s) by pid, for calibration's reading of a batch;
+    None if any file cannot be read."""
+    try:
+        watches = watchfile.read_all(metrics_dir)
+    except watchfile.WatchFileError:
+        return None
+    return {pid: (watch.written_at, watch.loop_blocked_s) for pid, watch in watches.items()}
+
+
+def blocked_between(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> float:
+    """Seconds the event loops were blocked between two readings, over the workers in both: one
+    that started or was replaced between them has no total to diff."""
+    return sum(max(after[pid][1] - before[pid][1], 0.0) for pid in after.keys() & before.keys())
+
+
 def _diff(last: watchfile.Sites, first: watchfile.Sites | None) -> dict[tuple[str, str], float]:
     out = {}
     for callee, sites in last.items():

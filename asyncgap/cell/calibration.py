@@ -56,9 +56,9 @@ BURST_S = 1.0  # a hot burst's measured window
 # ... and a task's that opens connections to other servers: a client pool's keep-alive cycle
 # (httpx's idle connections expire after 5 s, and those a burst opened together expire together)
 POOLED_BURST_S = 6.0
-CHECKS = 5  # calls of every task that must succeed (the first also warms the server up)
-# ...unless they would outlast this: a task of 20 s calls is checked twice, within TIMEOUT_S,
-# not cut off at its fifth.
+CHECKS = 5  # runs of every task, its check the first (which also warms the server up), that
+# must succeed, or as many as fit this after the check, one at least: a task that takes 20 s
+# runs three times, a check and 40 s, within TIMEOUT_S, not cut off at its fifth run
 CHECKS_WITHIN_S = 45.0
 CPU_BATCH_S = 1.0  # after the checks, a fast task goes on for this long, for a stable CPU figure
 CPU_BATCH_MAX = 300
@@ -112,12 +112,14 @@ def declared_stations(host: str) -> dict[str, str]:
     }
 
 
-def another_call(calls: int, check_s: float, spent_s: float) -> bool:
-    """Whether a task's batch makes one more call, after `calls` of them in `spent_s` and its
-    check in `check_s`: up to CHECKS in all while they fit CHECKS_WITHIN_S (two at least), then
-    more for CPU_BATCH_S."""
-    if calls < CHECKS - 1:
-        return calls == 0 or check_s + spent_s * (calls + 1) / calls <= CHECKS_WITHIN_S
+def another_call(calls: int, spent_s: float) -> bool:
+    """Whether a task's batch (the runs after its check) runs it once more, after `calls` runs in
+    `spent_s`: up to CHECKS - 1 while another fits CHECKS_WITHIN_S (one at least), then more
+    for CPU_BATCH_S."""
+    if calls == 0:
+        return True
+    if calls < CHECKS - 1 and spent_s * (calls + 1) / calls <= CHECKS_WITHIN_S:
+        return True
     return spent_s < CPU_BATCH_S and calls < CPU_BATCH_MAX
 
 
@@ -291,10 +293,10 @@ def calibrate(
     stations = declared_stations(server.url) if station_of is None else {}
     # Calls that hold the loop are measured hot with few in flight: queued on a blocked loop they
     # would stall it for seconds, and gunicorn's timeout would kill the worker being measured.
-    holds_loop = sorted(name for name, station in stations.items() if station == "loop")
+    on_loop = sorted(name for name, station in stations.items() if station == "loop")
     verify_args = [locustfile, "--host", server.url, "--server-pid", str(server.process.pid)]
     verify_args += ["--db-pid", str(db_pid)] if db_pid else []
-    found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in holds_loop), *options], cpus)
+    found = _measure(cell_dir, [*verify_args, *(f"--alone={name}" for name in on_loop), *options], cpus)
     if station_of is not None:
         stations = {
             name: "loop" if station == "delay" and _held_loop(m) else station

@@ -109,7 +109,9 @@ def users_split(connections: Sequence[int], users: int) -> list[int]:
     """The N users over the workers in the proportions of a measured split (largest remainder),
     which may count fewer or more connections than users: see the module's docstring."""
     counted = sum(connections)
-    if counted == users or counted <= 0:
+    if counted <= 0:
+        return even_split(users, len(connections))
+    if counted == users:
         return list(connections)
     exact = [c * users / counted for c in connections]
     split = [math.floor(share) for share in exact]

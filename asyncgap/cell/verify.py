@@ -34,7 +34,9 @@ seconds and trip gunicorn's worker timeout (tests/e2e/test_worker_timeout.py: 4 
 at once did). One at a time back to back is the batch already measured, so no burst repeats it:
 the loop stays blocked for the check and the batch only (a burst after them held it 3 s more,
 and tripped that timeout too). The bursts are the calibration's own, before the cell's load,
-which they never read.
+which they never read. With the server's watch files (`--watch-dir`, a user's app), a task of
+one route also gives the loop its batch blocked per request (`loop_blocked_ms`): an `async def`
+route found holding the loop (calibration.holds_loop) is one of those, and gets no burst either.
 
 With the run's timer of the server's cores (`--pace-log`, asyncgap.engines.pace), each batch and
 burst keeps the pace of the cores meanwhile beside its CPU: the same work costs more CPU in a slow
@@ -65,7 +67,7 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.util.load_locustfile import load_locustfile
 
-from asyncgap.cell import tasks
+from asyncgap.cell import blocking, tasks
 from asyncgap.cell.calibration import (
     BACKLOG_MIN,
     BURST_S,
@@ -89,8 +91,9 @@ from asyncgap.cell.sampler import SwitchMeter, idle_cpu_rate, outbound_connectio
 from asyncgap.core.files import write_json
 from asyncgap.core.names import endpoint_key
 from asyncgap.engines import pace
-from asyncgap.watch import watchfile
-from asyncgap.watch.watchdog import WRITE_EVERY_S
+from asyncgap.watch.watchdog import MAX_SLEEP_S, WRITE_EVERY_S
+
+WATCH_FRESH_S = WRITE_EVERY_S + MAX_SLEEP_S  # a changed total is in its worker's file by then
 
 # A hot burst: 0.3 s unmeasured, or more, until as many calls ended as users started; then its
 # window measured (1 s, or a client pool's keep-alive cycle for a task that opens one:
@@ -179,24 +182,23 @@ class _Meter:
         wakeups = SwitchMeter(server_pid, voluntary=True)
         return cls(server_pid, db_pid, idle_cpu_rate(server_pid), db_idle, wakeups, pace_log, port, watch_dir)
 
-    def loop_blocked_s(self) -> float | None:
-        """Seconds the server's event loops were blocked so far, all workers (None: no watch file)."""
+    def loop_blocked(self) -> dict[str, tuple[float, float]] | None:
+        """Each worker's blocked-loop total, once every worker has written its file since now: the
+        watchdog rewrites it within WATCH_FRESH_S of a change, so a total not rewritten by then
+        has not changed (None: no watch files)."""
         if self.watch_dir is None:
             return None
-        try:
-            watches = watchfile.read_all(self.watch_dir)
-        except watchfile.WatchFileError:
-            return None
-        return sum(w.loop_blocked_s for w in watches.values()) if watches else None
+        since, by = time.time(), time.monotonic() + WATCH_FRESH_S
+        while (read := blocking.loop_blocked(self.watch_dir)) and time.monotonic() < by:
+            if all(written_at >= since for written_at, _ in read.values()):
+                break
+            gevent.sleep(0.02)
+        return read or None
 
-    def loop_blocked_ms(self, before: float | None, requests: int) -> float | None:
-        """The loop blocked per request since `before`, once the watchdog has written what the last
-        call blocked (it rewrites its file every WRITE_EVERY_S while its totals change)."""
-        if before is None:
-            return None
-        gevent.sleep(WRITE_EVERY_S)
-        after = self.loop_blocked_s()
-        return None if after is None else round(max(after - before, 0.0) * 1000 / requests, 3)
+    def loop_blocked_ms(self, before: dict[str, tuple[float, float]] | None, requests: int) -> float | None:
+        """The loop blocked per request since `before` (None without two readings)."""
+        after = self.loop_blocked() if before is not None else None
+        return None if after is None else round(blocking.blocked_between(before, after) * 1000 / requests, 3)
 
     def read(self) -> _Reading:
         db_s = tree_cpu_s(self.db_pid) if self.db_pid else 0.0
@@ -274,23 +276,23 @@ class _Calls:
         called another server than the app, which gets no more calls than that check."""
         self._step(f"{step.name}: a check, then calls one at a time")
         self.made.clear()
-        held, checked = self.meter.outbound(), time.monotonic()
+        held = self.meter.outbound()
         step.run(user)  # the first call: a check, and the server's warm-up (threads, connections)
-        check_s = time.monotonic() - checked
         if not self.made or self.elsewhere.intersection(self.made):  # no batch or burst to that one
             return None
+        # a task of several routes may block the loop in one, or some: not told apart
+        blocked_before = self.meter.loop_blocked() if len(self.made) == 1 else None  # the check's in
         self.made.clear()
         marks = {key: len(times) for key, times in self.latencies.items()}
-        blocked_before = self.meter.loop_blocked_s()
         before, started = self.meter.read(), time.monotonic()
         calls, think_s = 0, 0.0
-        while another_call(calls, check_s, time.monotonic() - started):
+        while another_call(calls, time.monotonic() - started):
             think_s += step.run(user)
             calls += 1
         elapsed = time.monotonic() - started
-        alone = self.meter.per_request(before, elapsed, sum(self.made.values()))
-        made = dict(self.made)
-        blocked_ms = self.meter.loop_blocked_ms(blocked_before, sum(made.values()))
+        made, requests = dict(self.made), sum(self.made.values())
+        alone = self.meter.per_request(before, elapsed, requests)
+        blocked_ms = self.meter.loop_blocked_ms(blocked_before, requests) if len(made) == 1 else None
         for key in made:
             self.batch_cost[key] = alone
             self.batched[key].extend(self.latencies[key][marks.get(key, 0) :])
@@ -301,7 +303,7 @@ class _Calls:
         in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
         on_loop = self.alone.intersection(made) or any(
             holds_loop(blocked_ms, alone.cpu_ms, self._round_trip(key)) for key in made
-        )
+        )  # one burst user: calls queued on a blocked loop stall it (burst_users)
         at_once = burst_users(len(made), bool(on_loop), in_flight, call_s * 1000)
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)

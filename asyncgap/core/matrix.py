@@ -50,7 +50,7 @@ class Setup(_Frozen):
     port: int = Field(ge=1024, le=65535)
     timeout_s: int | None = Field(default=None, ge=1, le=3600)  # gunicorn --timeout (its default: 30)
     thread_tokens: int | None = Field(default=None, ge=1, le=10_000)  # per worker (None: the service's)
-    keep_alive_s: int | None = Field(default=None, ge=1, le=3600)  # idle keep-alive (servers' default: 5)
+    keep_alive_s: int | None = Field(default=None, ge=1, le=3600)  # idle keep-alive (default 5 s, gunicorn 2)
 
     @model_validator(mode="after")
     def _timeout_is_gunicorns(self) -> "Setup":
@@ -190,7 +190,8 @@ def _with_shipped(data: dict, shipped: dict) -> dict:
     own = data.get("setups", {})
     if not isinstance(own, dict):
         return data  # validation says what is wrong with it
-    taken = {s.get("port") for s in (*own.values(), data.get("upstream", {})) if isinstance(s, dict)}
+    servers = (*own.values(), data.get("upstream", {}))
+    taken = {s.get("port") for s in servers if isinstance(s, dict) and isinstance(s.get("port"), int)}
     setups = {
         **{name: s for name, s in shipped["setups"].items() if name not in own and s["port"] not in taken},
         **own,

@@ -20,6 +20,11 @@ class Column:
     numeric: bool = False
 
 
+def counted_connections(cell: CellResult) -> str:
+    """Its connections per worker as the busiest sample counted them, busiest first: 137/59."""
+    return "/".join(map(str, cell.connections_per_worker))
+
+
 IDENTITY = (
     Column("setup", lambda c: c.setup),
     Column("scenario", lambda c: c.scenario),
@@ -46,7 +51,7 @@ EXTRA = (
     Column("threads busy", lambda c: number(c.threads_busy_mean, 1), numeric=True),
     Column("loop", blocking.loop_words),  # the watchdog's sentences: the loop's share and top site
     Column("threads", lambda c: blocking.thread_words(c) or "-"),
-    Column("connections", lambda c: "/".join(map(str, c.connections_per_worker)) or "-"),  # as counted
+    Column("connections", lambda c: counted_connections(c) or "-"),
     Column("even-split", lambda c: number(c.predicted_rps_even_split, 1), numeric=True),
 )
 BY_NAME = {column.name: column for column in CONSOLE + EXTRA}

@@ -8,6 +8,7 @@ from asyncgap.core.records import CellResult
 from asyncgap.core.thresholds import ThresholdResult
 from asyncgap.engines import supervision
 from asyncgap.views import blocking, threshold_marks
+from asyncgap.views.columns import counted_connections
 from asyncgap.views.formats import number
 from asyncgap.views.verdicts import fast_p95
 
@@ -70,7 +71,7 @@ def _measured_rows(c: CellResult, thresholds: list[ThresholdResult], probed: boo
         number(c.p99_ms),
         *([number(fast_p95(c))] if probed else []),
         c.failures,
-        "/".join(map(str, c.connections_per_worker)),
+        counted_connections(c),
         busy + (" ⚠ bound" if c.generator_bound else ""),
     ]
     report = c.locust_report

@@ -88,6 +88,20 @@ def test_reading_the_folder(tmp_path):
     assert blocking.read_watches(tmp_path) is None
 
 
+def test_calibration_reads_the_loop_blocked_by_worker_and_diffs_the_workers_in_both(tmp_path):
+    assert blocking.loop_blocked(tmp_path / "none") == {}  # no server wrote here: nothing to diff
+    watchfile.write(tmp_path, watchfile.parse(watch(7, 1.0, {SLEEP: 0.5})))
+    watchfile.write(tmp_path, watchfile.parse(watch(8, 1.0, {SLEEP: 0.25})))
+    before = blocking.loop_blocked(tmp_path)
+    assert before == {"7": (1.0, 0.5), "8": (1.0, 0.25)}
+    watchfile.write(tmp_path, watchfile.parse(watch(7, 2.0, {SLEEP: 2.5})))  # 2 s more
+    (tmp_path / "asyncgap-watch-8.json").unlink()  # a worker replaced: its total starts again
+    watchfile.write(tmp_path, watchfile.parse(watch(9, 1.0, {SLEEP: 9.0})))
+    assert blocking.blocked_between(before, blocking.loop_blocked(tmp_path)) == 2.0
+    (tmp_path / "asyncgap-watch-9.json").write_text('{"pid": 9, "written_at"')  # half a file
+    assert blocking.loop_blocked(tmp_path) is None
+
+
 def cell(**fields) -> CellResult:
     return CellResult(
         setup="uvicorn-1w", scenario="sleep", variant="async-blocking", users=100, status="ok", **fields

@@ -220,7 +220,7 @@ def test_an_async_route_found_blocking_the_loop_is_calibrated_at_the_loop(tmp_pa
         found = {
             "/legacy": {**endpoint, "round_trip_ms": 2003.0, "cpu_ms_alone": 1.0, "loop_blocked_ms": 1998.0},
             "/ready": {**endpoint, "round_trip_ms": 21.0, "cpu_ms_alone": 0.5, "loop_blocked_ms": 0.0},
-            "/sync": {**endpoint, "round_trip_ms": 2003.0, "cpu_ms_alone": 1.0, "loop_blocked_ms": 0.0},
+            "/sync": {**endpoint, "round_trip_ms": 2003.0, "cpu_ms_alone": 1.0, "loop_blocked_ms": 1998.0},
         }
         found = {name: {**m, "cpu_ms_busy": None} for name, m in found.items()}
         (tmp_path / "verify.json").write_text(json.dumps({"endpoints": found, "user_cycle_s": 0.7}))

@@ -131,6 +131,7 @@ def test_a_split_that_counted_fewer_connections_than_users_gives_their_proportio
     assert model.users_split([60, 60], 100) == [50, 50]
     assert model.users_split([88, 12], 100) == [88, 12]
     assert sum(model.users_split([1, 1, 1], 100)) == 100
+    assert model.users_split([0, 0], 300) == [150, 150]  # no connection counted: no proportions
 
 
 def test_ordering_matches_the_story():

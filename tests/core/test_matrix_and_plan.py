@@ -57,6 +57,11 @@ def test_a_setup_of_your_own_joins_the_shipped_ones_and_their_profiles(tmp_path)
     assert "quick" not in m.profiles and m.profiles["default"].setups == ("uvicorn-2w", "gunicorn-2w")
 
 
+def test_a_setup_of_your_own_with_a_port_that_is_no_number_is_one_line(tmp_path):
+    with pytest.raises(matrix.MatrixError, match=r"setups\.mine\.port"):
+        load_text(tmp_path, f"[setups.mine]\n{SETUP}port = [8105]\n")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
