@@ -3,7 +3,6 @@ path, the routes' stations and hops recorded, the environment passed and its val
 then a sweep with a user class per route, whose advice finds the pool of 5 behind /pooled."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from asyncgap.core.advice import ADVICE_NAME, Advice
 from asyncgap.core.records import CellResult, load_summary
 from asyncgap.views import blocking as view
 from tests.apps.capped import POOL_SIZE
-from tests.cli import asyncgap
+from tests.cli import asyncgap_app
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -25,18 +24,7 @@ FILE_SECRET = "file-secret-6b1d9e"  # FIXTURE_SECRET, from --env-file: /health a
 ARGV_SECRET = "argv-secret-0c4f27"  # from --env
 
 
-def asyncgap_app(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return asyncgap(
-        "run",
-        "--app",
-        "tests.apps.capped:app",
-        "--app-dir",
-        str(ROOT),
-        *args,
-        cwd=tmp_path,  # no matrix.toml here: asyncgap's shipped setups and profiles
-        timeout=timeout,
-        env={k: v for k, v in os.environ.items() if k != "ASYNCGAP_MATRIX"},
-    )
+CAPPED = "tests.apps.capped:app"
 
 
 def env_file(work: Path) -> Path:
@@ -53,6 +41,7 @@ def app_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     out = work / "run"
     done = asyncgap_app(
         work,
+        CAPPED,
         "--env-file",
         str(env_file(work)),
         "--env",
@@ -143,7 +132,7 @@ def test_env_values_are_never_written_only_their_names(app_run):
 
 def test_an_app_that_does_not_answer_its_health_url_is_one_line_with_its_log(tmp_path):
     done = asyncgap_app(
-        tmp_path, "--health", "/health", "--setups", "uvicorn-1w", "--out", str(tmp_path / "run")
+        tmp_path, CAPPED, "--health", "/health", "--setups", "uvicorn-1w", "--out", str(tmp_path / "run")
     )
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
@@ -159,6 +148,7 @@ def split_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     out = work / "run"
     done = asyncgap_app(
         work,
+        CAPPED,
         "--env-file",
         str(env_file(work)),
         "--health",
@@ -213,6 +203,7 @@ def run_traffic(tmp_path: Path, locustfile: str) -> tuple[subprocess.CompletedPr
     out = tmp_path / "run"
     done = asyncgap_app(
         tmp_path,
+        CAPPED,
         "--env-file",
         str(env_file(tmp_path)),
         "--health",

@@ -3,14 +3,11 @@
 of the watchdog says which one holds the loop, so the prediction made before the load is the
 loop's bound, not the users' ten times higher."""
 
-import os
-
 import pytest
 
 from asyncgap.core.records import load_summary
 from tests.apps.stalled import WAIT_S
-from tests.cli import asyncgap
-from tests.paths import ROOT
+from tests.cli import asyncgap_app
 
 pytestmark = pytest.mark.e2e
 
@@ -19,24 +16,8 @@ USERS = 20
 
 def test_an_async_route_that_blocks_the_loop_is_predicted_at_the_loop_before_the_load(tmp_path):
     out = tmp_path / "run"
-    done = asyncgap(
-        "run",
-        "--app",
-        "tests.apps.stalled:app",
-        "--app-dir",
-        ROOT,
-        "--setups",
-        "uvicorn-1w",
-        "--users",
-        USERS,
-        "--duration",
-        4,
-        "--out",
-        out,
-        cwd=tmp_path,  # no matrix.toml here: asyncgap's shipped setups
-        timeout=300,
-        env={k: v for k, v in os.environ.items() if k != "ASYNCGAP_MATRIX"},
-    )
+    args = ("--setups", "uvicorn-1w", "--users", USERS, "--duration", 4, "--out", out)
+    done = asyncgap_app(tmp_path, "tests.apps.stalled:app", *args)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = load_summary(out)
     routes = summary.app.routes
