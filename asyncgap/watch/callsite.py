@@ -3,17 +3,19 @@
 A stack sampled from another thread shows Python frames only. When the application frame
 called Python code (httpx), the callee is the frame just inside it: `httpx.Client.get`.
 When it called C (`time.sleep`, `sqlite3.Connection.execute`), there is no frame for it: the
-callee is found from the call expression the frame is executing (its source position) and
-the object it names, resolved in the frame's own namespaces. Both are cached per code
-location, so a sampler pays for the resolution once.
+frame's instruction says whether it is calling, the source of that call gives the callee as
+written, and the object that dotted name stands for is resolved in the frame's own namespaces.
+No AST is built (see `_resolve`). Both are cached per code location, so a sampler pays for the
+resolution once.
 """
 
-import ast
 import dis
+import io
 import linecache
 import os
 import sys
 import sysconfig
+import tokenize
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
@@ -22,6 +24,9 @@ OWN_CODE = "(own code)"  # the application frame runs its own bytecode (a CPU lo
 UNKNOWN = "?"  # a call whose target is not a plain dotted name
 MOST_CALLERS = 8  # application frames kept above a site: a handler is rarely further out
 _ENTER = dis.opmap["BEFORE_WITH"]  # `with lock:` calls the lock's __enter__
+# The instructions of a frame in a call; 3.11 calls a builtin within PRECALL once specialised
+_CALLS = ("PRECALL", "CALL", "CALL_KW", "CALL_FUNCTION_EX", "BEFORE_WITH")
+_CALLING = {dis.opmap[name] for name in _CALLS if name in dis.opmap}
 
 _LIBRARY_PATHS = ("stdlib", "platstdlib", "purelib", "platlib")
 _LIBRARY_DIRS = tuple({os.path.realpath(sysconfig.get_path(name)) + os.sep for name in _LIBRARY_PATHS})
@@ -132,57 +137,77 @@ def public_module(module: str) -> str:
 
 
 def called_in(frame: FrameType) -> str:
-    """What the frame's current call expression calls, e.g. `time.sleep`; `(own code)` when the
-    frame is not calling anything; `?` when the call cannot be named."""
-    if frame.f_code.co_code[frame.f_lasti] == _ENTER:
-        return _entered(frame)
-    call = _call(frame)
-    if isinstance(call, str):
-        return call
-    target = _resolve(call.func, frame)
-    return UNKNOWN if target is None else callable_name(target, ast.unparse(call.func))
+    """What the frame's current call calls, e.g. `time.sleep`; `(own code)` when the frame is not
+    calling anything; `?` when the callee is not a dotted name or has no source."""
+    if not calls(frame):
+        return OWN_CODE
+    entering = frame.f_code.co_code[frame.f_lasti] == _ENTER
+    written = _written_callee(frame.f_code, frame.f_lasti, entering)
+    target = _resolve(written, frame)
+    if entering:  # the C lock's __enter__ has no frame of its own
+        if target is None or not hasattr(type(target), "__enter__"):
+            return UNKNOWN
+        return callable_name(target.__enter__, f"{written}.__enter__")
+    return UNKNOWN if target is None else callable_name(target, written)
 
 
 def calls(frame: FrameType) -> bool:
-    """Whether the frame is in a call (or a `with` entering), not running its own bytecode; a frame
-    without source counts as calling. Nothing is resolved, so nothing of the frame's is touched."""
-    return frame.f_code.co_code[frame.f_lasti] == _ENTER or _call(frame) != OWN_CODE
+    """Whether the frame is in a call (or a `with` entering), not running its own bytecode: read
+    from its instruction alone, so nothing of the frame's is touched."""
+    return frame.f_code.co_code[frame.f_lasti] in _CALLING
 
 
-def _call(frame: FrameType) -> ast.Call | str:
-    """The call expression the frame is executing, from its source position; OWN_CODE when it is
-    not a call, UNKNOWN without source."""
+def _written_callee(code: CodeType, lasti: int, entering: bool) -> str:
+    """The callee as written in the source: for a call, the dotted name before its argument list;
+    for a `with`, its item, the expression the instruction before loaded. "" without source."""
+    if entering:
+        before = [i.offset for i in dis.get_instructions(code) if i.offset < lasti]
+        if not before:
+            return ""
+        lasti = before[-1]
+    span = list(code.co_positions())[lasti // 2]
+    if None in span:
+        return ""
     try:
-        positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
-        expression = _source(frame.f_code.co_filename, *positions).strip()
-    except (IndexError, TypeError, ValueError):
-        return UNKNOWN
-    if not expression:
-        return UNKNOWN  # no source
-    try:
-        tree = ast.parse(expression, mode="eval").body
-    except SyntaxError:  # a statement (return, assignment): not a call
-        return OWN_CODE
-    return tree if isinstance(tree, ast.Call) else OWN_CODE
+        written = _source(code.co_filename, *span)
+    except (TypeError, ValueError):  # positions past the source as read now
+        return ""
+    return written.strip() if entering else _dotted_callee(written)
 
 
-def _entered(frame: FrameType) -> str:
-    """What a `with` statement enters, e.g. `_thread.lock.__enter__` (a C lock's has no frame of its
-    own): the object its item expression names, the expression ending at the instruction before."""
-    previous = None
-    for instruction in dis.get_instructions(frame.f_code):
-        if instruction.offset >= frame.f_lasti:
+def _dotted_callee(call: str) -> str:
+    """`time.sleep` of the call `time.sleep(0.1)`, read from its tokens (so comments and line breaks
+    may sit between them): "" when the callee is no dotted name (`f(a)(b)`, `handlers[0]()`)."""
+    try:  # in parentheses, the lines of a call split over several are one logical line
+        tokens = tokenize.generate_tokens(io.StringIO(f"({call})").readline)
+        significant = [(t.type, t.string) for t in tokens if t.type in (tokenize.NAME, tokenize.OP)][1:-1]
+    except (tokenize.TokenError, SyntaxError):
+        return ""
+    names: list[str] = []
+    at = 0  # the token read: a name, then a dot and another name, and so on
+    while at < len(significant) and significant[at][0] == tokenize.NAME:
+        names.append(significant[at][1])
+        at += 1
+        if significant[at : at + 1] != [(tokenize.OP, ".")]:
             break
-        previous = instruction
-    try:
-        expression = _source(frame.f_code.co_filename, *previous.positions).strip()
-        tree = ast.parse(expression, mode="eval").body
-    except (AttributeError, TypeError, ValueError, SyntaxError):  # no instruction, position or source
-        return UNKNOWN
-    target = _resolve(tree, frame)
-    if target is None or not hasattr(type(target), "__enter__"):
-        return UNKNOWN
-    return callable_name(target.__enter__, f"{ast.unparse(tree)}.__enter__")
+        at += 1
+    arguments = significant[at:]
+    if not names or arguments[:1] != [(tokenize.OP, "(")] or _closed_at(arguments) != len(arguments) - 1:
+        return ""
+    return ".".join(names)
+
+
+def _closed_at(tokens: list[tuple[int, str]]) -> int:
+    """Where the bracket the tokens open with is closed."""
+    depth = 0
+    for at, (kind, text) in enumerate(tokens):
+        if kind == tokenize.OP and text in ("(", "[", "{"):
+            depth += 1
+        elif kind == tokenize.OP and text in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                return at
+    return -1
 
 
 def _source(filename: str, line: int, end_line: int, col: int, end_col: int) -> str:
@@ -192,18 +217,24 @@ def _source(filename: str, line: int, end_line: int, col: int, end_col: int) -> 
     return "".join([lines[0].encode()[col:].decode(), *lines[1:-1], lines[-1].encode()[:end_col].decode()])
 
 
-def _resolve(node: ast.expr, frame: FrameType) -> object | None:
+def _resolve(written: str, frame: FrameType) -> object | None:
     """The object a dotted name (`time.sleep`, `conn.execute`) stands for in the frame; only
-    names and attributes are followed, nothing is called."""
-    if isinstance(node, ast.Name):
-        for namespace in (frame.f_locals, frame.f_globals, frame.f_builtins):
-            if node.id in namespace:
-                return namespace[node.id]
+    names and attributes are followed, nothing is called. The name is read as text, never
+    parsed: before CPython 3.11.8 and 3.12.2 the AST constructor kept its depth count per
+    interpreter, so a parse in this thread during one in the application's raised SystemError
+    there (gh-106905)."""
+    first, *attributes = names = [name.strip() for name in written.split(".")]
+    if not all(name.isidentifier() for name in names):
         return None
-    if isinstance(node, ast.Attribute):
-        owner = _resolve(node.value, frame)
-        return None if owner is None else getattr(owner, node.attr, None)
-    return None
+    namespace = next((ns for ns in (frame.f_locals, frame.f_globals, frame.f_builtins) if first in ns), None)
+    if namespace is None:
+        return None
+    target = namespace[first]
+    for attribute in attributes:
+        target = getattr(target, attribute, None)
+        if target is None:
+            return None
+    return target
 
 
 def callable_name(target: object, written: str) -> str:

@@ -1,5 +1,6 @@
 """Call sites: the innermost application frame and the callee it waits in, C or Python."""
 
+import ast
 import json
 import socket
 import sqlite3
@@ -49,6 +50,42 @@ def test_a_c_function_is_named_from_the_call_expression():
     line = sleeping.__code__.co_firstlineno + 1
     assert site.site == f"tests/watch/test_callsite.py:{line} sleeping"
     assert str(site) == f"time.sleep <- tests/watch/test_callsite.py:{line} sleeping"
+
+
+def sleeping_once_warm():
+    for seconds in [0] * 200 + [0.3]:  # the same call, specialised by now (3.11 calls it in PRECALL)
+        time.sleep(seconds)
+
+
+def sleeping_written_over_lines():
+    # fmt: off
+    (
+        time  # a call split over lines, as a chain of methods is
+        .sleep(0.3)
+    )
+    # fmt: on
+
+
+def sleeping_through_a_lookup():
+    {"sleep": time.sleep}["sleep"](0.3)  # the callee is no dotted name
+
+
+def test_a_call_is_named_once_specialised_over_lines_and_not_guessed_otherwise():
+    assert sampled_while(sleeping_once_warm).callee == "time.sleep"
+    assert sampled_while(sleeping_written_over_lines).callee == "time.sleep"
+    assert sampled_while(sleeping_through_a_lookup).callee == "?"
+
+
+def test_naming_builds_no_ast(monkeypatch):
+    """Before CPython 3.11.8 an AST built in the sampler's thread while the application builds one
+    makes the application's fail with SystemError (gh-106905): the sampler must not parse."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the sampler parsed source")
+
+    monkeypatch.setattr(ast, "parse", refuse)
+    assert sampled_while(sleeping).callee == "time.sleep"
+    assert sampled_while(querying).callee == "sqlite3.Connection.execute"
 
 
 def test_a_c_method_is_named_by_its_class():
