@@ -5,8 +5,8 @@ called Python code (httpx), the callee is the frame just inside it: `httpx.Clien
 When it called C (`time.sleep`, `sqlite3.Connection.execute`), there is no frame for it: the
 frame's instruction says whether it is calling, the source of that call gives the callee as
 written, and the object that dotted name stands for is resolved in the frame's own namespaces.
-No AST is built (see `_resolve`). Both are cached per code location, so a sampler pays for the
-resolution once.
+No AST is built (see `_dotted_callee`). Both are cached per code location, so a sampler pays
+for the resolution once.
 """
 
 import dis
@@ -50,7 +50,6 @@ class Namer:
         self._is_app: dict[CodeType, bool] = {}
         self._callee: dict[tuple[CodeType, int], str] = {}
         self._shown: dict[CodeType, str] = {}  # a code object's file, as shown
-        self._calling: dict[tuple[CodeType, int], bool] = {}
         self._named: dict[CodeType, str] = {}  # a library frame's name, e.g. threading.Condition.wait
 
     def is_app(self, code: CodeType) -> bool:
@@ -104,14 +103,6 @@ class Namer:
             named = self._named[code] = python_name(code, module_globals)
         return named
 
-    def calling(self, frame: FrameType) -> bool:
-        """`calls`, cached per code location."""
-        key = (frame.f_code, frame.f_lasti)
-        known = self._calling.get(key)
-        if known is None:
-            known = self._calling[key] = calls(frame)
-        return known
-
     def called(self, frame: FrameType) -> str:
         """`called_in`, cached per code location."""
         key = (frame.f_code, frame.f_lasti)
@@ -143,12 +134,15 @@ def called_in(frame: FrameType) -> str:
         return OWN_CODE
     entering = frame.f_code.co_code[frame.f_lasti] == _ENTER
     written = _written_callee(frame.f_code, frame.f_lasti, entering)
-    target = _resolve(written, frame)
-    if entering:  # the C lock's __enter__ has no frame of its own
-        if target is None or not hasattr(type(target), "__enter__"):
-            return UNKNOWN
-        return callable_name(target.__enter__, f"{written}.__enter__")
-    return UNKNOWN if target is None else callable_name(target, written)
+    try:  # a property or a proxy's __getattr__ runs the app's code, which may raise here
+        target = _resolve(written, frame)
+        if entering:  # the C lock's __enter__ has no frame of its own
+            if target is None or not hasattr(type(target), "__enter__"):
+                return UNKNOWN
+            return callable_name(target.__enter__, f"{written}.__enter__")
+        return UNKNOWN if target is None else callable_name(target, written)
+    except Exception:  # the sampler's thread must live on: the callee is unknown
+        return UNKNOWN
 
 
 def calls(frame: FrameType) -> bool:
@@ -172,16 +166,21 @@ def _written_callee(code: CodeType, lasti: int, entering: bool) -> str:
         written = _source(code.co_filename, *span)
     except (TypeError, ValueError):  # positions past the source as read now
         return ""
+    if linecache.getline(code.co_filename, span[0]).encode()[: span[2]].rstrip().endswith(b"."):
+        return ""  # `conn\n.execute(q)`: the span starts at the attribute, its object is lines up
     return written.strip() if entering else _dotted_callee(written)
 
 
 def _dotted_callee(call: str) -> str:
     """`time.sleep` of the call `time.sleep(0.1)`, read from its tokens (so comments and line breaks
-    may sit between them): "" when the callee is no dotted name (`f(a)(b)`, `handlers[0]()`)."""
+    may sit between them): "" when the callee is no dotted name (`f(a)(b)`, `handlers[0]()`).
+    Tokens, not an AST: CPython 3.11 before 3.11.8 kept the AST constructor's depth count per
+    interpreter, so a parse in the sampler's thread during one in the application's made the
+    application's raise SystemError (gh-106905)."""
     try:  # in parentheses, the lines of a call split over several are one logical line
         tokens = tokenize.generate_tokens(io.StringIO(f"({call})").readline)
         significant = [(t.type, t.string) for t in tokens if t.type in (tokenize.NAME, tokenize.OP)][1:-1]
-    except (tokenize.TokenError, SyntaxError):
+    except (tokenize.TokenError, SyntaxError, ValueError):  # 3.12's tokenizer: also Unicode errors
         return ""
     names: list[str] = []
     at = 0  # the token read: a name, then a dot and another name, and so on
@@ -219,10 +218,7 @@ def _source(filename: str, line: int, end_line: int, col: int, end_col: int) -> 
 
 def _resolve(written: str, frame: FrameType) -> object | None:
     """The object a dotted name (`time.sleep`, `conn.execute`) stands for in the frame; only
-    names and attributes are followed, nothing is called. The name is read as text, never
-    parsed: before CPython 3.11.8 and 3.12.2 the AST constructor kept its depth count per
-    interpreter, so a parse in this thread during one in the application's raised SystemError
-    there (gh-106905)."""
+    names and attributes are followed (an attribute may be a property, run as read)."""
     first, *attributes = names = [name.strip() for name in written.split(".")]
     if not all(name.isidentifier() for name in names):
         return None

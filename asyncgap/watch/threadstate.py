@@ -33,7 +33,7 @@ import time
 from types import FrameType
 from typing import NamedTuple
 
-from asyncgap.watch.callsite import OWN_CODE, CallSite, Namer, python_name
+from asyncgap.watch.callsite import OWN_CODE, CallSite, Namer, calls, python_name
 
 WORKING = 0.5  # a thread running or ready to run at least this share of the wall time is working
 CPU, CORE, WAITING, IO, GIL = "cpu", "core", "waiting", "io", "gil"
@@ -134,7 +134,7 @@ def doing(namer: Namer, frame: FrameType, site: CallSite, working: Shares | None
         calling = site.callee != OWN_CODE
         innermost = site.callee if calling else python_name(frame.f_code, frame.f_globals)
     else:  # a library's frame, named by itself (its call is not resolved: nothing of it is touched)
-        calling, innermost = namer.calling(frame), namer.name(frame.f_code, frame.f_globals)
+        calling, innermost = calls(frame), namer.name(frame.f_code, frame.f_globals)
     if sum(working) >= WORKING:
         state = CPU if working.ran >= working.queued else CORE
     elif not calling:

@@ -1,6 +1,6 @@
 """Call sites: the innermost application frame and the callee it waits in, C or Python."""
 
-import ast
+import builtins
 import json
 import socket
 import sqlite3
@@ -66,6 +66,46 @@ def sleeping_written_over_lines():
     # fmt: on
 
 
+def execute():  # a name the frame can see, as a split chain's method name
+    raise AssertionError("never called")
+
+
+def querying_in_a_chain_split_over_lines():
+    with closing(sqlite3.connect(":memory:")) as conn:
+        # fmt: off
+        (
+            conn
+            .execute(RECURSIVE)  # the call's span starts at `execute`: not the module's execute
+            .fetchone()
+        )
+        # fmt: on
+
+
+class Proxy:
+    """A request-scoped proxy (werkzeug's LocalProxy): it stands for an object in the thread that
+    bound it, and read from any other raises LookupError."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def bind(self, target: object) -> None:
+        self._local.target = target
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return getattr(self._local.target, name)
+        except AttributeError:
+            raise LookupError(name) from None
+
+
+proxy = Proxy()
+
+
+def sleeping_through_a_proxy():
+    proxy.bind(time)
+    proxy.sleep(0.3)
+
+
 def sleeping_through_a_lookup():
     {"sleep": time.sleep}["sleep"](0.3)  # the callee is no dotted name
 
@@ -74,6 +114,12 @@ def test_a_call_is_named_once_specialised_over_lines_and_not_guessed_otherwise()
     assert sampled_while(sleeping_once_warm).callee == "time.sleep"
     assert sampled_while(sleeping_written_over_lines).callee == "time.sleep"
     assert sampled_while(sleeping_through_a_lookup).callee == "?"
+    assert sampled_while(querying_in_a_chain_split_over_lines).callee == "?"
+
+
+def test_a_callee_whose_resolution_raises_is_unknown():
+    """The sampler's thread outlives what the app's attributes raise when read from it."""
+    assert sampled_while(sleeping_through_a_proxy).callee == "?"
 
 
 def test_naming_builds_no_ast(monkeypatch):
@@ -81,9 +127,9 @@ def test_naming_builds_no_ast(monkeypatch):
     makes the application's fail with SystemError (gh-106905): the sampler must not parse."""
 
     def refuse(*args, **kwargs):
-        raise AssertionError("the sampler parsed source")
+        raise AssertionError("the sampler compiled source")
 
-    monkeypatch.setattr(ast, "parse", refuse)
+    monkeypatch.setattr(builtins, "compile", refuse)  # ast.parse compiles too
     assert sampled_while(sleeping).callee == "time.sleep"
     assert sampled_while(querying).callee == "sqlite3.Connection.execute"
 
