@@ -11,10 +11,11 @@ Without that, a 1 ms database call would count a 0.5 ms client round trip as tim
 the event loop, and the loop's bound would come out a third too low.
 
 CPU per request is measured twice (verify): alone, one call at a time (`cpu_ms_alone`, for the
-record), and hot, in a closed burst of as many users as the cell's (`burst_users`), the model's
-input (`cpu_ms_busy`). Alone, a server idles between calls and inside a call that waits, and
-pays for waking; hot, it pays what a loaded server pays instead: GIL hand-offs among a full
-thread pool, batched wake-ups, a pool's poll loop. With a database server, its CPU is measured
+record), and hot, in a closed burst of the users the cell's load holds in that task, by Little's
+law from every task's batch (`task_users`, `burst_users`), the model's input (`cpu_ms_busy`).
+Alone, a server idles between calls and inside a call that waits, and pays for waking; hot, it
+pays what a loaded server pays instead: GIL hand-offs among a full thread pool, batched wake-ups,
+a pool's poll loop. With a database server, its CPU is measured
 the same two ways (`db_cpu_ms`, `db_cpu_ms_busy`). A task whose calls open connections to other
 servers is measured hot over a client pool's keep-alive cycle, not 1 s of it (`burst_window_s`).
 Each batch and burst keeps the pace of the server's cores meanwhile (`pace_alone_ms`,
@@ -27,6 +28,7 @@ tells a load that keeps up from one that collapses (asyncgap/cell/model.py).
 """
 
 import json
+import math
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -131,19 +133,22 @@ def holds_loop(loop_blocked_ms: float | None, cpu_ms: float, round_trip_ms: floa
     return loop_blocked_ms is not None and loop_blocked_ms - cpu_ms >= HELD_SHARE * round_trip_ms
 
 
-def burst_users(calls: int, holds_loop: bool, cell_users: int, task_ms: float) -> int:
-    """Users of a task's hot burst. A task of one call gets as many as the cell's (up to
+def burst_users(calls: int, holds_loop: bool, in_task: float, cell_users: int, task_ms: float) -> int:
+    """Users of a task's hot burst: those the cell's load holds in the task (`in_task`:
+    task_users), HOT_USERS at least (a task of a sliver of the time still meets a server kept
+    busy by the others), never more than the cell's. A task of one call gets them all (up to
     IN_FLIGHT), so that the server holds what its load will: the waits, a full thread pool's
     queue and its GIL hand-offs (4 users read db-pg sync's service CPU at 0.57 ms a request on
-    gunicorn-2w, where 100 users' load paid 0.94). A task of several calls gets HOT_USERS, never more than
-    the cell's either: calibration must not push an app past what its load will (a pool that
-    deadlocks past 40 calls, FastAPI's issue 3205). Few enough that a burst drains in DRAIN_S,
-    and one for a call that holds the loop: calls queued on a blocked loop stall uvicorn's
-    timer and trip gunicorn's worker timeout (tests/e2e/test_worker_timeout.py)."""
+    gunicorn-2w, where 100 users' load paid 0.94). A task of several calls gets HOT_USERS at
+    most: calibration must not push an app past what its load will (a pool that deadlocks past
+    40 calls, FastAPI's issue 3205). Few enough that a burst drains in DRAIN_S, and one for a
+    call that holds the loop: calls queued on a blocked loop stall uvicorn's timer and trip
+    gunicorn's worker timeout (tests/e2e/test_worker_timeout.py)."""
     if holds_loop:
         return 1
     most = IN_FLIGHT if calls == 1 else HOT_USERS
-    return max(1, min(most, cell_users, int(DRAIN_S * 1000 / task_ms)))
+    held = min(max(math.ceil(in_task), HOT_USERS), cell_users)
+    return max(1, min(most, held, int(DRAIN_S * 1000 / task_ms)))
 
 
 def burst_window_s(opened: int) -> float:
@@ -237,6 +242,15 @@ def class_cycle_s(runs: Sequence[StepRun]) -> float:
     a time and the think time after them, over its class's tasks by weight (0 without a run)."""
     picked = sum(run.weight for run in runs)
     return sum(run.weight * (run.calls_s + run.think_s) for run in runs) / picked if picked else 0.0
+
+
+def task_users(users: float, run: StepRun, runs: Sequence[StepRun]) -> float:
+    """The users a class's load holds in one task's calls at a time, by Little's law: its `users`
+    pick the task by weight and spend the task's calls in it, of a cycle of every task's calls
+    and think time (class_cycle_s). What a hot burst of that task runs: the db scenario's reads
+    of /notes, half its requests, hold fewer users than its slower query."""
+    picked, cycle_s = sum(r.weight for r in runs), class_cycle_s(runs)
+    return users * run.weight / picked * run.calls_s / cycle_s if picked and cycle_s > 0 else 0.0
 
 
 def user_cycle_s(classes: Sequence[tuple[float, Sequence[StepRun]]]) -> float | None:

@@ -13,13 +13,17 @@ It does three jobs:
   by a task's requests. User classes mix by the rate their users send, each cycle of the batch's
   calls and think time: a class whose users think longer sends fewer requests a user.
 Then every task is measured once more hot, its CPU per request on a server kept busy, as a
-cell's load keeps it: a closed burst by as many users as the cell's (`--in-flight`) that are
-not thinking at once (all of them in the demo, whose users never think) for a task
-of one call, a few for a task of several (asyncgap.cell.calibration.burst_users). At the cell's
-users the server holds what its load will: a call that waits (a sleep, an upstream, a query
-that sleeps in the database) never lets it fall asleep and pay a wake that a loaded server does
-not (the longer the wait, the dearer the wake: `make bench` section 7), and a `def` endpoint
-fills the thread pool and pays the GIL hand-offs among its threads.
+cell's load keeps it: a closed burst by the users the load holds in that task, of the cell's
+(`--in-flight`), for a task of one call, a few for a task of several
+(asyncgap.cell.calibration.burst_users). By Little's law, a class's users are in a task for
+its share of their cycle, every task's calls and think time, which takes every task's batch
+first (calibration.task_users): the db scenario's reads of /notes, half its requests, take
+less of a user's time than its slower query and hold fewer of its users, and a burst of all of
+them on the reads would queue what the load never does. With those users the server holds
+what its load will: a call that waits (a sleep, an upstream, a query that sleeps in the
+database) never lets it fall asleep and pay a wake that a loaded server does not (the longer
+the wait, the dearer the wake: `make bench` section 7), and a `def` endpoint fills the thread
+pool and pays the GIL hand-offs among its threads.
 
 A burst of a quarter of the users runs before it, and if the burst leaves a backlog (requests
 past their wait, queued for the CPU or a thread token, BACKLOG_MIN or more a worker:
@@ -49,7 +53,6 @@ which the harness must not be.
 """
 
 import argparse
-import math
 import random
 import statistics
 import sys
@@ -84,6 +87,7 @@ from asyncgap.cell.calibration import (
     holds_loop,
     per_request_ms,
     request_mix,
+    task_users,
     user_cycle_s,
 )
 from asyncgap.cell.model import held_past_wait
@@ -147,6 +151,16 @@ class _PerRequest(NamedTuple):
 
 # a meter's reading: server CPU s, database CPU s, wake-ups, the timer's totals
 _Reading = tuple[float, float, float, pace.Totals | None]
+
+
+class _Batched(NamedTuple):
+    """A task's batch: its run (StepRun), what a request cost in it, whether its calls held the
+    loop, and the connections to other servers it opened (a client pool that grows on demand)."""
+
+    run: StepRun
+    alone: _PerRequest
+    on_loop: bool
+    opened: int
 
 
 class _Burst(NamedTuple):
@@ -262,18 +276,20 @@ class _Calls:
             self.errors.setdefault(key, str(exception))
 
     def run_tasks(self, user_class, users: float) -> None:
-        """Each task of a user class, kept with the class's `users` for the requests' mix
-        (asyncgap.cell.calibration.request_mix)."""
+        """Each task of a user class batched, then each burst hot with the users the class's load
+        holds in it (calibration.task_users, which needs every task's batch first); the class's
+        `users` kept for the requests' mix (asyncgap.cell.calibration.request_mix)."""
         user = _started(user_class, self.env)
-        runs = [run for step in tasks.steps(user_class) if (run := self._task(user_class, user, step))]
+        batched = [(step, batch) for step in tasks.steps(user_class) if (batch := self._batch(user, step))]
+        runs = [batch.run for _, batch in batched]
+        for step, batch in batched:
+            self._burst(user_class, step, batch, task_users(users, batch.run, runs))
         self.classes.append((users, runs))
 
-    def _task(self, user_class, user, step: tasks.Step) -> StepRun | None:
-        """A check and a batch of calls of one task alone, then a hot burst of it (of more than one
-        user at once: one at a time, back to back, is the batch), after a burst of a quarter of
-        its users when the task makes one call: the two give the backlog slope. A task that makes
-        no call (one that only interrupts its TaskSet) has nothing to measure: None; nor one that
-        called another server than the app, which gets no more calls than that check."""
+    def _batch(self, user, step: tasks.Step) -> "_Batched | None":
+        """A check and a batch of calls of one task alone. A task that makes no call (one that only
+        interrupts its TaskSet) has nothing to measure: None; nor one that called another server
+        than the app, which gets no more calls than that check."""
         self._step(f"{step.name}: a check, then calls one at a time")
         self.made.clear()
         held = self.meter.outbound()
@@ -299,24 +315,30 @@ class _Calls:
             self.loop_blocked[key] = blocked_ms
         mean_think_s = tasks.mean_think_s(step, user)  # the wait_time's own mean, when it has one
         call_s, think_s = elapsed / calls, think_s / calls if mean_think_s is None else mean_think_s
-        # users thinking hold nothing: in flight, the load's users are those not thinking
-        in_flight = math.ceil(self.in_flight * call_s / (call_s + think_s))
         on_loop = self.alone.intersection(made) or any(
             holds_loop(blocked_ms, alone.cpu_ms, self._round_trip(key)) for key in made
-        )  # one burst user: calls queued on a blocked loop stall it (burst_users)
-        at_once = burst_users(len(made), bool(on_loop), in_flight, call_s * 1000)
+        )
+        run = StepRun(step.weight, {key: count / calls for key, count in made.items()}, call_s, think_s)
+        return _Batched(run, alone, bool(on_loop), opened=(alone.outbound or 0) - (held or 0))
+
+    def _burst(self, user_class, step: tasks.Step, batch: "_Batched", in_task: float) -> None:
+        """A hot burst of one task by the users the load holds in it (`in_task`; one burst user
+        for calls that hold the loop: queued on a blocked loop they stall it, burst_users), after
+        a burst of a quarter of them when the task makes one call: the two give the backlog slope.
+        One user at a time, back to back, is the batch: no burst repeats it."""
+        made, call_s = batch.run.requests, batch.run.calls_s
+        at_once = burst_users(len(made), batch.on_loop, in_task, self.in_flight, call_s * 1000)
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
         low = self._hot(user_class, step, few, call_s, BURST_S) if len(made) == 1 and few < at_once else None
-        window_s = burst_window_s(opened=(alone.outbound or 0) - (held or 0))  # the low one's 1 s: a slope
-        burst = self._hot(user_class, step, at_once, call_s, window_s) if at_once > 1 else None  # 1: batch
+        window_s = burst_window_s(batch.opened)  # the low one's 1 s: a slope
+        burst = self._hot(user_class, step, at_once, call_s, window_s) if at_once > 1 else None
         for key in made:
-            self.hot[key] = burst.cost if burst else alone  # one at a time, or no call ended within it
+            self.hot[key] = burst.cost if burst else batch.alone  # one at a time, or no call ended in it
             self.window_s[key] = window_s if burst else None  # none: the batch was it
         if low and burst:
             self._backlog_slope(*made, low, burst)
-        return StepRun(step.weight, {key: count / calls for key, count in made.items()}, call_s, think_s)
 
     def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
         """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""

@@ -25,6 +25,7 @@ from asyncgap.cell.calibration import (
     per_request_ms,
     request_mix,
     request_rates,
+    task_users,
     user_cycle_s,
 )
 from asyncgap.engines import children
@@ -53,18 +54,21 @@ def test_what_a_call_spends_outside_the_server_is_judged_by_fast():
     assert outside_ms({}) == 0.0
 
 
-def test_a_call_is_burst_at_the_cells_users_whether_it_waits_or_computes():
-    # a 100 ms sleep and a 5 ms query alike: the cell's 100 users fill the thread pool as its load will
-    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=100.0) == 100
-    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=5.0) == 100
-    assert burst_users(calls=1, holds_loop=False, cell_users=20, task_ms=15.0) == 20  # never past the cell's
-    assert burst_users(calls=1, holds_loop=False, cell_users=500, task_ms=1.0) == IN_FLIGHT
+def test_a_call_is_burst_with_the_users_its_load_holds_in_it_whether_it_waits_or_computes():
+    # a 100 ms sleep and a 5 ms query alike: the users in the task fill the thread pool as its load will
+    assert burst_users(calls=1, holds_loop=False, in_task=100.0, cell_users=100, task_ms=100.0) == 100
+    assert burst_users(calls=1, holds_loop=False, in_task=52.6, cell_users=100, task_ms=5.0) == 53
+    assert burst_users(calls=1, holds_loop=False, in_task=20.0, cell_users=20, task_ms=15.0) == 20
+    assert burst_users(calls=1, holds_loop=False, in_task=500.0, cell_users=500, task_ms=1.0) == IN_FLIGHT
+    # a task of a sliver of the time still meets a busy server, never past the cell's users
+    assert burst_users(calls=1, holds_loop=False, in_task=0.2, cell_users=100, task_ms=1.0) == HOT_USERS
+    assert burst_users(calls=1, holds_loop=False, in_task=0.2, cell_users=2, task_ms=1.0) == 2
 
 
 def test_a_task_of_several_calls_gets_a_few_users_and_a_call_that_holds_the_loop_one():
-    assert burst_users(calls=3, holds_loop=False, cell_users=100, task_ms=10.0) == HOT_USERS
-    assert burst_users(calls=3, holds_loop=False, cell_users=2, task_ms=10.0) == 2
-    assert burst_users(calls=1, holds_loop=True, cell_users=100, task_ms=5.0) == 1
+    assert burst_users(calls=3, holds_loop=False, in_task=100.0, cell_users=100, task_ms=10.0) == HOT_USERS
+    assert burst_users(calls=3, holds_loop=False, in_task=2.0, cell_users=2, task_ms=10.0) == 2
+    assert burst_users(calls=1, holds_loop=True, in_task=100.0, cell_users=100, task_ms=5.0) == 1
 
 
 def test_a_task_that_opens_connections_to_another_server_is_measured_hot_over_a_keep_alive_cycle():
@@ -84,6 +88,19 @@ def test_a_users_cycle_is_a_task_run_and_its_think_time_over_tasks_by_weight():
     assert class_cycle_s([]) == 0.0
 
 
+def test_a_task_is_burst_with_the_users_its_load_holds_in_it_by_littles_law():
+    # db's mix: reads weigh 5 and take 1 ms, writes 2 and 2 ms, queries 2 and 5 ms, a 19/9 ms cycle
+    runs = [StepRun(5.0, {"/notes": 1}, 0.001, 0.0), StepRun(2.0, {"/write": 1}, 0.002, 0.0)]
+    runs.append(StepRun(2.0, {"/query": 1}, 0.005, 0.0))
+    held = [task_users(100.0, run, runs) for run in runs]
+    assert held == pytest.approx([100 * 5 / 19, 100 * 4 / 19, 100 * 10 / 19])
+    assert sum(held) == pytest.approx(100.0)  # users that never think are all in some task
+    # think time holds users out of every task: a 0.1 s call and 0.9 s of thinking hold a tenth
+    thinker = StepRun(1.0, {"/a": 1}, 0.1, 0.9)
+    assert task_users(100.0, thinker, [thinker]) == pytest.approx(10.0)
+    assert task_users(100.0, runs[0], []) == 0.0  # no run: no cycle
+
+
 def test_the_users_are_spread_over_the_longest_cycle_of_a_class_that_gets_users():
     # 90 users of a 0.1 s cycle, 10 of a 2.1 s one: each class's come back spread over a cycle
     # of theirs at least (the readers over 21 of theirs), not over a 0.3 s mean, a seventh of
@@ -101,8 +118,9 @@ def test_no_task_run_has_no_users_cycle(tmp_path):
 
 def test_a_burst_drains_in_seconds():
     # 1 s calls: no more users than end one after another within DRAIN_S
-    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=1000.0) == int(DRAIN_S)
-    assert burst_users(calls=1, holds_loop=False, cell_users=100, task_ms=60_000.0) == 1
+    everyone = {"calls": 1, "holds_loop": False, "in_task": 100.0, "cell_users": 100}
+    assert burst_users(**everyone, task_ms=1000.0) == int(DRAIN_S)
+    assert burst_users(**everyone, task_ms=60_000.0) == 1
 
 
 def shares_and_think(*classes: tuple[float, list[StepRun]]) -> tuple[dict[str, float], dict[str, float]]:
