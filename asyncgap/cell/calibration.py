@@ -50,7 +50,7 @@ TIMEOUT_S = 90.0  # for each step of a task (its check and batch, each burst): v
 NAME = "calibration.json"
 VERIFY_NAME = "verify.json"  # what verify found: the endpoints, and the users' longest cycle (`user_cycle_s`)
 STEPS_NAME = "verify.steps"  # where it says so
-HOT_USERS = 4  # a task of several calls: this many users at once keep a 2-core server busy
+HOT_USERS = 4  # a task of several calls, and any task's burst at least: keeps a 2-core server busy
 IN_FLIGHT = 100  # a task of one call: up to this many users at once, never more than the cell's
 DRAIN_S = 10.0  # for the calls still in flight to end (100 x 0.1 s if they ended one by one)
 BACKLOG_MIN = 5.0  # requests a worker holds past their wait that make a burst's backlog worth a slope
@@ -133,22 +133,31 @@ def holds_loop(loop_blocked_ms: float | None, cpu_ms: float, round_trip_ms: floa
     return loop_blocked_ms is not None and loop_blocked_ms - cpu_ms >= HELD_SHARE * round_trip_ms
 
 
-def burst_users(calls: int, holds_loop: bool, in_task: float, cell_users: int, task_ms: float) -> int:
+def burst_users(
+    calls: int, holds_loop: bool, in_task: float, in_flight: float, cell_users: int, task_ms: float
+) -> int:
     """Users of a task's hot burst: those the cell's load holds in the task (`in_task`:
-    task_users), HOT_USERS at least (a task of a sliver of the time still meets a server kept
-    busy by the others), never more than the cell's. A task of one call gets them all (up to
-    IN_FLIGHT), so that the server holds what its load will: the waits, a full thread pool's
-    queue and its GIL hand-offs (4 users read db-pg sync's service CPU at 0.57 ms a request on
-    gunicorn-2w, where 100 users' load paid 0.94). A task of several calls gets HOT_USERS at
-    most: calibration must not push an app past what its load will (a pool that deadlocks past
-    40 calls, FastAPI's issue 3205). Few enough that a burst drains in DRAIN_S, and one for a
-    call that holds the loop: calls queued on a blocked loop stall uvicorn's timer and trip
-    gunicorn's worker timeout (tests/e2e/test_worker_timeout.py)."""
+    task_users), HOT_USERS at least where its class keeps that many in flight (`in_flight`, its
+    tasks' task_users summed: a task of a sliver of the time still meets a server the others
+    keep busy, but users that mostly think leave it idle, and a burst of 4 would not), never
+    more than the cell's. A task of one call gets them all (up to IN_FLIGHT), so that its calls
+    are in flight as under load: the waits, the threads they hold and the GIL hand-offs among
+    them (4 users read db-pg sync's service CPU at 0.57 ms a request on gunicorn-2w, where 100
+    users' load paid 0.94). A task of several calls gets HOT_USERS at most: calibration must not
+    push an app past what its load will (a pool that deadlocks past 40 calls, FastAPI's issue
+    3205). Few enough that a burst drains in DRAIN_S, and one for a call that holds the loop:
+    calls queued on a blocked loop stall uvicorn's timer and trip gunicorn's worker timeout
+    (tests/e2e/test_worker_timeout.py)."""
     if holds_loop:
         return 1
     most = IN_FLIGHT if calls == 1 else HOT_USERS
-    held = min(max(math.ceil(in_task), HOT_USERS), cell_users)
+    held = min(max(whole_users(in_task), min(HOT_USERS, whole_users(in_flight))), cell_users)
     return max(1, min(most, held, int(DRAIN_S * 1000 / task_ms)))
+
+
+def whole_users(expected: float) -> int:
+    """Users enough for an expected number of them, past float noise: 75.00000000000001 is 75."""
+    return math.ceil(round(expected, 6))
 
 
 def burst_window_s(opened: int) -> float:

@@ -256,6 +256,7 @@ class _Calls:
         self.batch_cost: dict[str, _PerRequest] = {}  # what a request cost in the batch, one at a time
         self.classes: list[tuple[float, list[StepRun]]] = []  # each user class's users and task runs
         self.hot: dict[str, _PerRequest] = {}  # what a request cost in the hot burst
+        self.hot_users: dict[str, int] = {}  # ... of how many users (the most, of several tasks')
         self.window_s: dict[str, float | None] = {}  # the window that burst asked (burst_window_s), at least
         # the burst's backlog a worker, and the CPU ms a request costs more per request more in it
         self.slope: dict[str, tuple[float, float]] = {}
@@ -280,13 +281,14 @@ class _Calls:
         holds in it (calibration.task_users, which needs every task's batch first); the class's
         `users` kept for the requests' mix (asyncgap.cell.calibration.request_mix)."""
         user = _started(user_class, self.env)
-        batched = [(step, batch) for step in tasks.steps(user_class) if (batch := self._batch(user, step))]
-        runs = [batch.run for _, batch in batched]
-        for step, batch in batched:
-            self._burst(user_class, step, batch, task_users(users, batch.run, runs))
+        measured = [(step, batch) for step in tasks.steps(user_class) if (batch := self._batch(user, step))]
+        runs = [batch.run for _, batch in measured]
+        in_flight = sum(task_users(users, run, runs) for run in runs)
+        for step, batch in measured:
+            self._burst(user_class, step, batch, task_users(users, batch.run, runs), in_flight)
         self.classes.append((users, runs))
 
-    def _batch(self, user, step: tasks.Step) -> "_Batched | None":
+    def _batch(self, user, step: tasks.Step) -> _Batched | None:
         """A check and a batch of calls of one task alone. A task that makes no call (one that only
         interrupts its TaskSet) has nothing to measure: None; nor one that called another server
         than the app, which gets no more calls than that check."""
@@ -321,13 +323,15 @@ class _Calls:
         run = StepRun(step.weight, {key: count / calls for key, count in made.items()}, call_s, think_s)
         return _Batched(run, alone, bool(on_loop), opened=(alone.outbound or 0) - (held or 0))
 
-    def _burst(self, user_class, step: tasks.Step, batch: "_Batched", in_task: float) -> None:
-        """A hot burst of one task by the users the load holds in it (`in_task`; one burst user
-        for calls that hold the loop: queued on a blocked loop they stall it, burst_users), after
-        a burst of a quarter of them when the task makes one call: the two give the backlog slope.
-        One user at a time, back to back, is the batch: no burst repeats it."""
+    def _burst(self, user_class, step: tasks.Step, batch: _Batched, in_task: float, in_flight: float) -> None:
+        """A hot burst of one task by the users the load holds in it (`in_task`, of its class's
+        `in_flight`; one burst user for calls that hold the loop: queued on a blocked loop they
+        stall it, burst_users), after a burst of a quarter of them when the task makes one call:
+        the two give the backlog slope. One user at a time, back to back, is the batch: no burst
+        repeats it. An endpoint several tasks or classes call keeps the burst of the most users:
+        a class of one admin must not overwrite what the readers' load holds."""
         made, call_s = batch.run.requests, batch.run.calls_s
-        at_once = burst_users(len(made), batch.on_loop, in_task, self.in_flight, call_s * 1000)
+        at_once = burst_users(len(made), batch.on_loop, in_task, in_flight, self.in_flight, call_s * 1000)
         few = max(HOT_USERS, at_once // 4)
         # a quarter of the users first: what the app keeps from a burst (a pool grown to its users)
         # would make the smaller burst pay for the larger one's
@@ -335,14 +339,18 @@ class _Calls:
         window_s = burst_window_s(batch.opened)  # the low one's 1 s: a slope
         burst = self._hot(user_class, step, at_once, call_s, window_s) if at_once > 1 else None
         for key in made:
+            if at_once < self.hot_users.get(key, 0):
+                continue
+            self.hot_users[key] = at_once
             self.hot[key] = burst.cost if burst else batch.alone  # one at a time, or no call ended in it
             self.window_s[key] = window_s if burst else None  # none: the batch was it
-        if low and burst:
-            self._backlog_slope(*made, low, burst)
+            if low and burst:
+                self._backlog_slope(key, batch.alone.cpu_ms, low, burst)
 
-    def _backlog_slope(self, key: str, low: _Burst, burst: _Burst) -> None:
-        """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one."""
-        wait_ms = max(self._round_trip(key) - self.batch_cost[key].cpu_ms, 0.0)
+    def _backlog_slope(self, key: str, alone_ms: float, low: _Burst, burst: _Burst) -> None:
+        """How CPU per request grew from the smaller burst's backlog to the burst's, if it left one;
+        `alone_ms`, the CPU a request of the task's own batch cost."""
+        wait_ms = max(self._round_trip(key) - alone_ms, 0.0)
         held = burst.backlog(wait_ms, self.workers)
         if held >= BACKLOG_MIN:
             slope = backlog_slope(

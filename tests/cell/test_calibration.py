@@ -54,21 +54,34 @@ def test_what_a_call_spends_outside_the_server_is_judged_by_fast():
     assert outside_ms({}) == 0.0
 
 
+def burst(in_task: float, in_flight: float = 100.0, cell_users: int = 100, calls: int = 1, **kwargs) -> int:
+    kwargs = {"holds_loop": False, "task_ms": 5.0, **kwargs}
+    return burst_users(calls, in_task=in_task, in_flight=in_flight, cell_users=cell_users, **kwargs)
+
+
 def test_a_call_is_burst_with_the_users_its_load_holds_in_it_whether_it_waits_or_computes():
-    # a 100 ms sleep and a 5 ms query alike: the users in the task fill the thread pool as its load will
-    assert burst_users(calls=1, holds_loop=False, in_task=100.0, cell_users=100, task_ms=100.0) == 100
-    assert burst_users(calls=1, holds_loop=False, in_task=52.6, cell_users=100, task_ms=5.0) == 53
-    assert burst_users(calls=1, holds_loop=False, in_task=20.0, cell_users=20, task_ms=15.0) == 20
-    assert burst_users(calls=1, holds_loop=False, in_task=500.0, cell_users=500, task_ms=1.0) == IN_FLIGHT
-    # a task of a sliver of the time still meets a busy server, never past the cell's users
-    assert burst_users(calls=1, holds_loop=False, in_task=0.2, cell_users=100, task_ms=1.0) == HOT_USERS
-    assert burst_users(calls=1, holds_loop=False, in_task=0.2, cell_users=2, task_ms=1.0) == 2
+    # a 100 ms sleep and a 5 ms query alike: the users in the task hold the threads its load will
+    assert burst(in_task=100.0, task_ms=100.0) == 100
+    assert burst(in_task=52.6) == 53
+    assert burst(in_task=20.0, in_flight=20.0, cell_users=20) == 20
+    assert burst(in_task=500.0, in_flight=500.0, cell_users=500, task_ms=1.0) == IN_FLIGHT
+    assert burst(in_task=75.00000000000001) == 75  # float noise adds no user
+
+
+def test_a_task_of_a_sliver_of_the_time_meets_a_busy_server_unless_its_users_mostly_think():
+    # 0.2 users in the task, of a class that keeps 100 in flight: a server kept busy by the others
+    assert burst(in_task=0.2) == HOT_USERS
+    assert burst(in_task=0.2, in_flight=2.0, cell_users=2) == 2  # never past the cell's users
+    # 75 users thinking 4 s after a 0.1 s call keep 1.8 in flight: a burst of 2, not of 4
+    assert burst(in_task=1.8, in_flight=1.8, cell_users=300) == 2
+    assert burst(in_task=0.03, in_flight=0.03, cell_users=300) == 1  # the batch is it: no burst
 
 
 def test_a_task_of_several_calls_gets_a_few_users_and_a_call_that_holds_the_loop_one():
-    assert burst_users(calls=3, holds_loop=False, in_task=100.0, cell_users=100, task_ms=10.0) == HOT_USERS
-    assert burst_users(calls=3, holds_loop=False, in_task=2.0, cell_users=2, task_ms=10.0) == 2
-    assert burst_users(calls=1, holds_loop=True, in_task=100.0, cell_users=100, task_ms=5.0) == 1
+    assert burst(in_task=100.0, calls=3, task_ms=10.0) == HOT_USERS
+    assert burst(in_task=0.5, calls=3, task_ms=10.0) == HOT_USERS  # its class keeps the server busy
+    assert burst(in_task=2.0, in_flight=2.0, cell_users=2, calls=3, task_ms=10.0) == 2
+    assert burst(in_task=100.0, holds_loop=True) == 1
 
 
 def test_a_task_that_opens_connections_to_another_server_is_measured_hot_over_a_keep_alive_cycle():
@@ -118,9 +131,8 @@ def test_no_task_run_has_no_users_cycle(tmp_path):
 
 def test_a_burst_drains_in_seconds():
     # 1 s calls: no more users than end one after another within DRAIN_S
-    everyone = {"calls": 1, "holds_loop": False, "in_task": 100.0, "cell_users": 100}
-    assert burst_users(**everyone, task_ms=1000.0) == int(DRAIN_S)
-    assert burst_users(**everyone, task_ms=60_000.0) == 1
+    assert burst(in_task=100.0, task_ms=1000.0) == int(DRAIN_S)
+    assert burst(in_task=100.0, task_ms=60_000.0) == 1
 
 
 def shares_and_think(*classes: tuple[float, list[StepRun]]) -> tuple[dict[str, float], dict[str, float]]:
