@@ -22,8 +22,8 @@ less of a user's time than its slower query and hold fewer of its users, and a b
 them on the reads would queue what the load never does. With those users the server holds
 what its load will: a call that waits (a sleep, an upstream, a query that sleeps in the
 database) never lets it fall asleep and pay a wake that a loaded server does not (the longer
-the wait, the dearer the wake: `make bench` section 7), and a `def` endpoint fills the thread
-pool and pays the GIL hand-offs among its threads.
+the wait, the dearer the wake: `make bench` section 7), and a `def` endpoint keeps as many
+threads busy as its load will and pays the GIL hand-offs among them.
 
 A burst of a quarter of the users runs before it, and if the burst leaves a backlog (requests
 past their wait, queued for the CPU or a thread token, BACKLOG_MIN or more a worker:
