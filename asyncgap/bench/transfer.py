@@ -74,8 +74,13 @@ def cpu_ms(endpoints: dict[str, EndpointCalibration]) -> float:
 
 
 def transferred(calibrated: dict[str, EndpointCalibration], got: CellResult, users: int, split) -> float:
-    """The prediction of `got`'s server at `users`, from another cell's calibration."""
-    return model.predict(calibrated, users, model.server_of(got.model.inputs), split).predicted_rps
+    """The prediction of `got`'s server at `users`, from another cell's calibration, at the pace
+    of the cores `got` expected before its load: a fact of the machine at that moment, not of
+    the app, that its own calibration read."""
+    expected = next(iter(got.model.inputs.endpoints.values()), None)
+    pace = {"pace_expected_ms": expected.pace_expected_ms} if expected else {}
+    at_its_pace = {name: e.model_copy(update=pace) for name, e in calibrated.items()}
+    return model.predict(at_its_pace, users, model.server_of(got.model.inputs), split).predicted_rps
 
 
 def _row(got: CellResult, calibrated: dict[str, EndpointCalibration]) -> dict:

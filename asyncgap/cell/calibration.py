@@ -371,6 +371,7 @@ def _record(cell_dir: Path, found: dict, stations: dict[str, str]) -> dict[str, 
             cpu_ms_per_backlog=m.get("cpu_ms_per_backlog"),
             pace_alone_ms=m.get("pace_alone_ms"),
             pace_busy_ms=m.get("pace_busy_ms"),
+            pace_expected_ms=found.get("pace_recent_ms"),
             reached=m.get("reached"),
             loop_blocked_ms=m.get("loop_blocked_ms"),
         )

@@ -5,7 +5,16 @@ model's input it contradicts."""
 import math
 from collections.abc import Callable
 
-from asyncgap.cell.model import Knee, backlog, cycle_s, db_cpu_s, mix_of, predicted_cpu_ms, think_s
+from asyncgap.cell.model import (
+    Knee,
+    backlog,
+    cycle_s,
+    db_cpu_s,
+    measured_pace_ms,
+    mix_of,
+    predicted_cpu_ms,
+    think_s,
+)
 from asyncgap.core.prediction import EndpointCalibration, Model
 from asyncgap.core.records import Figures
 
@@ -165,18 +174,20 @@ def _mix_facts(model: Model, mix: dict[str, float] | None) -> list[str]:
     ]
 
 
-def calibrated_pace_ms(model: Model) -> float | None:
-    """The cores' pace while calibration measured the CPU the model uses, each burst weighted by
-    its share of that CPU (None without the run's timer); a burst of no weight (an on_start's
-    sign-in, which no task sends) has none here either."""
-    return _weighted(model, lambda e: e.pace_busy_ms or e.pace_alone_ms, lambda e: e.share * e.cpu_ms_busy)
+def expected_pace_ms(model: Model) -> float | None:
+    """The cores' pace the model's CPU figures are at: the minute's before the load, or in records
+    made before it was, each burst's, weighted by its share of that CPU (None without the run's
+    timer); a burst of no weight (an on_start's sign-in, which no task sends) has none here either."""
+    return _weighted(
+        model, lambda e: e.pace_expected_ms or measured_pace_ms(e), lambda e: e.share * e.cpu_ms_busy
+    )
 
 
 def _pace_facts(model: Model, figures: Figures) -> list[str]:
-    """The machine's own speed, when the server's cores ran at another pace under load than in
-    calibration: the same work then cost that much more or less CPU. Named past CPU_DRIFT, or
+    """The machine's own speed, when the server's cores ran at another pace under load than the
+    model expected: the same work then cost that much more or less CPU. Named past CPU_DRIFT, or
     under it when it explains half the miss or more."""
-    calibrated, loaded = calibrated_pace_ms(model), figures.pace_ms
+    calibrated, loaded = expected_pace_ms(model), figures.pace_ms
     if not calibrated or not loaded:
         return []
     if not _drifted(loaded / calibrated) and not _explains_the_miss(model, figures, loaded / calibrated):
@@ -185,17 +196,17 @@ def _pace_facts(model: Model, figures: Figures) -> list[str]:
         f"{loaded / calibrated:.2f}x slower" if loaded > calibrated else f"{calibrated / loaded:.2f}x faster"
     )
     return [
-        f"the server's cores ran {how} under load than in calibration "
+        f"the server's cores ran {how} under load than the prediction assumed "
         f"(a unit of reference work took {loaded:.3f} ms of CPU, against {calibrated:.3f})"
     ]
 
 
 def _cpu_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> list[str]:
     """The CPU a request cost under load, when it is far from what calibration measured hot; at
-    calibration's pace of the cores and in the load's own mix, so that it names what neither the
-    machine's speed nor the mix does."""
+    the pace of the cores the model expected and in the load's own mix, so that it names what
+    neither the machine's speed nor the mix does."""
     expected, loaded = predicted_cpu_ms(model, mix), figures.server_cpu_ms_per_request
-    at_pace = _at_calibrations_pace(model, figures, loaded)
+    at_pace = _at_expected_pace(model, figures, loaded)
     if not at_pace or not expected:
         return []
     if not _drifted(at_pace / expected) and not _explains_the_miss(model, figures, at_pace / expected):
@@ -214,11 +225,11 @@ def _database_facts(model: Model, figures: Figures, mix: dict[str, float] | None
     calibration measured hot, whatever binds the cell: the model's CPU bound counts it beside the
     service's, and calibration's burst of one endpoint alone can load the database otherwise than
     the cell's mix does (db-pg async on two workers: 1.48 ms a request under load against 1.84
-    hot, for 1.13x the prediction). At calibration's pace (it runs on the server's cores) and in
-    the load's mix, as the service's CPU is."""
+    hot, for 1.13x the prediction). At the pace the model expected (it runs on the server's cores)
+    and in the load's mix, as the service's CPU is."""
     hot = 1000 * db_cpu_s(model.inputs.endpoints, mix)
     loaded = figures.db_cpu_ms_per_request
-    at_pace = _at_calibrations_pace(model, figures, loaded)
+    at_pace = _at_expected_pace(model, figures, loaded)
     if not hot or not at_pace or not _drifted(at_pace / hot):
         return []
     alone = 1000 * db_cpu_s(model.inputs.endpoints, mix, alone=True)
@@ -234,22 +245,22 @@ def _drifted(ratio: float) -> bool:
     return not 1 / CPU_DRIFT <= ratio <= CPU_DRIFT
 
 
-def _at_calibrations_pace(model: Model, figures: Figures, loaded: float | None) -> float | None:
-    """CPU measured under load, as it would read at the cores' pace in calibration: the same work
-    costs more CPU in a slow phase of the machine."""
-    calibrated = calibrated_pace_ms(model)
+def _at_expected_pace(model: Model, figures: Figures, loaded: float | None) -> float | None:
+    """CPU measured under load, as it would read at the cores' pace the model expected: the same
+    work costs more CPU in a slow phase of the machine."""
+    calibrated = expected_pace_ms(model)
     return loaded * calibrated / figures.pace_ms if loaded and calibrated and figures.pace_ms else loaded
 
 
 def _paced(loaded: float, at_pace: float) -> str:
-    """', 0.55 ms at calibration's pace' when the pace changes the figure as printed."""
-    return f", {at_pace:.2f} ms at calibration's pace" if f"{at_pace:.2f}" != f"{loaded:.2f}" else ""
+    """', 0.55 ms at the pace expected' when the pace changes the figure as printed."""
+    return f", {at_pace:.2f} ms at the pace expected" if f"{at_pace:.2f}" != f"{loaded:.2f}" else ""
 
 
 def _explains_the_miss(model: Model, figures: Figures, cost_ratio: float) -> bool:
     """In a CPU-bound cell, a request's cost (its CPU, or the cores' pace) moved the way the
     throughput missed, by half the miss or more: named under CPU_DRIFT too, as the mechanism it
-    is (db sync on two workers sharing a core: 1.90 ms a request at calibration's pace against
+    is (db sync on two workers sharing a core: 1.90 ms a request at the pace expected against
     1.77 hot, for 0.89 of the prediction)."""
     if model.bound != "cpu" or not figures.rps:
         return False

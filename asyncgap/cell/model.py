@@ -147,7 +147,7 @@ def demands_s(endpoints: Mapping[str, EndpointCalibration]) -> dict[Bound, float
     demand: dict[Bound, float] = {}
     for name, e in endpoints.items():
         demand[e.station] = demand.get(e.station, 0.0) + shares.get(name, 0.0) * e.service_ms / 1000
-        demand["cpu"] = demand.get("cpu", 0.0) + shares.get(name, 0.0) * e.cpu_ms_busy / 1000
+        demand["cpu"] = demand.get("cpu", 0.0) + shares.get(name, 0.0) * cpu_ms(e) / 1000
         if e.station != "threads" and token_hold_ms(e):
             demand["threads"] = demand.get("threads", 0.0) + shares.get(name, 0.0) * token_hold_ms(e) / 1000
     return {station: d for station, d in demand.items() if station in ORDER and d > 0}
@@ -179,8 +179,22 @@ def db_cpu_s(
 
 
 def db_busy_ms(e: EndpointCalibration) -> float:
-    """An endpoint's database CPU on a busy database; as alone in records made before it was measured."""
-    return e.db_cpu_ms if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy
+    """An endpoint's database CPU on a busy database (on the server's cores, at the load's expected
+    pace); as alone in records made before it was measured."""
+    return (e.db_cpu_ms if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy) * pace_scale(e)
+
+
+def measured_pace_ms(e: EndpointCalibration) -> float | None:
+    """The cores' pace while its CPU figures were measured: its burst's, or its batch's without one."""
+    return e.pace_busy_ms or e.pace_alone_ms
+
+
+def pace_scale(e: EndpointCalibration) -> float:
+    """What its CPU figures are multiplied by to read at the pace the load is expected to run at
+    (the minute's before it) rather than its burst's: a burst of a second catches one phase of the
+    machine's speed, and a load of twenty averages several (asyncgap.engines.pace); 1 without both."""
+    measured = measured_pace_ms(e)
+    return e.pace_expected_ms / measured if e.pace_expected_ms and measured else 1.0
 
 
 def wait_s(endpoints: Mapping[str, EndpointCalibration]) -> float:
@@ -207,12 +221,15 @@ def backlog(inputs: ModelInputs, rps: float) -> float:
     return held_past_wait(inputs.users, rps, wait_s(inputs.endpoints), inputs.workers)
 
 
-def cpu_ms(e: EndpointCalibration, backlog_requests: float) -> float:
+def cpu_ms(e: EndpointCalibration, backlog_requests: float | None = None) -> float:
     """c_e(B): an endpoint's CPU per request with B requests in its worker's backlog, along the
-    slope its two bursts measured; without one, its hot burst's figure whatever the backlog."""
-    if not e.cpu_ms_per_backlog or e.backlog_busy is None:
-        return e.cpu_ms_busy
-    return max(e.cpu_ms_busy + e.cpu_ms_per_backlog * (backlog_requests - e.backlog_busy), 0.0)
+    slope its two bursts measured; without one (or a B), its hot burst's figure whatever the
+    backlog. At the pace the load is expected to run at (`pace_scale`)."""
+    if not e.cpu_ms_per_backlog or e.backlog_busy is None or backlog_requests is None:
+        return e.cpu_ms_busy * pace_scale(e)
+    return max(e.cpu_ms_busy + e.cpu_ms_per_backlog * (backlog_requests - e.backlog_busy), 0.0) * pace_scale(
+        e
+    )
 
 
 def predicted_cpu_ms(model: Model, mix: Mapping[str, float] | None = None) -> float:
@@ -229,7 +246,10 @@ def _cpu_bound(
     """The least X with X * (a + K B(X)) = cores, a + K B the CPU seconds per request at backlog B
     (`extra_s` more per request: a database's), B(X) = (users - X W) / workers while positive."""
     shares = mix_of(endpoints)
-    slope = sum(shares.get(n, 0.0) * (e.cpu_ms_per_backlog or 0.0) for n, e in endpoints.items()) / 1000
+    slope = (
+        sum(shares.get(n, 0.0) * (e.cpu_ms_per_backlog or 0.0) * pace_scale(e) for n, e in endpoints.items())
+        / 1000
+    )
     at_zero = extra_s + sum(shares.get(n, 0.0) * cpu_ms(e, 0.0) for n, e in endpoints.items()) / 1000
     wait = wait_s(endpoints)
     # X (a + K (N - X W) / w) = C, i.e. A X^2 - B X + C = 0 with A = K W / w and B = a + K N / w

@@ -121,7 +121,8 @@ def verify(
 ) -> dict:
     """Per endpoint: method, calls made, the first error (None if all passed), the median round
     trip, its share of the scenario's requests, and its CPU ms per request alone and hot (the
-    service's, and with a database server's pid the database's)."""
+    service's, and with a database server's pid the database's); and the pace of the server's
+    cores over the last minute, the load's to be."""
     user_classes, _shapes = load_locustfile(locustfile)
     options = get_parser().parse_args(["-f", locustfile, *locust_args])
     env = Environment(
@@ -138,7 +139,11 @@ def verify(
     for name, user_class in user_classes.items():
         calls.run_tasks(user_class, users[name])
     env.events.test_stop.fire(environment=env)
-    return {"endpoints": calls.endpoints(), "user_cycle_s": user_cycle_s(calls.classes)}
+    return {
+        "endpoints": calls.endpoints(),
+        "user_cycle_s": user_cycle_s(calls.classes),
+        "pace_recent_ms": _rounded(pace.recent_ms(pace_log)),
+    }
 
 
 class _PerRequest(NamedTuple):

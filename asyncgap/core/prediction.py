@@ -32,6 +32,9 @@ class EndpointCalibration(Record):
     reached: str | None = None  # the method and URL path a request of it was sent to (None: not seen)
     pace_alone_ms: float | None = None  # the cores' pace during its batch (asyncgap.engines.pace)
     pace_busy_ms: float | None = None  # ... and during its burst (None: no timer ran)
+    # ... and over the minute before the load, which the model expects the load to run at: its CPU
+    # figures are scaled to it from their batch's or burst's (None: at theirs)
+    pace_expected_ms: float | None = None
     # the event loop blocked per request in its batch, the watchdog's stalls (None: not read)
     loop_blocked_ms: float | None = None
 

@@ -10,9 +10,11 @@ own (`python -m asyncgap.engines.pace LOG`), and appends its running totals to L
     <units timed> <their CPU ns>
 
 Any two lines give the pace between them (CPU ms a unit): each calibration batch and burst keeps
-its own (asyncgap/cell/verify.py), a load's is measured beside its other figures
-(asyncgap/cell/measure.py), and a cell whose load ran at another pace than its calibration says
-so (asyncgap/cell/explain.py). Each timed unit follows an untimed one: straight out
+its own (asyncgap/cell/verify.py), and the pace over the last minute before the load (`recent_ms`)
+is the one the model expects the load to run at: a minute averages many phases, as a load does,
+where a burst's second is one of them (asyncgap/cell/model.py). A load's own pace is measured beside
+its other figures (asyncgap/cell/measure.py), and a cell whose load ran at another pace than the
+one expected says so (asyncgap/cell/explain.py). Each timed unit follows an untimed one: straight out
 of idle a unit read 0.66 ms on average where on a busy core it read 0.52, and with one before
 it 0.50, so the pace is the machine's, not whether the server kept the core busy (a server
 falling idle pays for waking, which calibration measures hot to avoid). It costs the server's
@@ -32,6 +34,8 @@ from asyncgap.engines import children
 REFERENCE_STEPS = 10_000  # about 0.6 to 1 ms of CPU on this kind of machine
 PERIOD_S = 0.1
 TAIL_BYTES = 4096  # the end of the log holds the latest line
+RECENT_UNITS = 600  # the last minute's units, at one every PERIOD_S
+LINE_BYTES = 32  # at most, a line of the log
 
 
 class Totals(NamedTuple):
@@ -59,17 +63,36 @@ def pace_ms(before: Totals | None, after: Totals | None) -> float | None:
 
 def read(log: Path | None) -> Totals | None:
     """The latest totals in the log; None without a log or a line yet."""
-    if log is None:
+    totals = _latest(log, TAIL_BYTES)
+    return totals[-1] if totals else None
+
+
+def recent_ms(log: Path | None, units: int = RECENT_UNITS) -> float | None:
+    """The pace over the last `units` units the log holds, or over all of them when it holds fewer
+    (None without a log or two lines)."""
+    totals = _latest(log, (units + 2) * LINE_BYTES)
+    if not totals:
         return None
+    first = next(t for t in totals if t.units >= totals[-1].units - units)
+    return pace_ms(first, totals[-1])
+
+
+def _latest(log: Path | None, size: int) -> list[Totals]:
+    """The whole lines within the last `size` bytes of the log, oldest first (none without it)."""
+    if log is None:
+        return []
     try:
         with log.open("rb") as file:
-            file.seek(max(file.seek(0, os.SEEK_END) - TAIL_BYTES, 0))
+            start = max(file.seek(0, os.SEEK_END) - size, 0)
+            file.seek(start)
             tail = file.read()
     except FileNotFoundError:
-        return None
-    end = tail.rfind(b"\n")  # past it, a line the timer may be writing
-    fields = tail[:end].rsplit(b"\n", 1)[-1].split() if end >= 0 else []
-    return Totals(int(fields[0]), int(fields[1]) / 1e9) if len(fields) == 2 else None
+        return []
+    # a line cut by the seek before, and one the timer may be writing after
+    lines = tail[: tail.rfind(b"\n") + 1].splitlines()[0 if start == 0 else 1 :]
+    return [
+        Totals(int(fields[0]), int(fields[1]) / 1e9) for line in lines if len(fields := line.split()) == 2
+    ]
 
 
 def read_after(log: Path | None, since: Totals | None, within_s: float = 3 * PERIOD_S) -> Totals | None:

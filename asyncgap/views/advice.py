@@ -40,7 +40,7 @@ def cell_advice(cell: CellResult, routes: dict[str, RouteShape]) -> CellAdvice:
     advice = CellAdvice(cell=cell.folder, setup=cell.setup, curve=curve, knee=figures)
     shapes = {name: route_for(name, routes, e.reached) for name, e in inputs.endpoints.items()}
     figured = [route_advice(cell, name, shapes[name]) for name in inputs.endpoints]
-    cpu_ms = {name: e.cpu_ms_busy for name, e in inputs.endpoints.items()}
+    cpu_ms = {name: model.cpu_ms(e) for name, e in inputs.endpoints.items()}
     shared = {r.endpoint: shared_queue(r, figured, cpu_ms) for r in figured}
     said = [
         r.model_copy(

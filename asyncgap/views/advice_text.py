@@ -86,9 +86,7 @@ def _cpu_spent(m: Model) -> list[str]:
     if m.bound != "cpu":
         return []
     backlog = model.backlog(m.inputs, m.predicted_rps)
-    call_ms = {
-        name: model.cpu_ms(e, backlog) + (e.db_cpu_ms_busy or 0.0) for name, e in m.inputs.endpoints.items()
-    }
+    call_ms = {name: model.cpu_ms(e, backlog) + model.db_busy_ms(e) for name, e in m.inputs.endpoints.items()}
     parts = {name: e.share * call_ms[name] for name, e in m.inputs.endpoints.items()}
     whole = sum(parts.values())
     if whole <= 0:

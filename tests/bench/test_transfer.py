@@ -1,6 +1,12 @@
 """The transfer section: rows predicted from another cell's calibration, and why a row missed."""
 
+from types import SimpleNamespace
+
+import pytest
+
 from asyncgap.bench import suite, transfer
+from asyncgap.cell.model import Server, predict
+from asyncgap.core.prediction import EndpointCalibration
 
 
 def row(setup: str, ratio: float, own_ratio: float, cpu_home: float, cpu_own: float) -> dict:
@@ -51,3 +57,20 @@ def test_a_miss_its_own_calibration_shares_is_the_models_even_when_the_cpu_moved
     text = transfer.markdown([row("uvicorn-1w-t100", 0.67, 0.66, 0.71, 0.60)])
     assert "0.67, its own calibration misses it too (0.66): the model, not the transfer" in text
     assert "CPU per request hot" not in text
+
+
+def test_a_transferred_prediction_takes_the_pace_its_own_cell_expected_of_the_machine():
+    """The calibration is the home cell's; the pace of the cores before a load is the machine's at
+    that moment, which the other cell read before its own: twice as fast, half the CPU a request."""
+    work = EndpointCalibration(
+        method="GET", station="threads", share=1.0, round_trip_ms=20.0, service_ms=20.0,
+        cpu_ms_alone=10.0, cpu_ms_busy=10.0, pace_busy_ms=0.8, pace_expected_ms=0.8,
+    )  # fmt: skip
+    home = {"/sync/cpu": work}
+    elsewhere = predict(
+        {"/sync/cpu": work.model_copy(update={"pace_expected_ms": 0.4})}, 8, Server(1, cores=1)
+    )
+    at_home = predict(home, 8, Server(1, cores=1)).predicted_rps
+    assert at_home == pytest.approx(100.0)  # 10 ms of CPU a request on one core
+    got = SimpleNamespace(model=elsewhere)
+    assert transfer.transferred(home, got, 8, None) == pytest.approx(2 * at_home, rel=0.01)

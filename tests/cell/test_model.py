@@ -301,15 +301,15 @@ def test_a_miss_on_a_slower_machine_names_its_pace_and_the_cpu_only_beyond_it():
     slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=0.39, split=[100])
     reason = record(prediction, slow.model_copy(update={"pace_ms": 0.78})).model.reason
     assert reason == (
-        "measured 0.75x the prediction: the server's cores ran 1.30x slower under load than in "
-        "calibration (a unit of reference work took 0.780 ms of CPU, against 0.600)"
+        "measured 0.75x the prediction: the server's cores ran 1.30x slower under load than the "
+        "prediction assumed (a unit of reference work took 0.780 ms of CPU, against 0.600)"
     )  # 0.39 ms a request at 0.78 ms a unit is the 0.30 calibrated at 0.6
     dearer = record(prediction, slow.model_copy(update={"pace_ms": 0.6})).model.reason
     assert "each request cost 1.3x the CPU calibrated hot (0.39 ms under load, 0.30 ms hot" in dearer
     assert "cores ran" not in dearer
     both = record(prediction, slow.model_copy(update={"pace_ms": 0.39})).model.reason
     assert "cores ran 1.54x faster" in both and "2.0x the CPU calibrated hot" in both
-    assert "0.60 ms at calibration's pace" in both
+    assert "0.60 ms at the pace expected" in both
 
 
 def test_a_cpu_bound_miss_names_a_cpu_that_moved_under_its_drift_when_it_explains_half_the_miss():
@@ -336,8 +336,8 @@ def test_a_cpu_bound_miss_names_a_pace_that_moved_under_its_drift_when_it_explai
     short = measured(rps=prediction.predicted_rps * 0.88, cpu_ms=2.16, split=[100])  # 2.00 ms at pace
     slower = record(prediction, short.model_copy(update={"pace_ms": 0.648})).model.reason
     assert slower == (
-        "measured 0.88x the prediction: the server's cores ran 1.08x slower under load than in "
-        "calibration (a unit of reference work took 0.648 ms of CPU, against 0.600)"
+        "measured 0.88x the prediction: the server's cores ran 1.08x slower under load than the "
+        "prediction assumed (a unit of reference work took 0.648 ms of CPU, against 0.600)"
     )
     for unexplained in (0.63, 0.56):  # too little, or the other way
         reason = record(prediction, short.model_copy(update={"pace_ms": unexplained})).model.reason
@@ -387,18 +387,38 @@ def test_a_database_on_slower_cores_is_named_only_beyond_their_pace():
     )
 
 
-def test_the_calibrated_pace_weighs_each_burst_by_its_share_of_the_cpu():
+def test_cpu_is_predicted_at_the_pace_expected_of_the_load_not_its_bursts():
+    """A burst in a slow second of the machine (0.8 ms a unit) read 2.0 ms a request; the minute
+    before the load ran at 0.6 ms a unit, so the load is expected to pay 1.5 ms."""
+    burst = {
+        n: e.model_copy(update={"cpu_ms_busy": 2.0, "db_cpu_ms_busy": 0.4, "pace_busy_ms": 0.8})
+        for n, e in sleep_mix("async").items()
+    }
+    at_bursts = predict(burst, 100, Server(workers=1, cores=1))
+    expected = {n: e.model_copy(update={"pace_expected_ms": 0.6}) for n, e in burst.items()}
+    at_minute = predict(expected, 100, Server(workers=1, cores=1))
+    assert at_bursts.bound == at_minute.bound == "cpu"
+    assert at_bursts.predicted_rps == pytest.approx(1000 / 2.4, rel=1e-3)
+    assert at_minute.predicted_rps == pytest.approx(1000 / (0.75 * 2.4), rel=1e-3)
+    assert model.predicted_cpu_ms(at_minute) == pytest.approx(1.5)
+    assert explain.expected_pace_ms(at_minute) == pytest.approx(0.6)
+    assert recompute(at_minute.inputs).predicted_rps == at_minute.predicted_rps  # it is in the record
+    unpaced = {n: e.model_copy(update={"pace_busy_ms": None}) for n, e in expected.items()}
+    assert predict(unpaced, 100, Server(workers=1, cores=1)).predicted_rps == at_bursts.predicted_rps
+
+
+def test_the_expected_pace_without_a_minute_before_the_load_weighs_each_burst_by_its_share_of_the_cpu():
     endpoints = sleep_mix("async")  # 0.9 of the requests at 0.3 ms, 0.1 at 0.3 ms
     endpoints["/async/sleep"] = endpoints["/async/sleep"].model_copy(update={"pace_busy_ms": 0.5})
     endpoints["/fast"] = endpoints["/fast"].model_copy(update={"pace_alone_ms": 1.0})  # no burst: its batch's
-    assert explain.calibrated_pace_ms(predict(endpoints, 100, Server(workers=1))) == pytest.approx(0.55)
+    assert explain.expected_pace_ms(predict(endpoints, 100, Server(workers=1))) == pytest.approx(0.55)
     unpaced = {
         n: e.model_copy(update={"pace_busy_ms": None, "pace_alone_ms": None}) for n, e in endpoints.items()
     }
-    assert explain.calibrated_pace_ms(predict(unpaced, 100, Server(workers=1))) is None
+    assert explain.expected_pace_ms(predict(unpaced, 100, Server(workers=1))) is None
 
 
-def test_an_endpoint_no_task_sends_leaves_the_calibrated_pace_and_wake_ups_to_the_others():
+def test_an_endpoint_no_task_sends_leaves_the_expected_pace_and_wake_ups_to_the_others():
     paced = {
         n: e.model_copy(update={"pace_busy_ms": 0.6, "wakeups_busy": 1.0})
         for n, e in sleep_mix("async").items()
@@ -406,12 +426,12 @@ def test_an_endpoint_no_task_sends_leaves_the_calibrated_pace_and_wake_ups_to_th
     sign_in = call("threads", share=0.0, service_ms=160.0, cpu_ms=160.0)  # an on_start's: no burst of its own
     paced["POST /sign-in"] = sign_in.model_copy(update={"pace_busy_ms": None, "wakeups_busy": None})
     prediction = predict(paced, 100, Server(workers=1))
-    assert explain.calibrated_pace_ms(prediction) == pytest.approx(0.6)
+    assert explain.expected_pace_ms(prediction) == pytest.approx(0.6)
     slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=0.39, split=[100]).model_copy(
         update={"pace_ms": 0.78, "server_wakeups_per_request": 3.0}
     )
     reason = record(prediction, slow).model.reason
-    assert "the server's cores ran 1.30x slower under load than in calibration" in reason
+    assert "the server's cores ran 1.30x slower under load than the prediction assumed" in reason
     assert "3.00 wake-ups (voluntary context switches) a request under load, 1.00 calibrated hot" in reason
 
 

@@ -162,12 +162,13 @@ def test_the_prediction_was_written_before_the_load(tiny_run):
 
 def test_each_cell_keeps_the_pace_of_its_cores_in_calibration_and_under_load(tiny_run):
     """The run's timer ran on the server's cores: each calibration batch and burst kept the pace
-    it was measured at, and the load measured its own."""
+    it was measured at, the model the pace before the load, and the load measured its own."""
     _, out = tiny_run
     for cell in load_summary(out).cells:
         endpoints = cell.model.inputs.endpoints.values()
         assert all(e.pace_alone_ms and 0 < e.pace_alone_ms < 100 for e in endpoints), cell.folder
         assert all(e.pace_busy_ms and 0 < e.pace_busy_ms < 100 for e in endpoints), cell.folder
+        assert all(e.pace_expected_ms and 0 < e.pace_expected_ms < 100 for e in endpoints), cell.folder
         assert cell.pace_ms and 0 < cell.pace_ms < 100, cell.folder
 
 

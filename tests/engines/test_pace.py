@@ -61,3 +61,18 @@ def test_the_timer_runs_on_the_given_cpus_and_stops_with_its_block(tmp_path):
     assert first is not None and first.units >= 3
     assert 0 < pace.pace_ms(Totals(0, 0.0), first) < 100  # ms of CPU for a unit of reference work
     assert not timers[0].is_running()
+
+
+def test_the_recent_pace_is_the_last_minutes_or_all_the_log_holds(tmp_path):
+    log = tmp_path / "pace.log"
+    assert pace.recent_ms(None) is None
+    assert pace.recent_ms(log) is None  # the timer has not started yet
+    slow = [f"{n} {n * 1_000_000}\n" for n in range(1, 1001)]  # 1 ms a unit, then 0.5 for 600 units
+    fast = [f"{1000 + n} {1_000_000_000 + n * 500_000}\n" for n in range(1, 601)]
+    log.write_text("".join(slow + fast) + "1601 99")  # the last line still being written
+    assert pace.recent_ms(log) == pytest.approx(0.5)  # the last minute's: 600 units
+    assert pace.recent_ms(log, units=1200) == pytest.approx((600 * 0.5 + 600 * 1.0) / 1200)
+    log.write_text("1 500000\n2 1100000\n4 2300000\n")  # fewer units than a minute's: all of them
+    assert pace.recent_ms(log) == pytest.approx(0.6)
+    log.write_text("1 500000\n")
+    assert pace.recent_ms(log) is None  # one line: no unit timed between two
