@@ -68,19 +68,29 @@ def _elsewhere(home: CellResult, setup: str) -> Cell:
 
 
 def cpu_ms(endpoints: dict[str, EndpointCalibration]) -> float:
-    """CPU per request measured hot, weighted by the shares: the input most likely to move."""
+    """CPU per request hot, weighted by the shares, at the pace the cell expected before its load:
+    the input most likely to move."""
     total = sum(e.share for e in endpoints.values())
-    return round(sum(e.share * e.cpu_ms_busy for e in endpoints.values()) / total, 3) if total else 0.0
+    return round(sum(e.share * model.cpu_ms(e) for e in endpoints.values()) / total, 3) if total else 0.0
+
+
+def at_pace_of(calibrated: dict[str, EndpointCalibration], got: CellResult) -> dict[str, EndpointCalibration]:
+    """Another cell's calibration at the pace of the cores `got` expected before its load: a fact
+    of the machine at that moment, not of the app, that its own calibration read (as it was
+    without one)."""
+    pace = next((e.pace_expected_ms for e in got.model.inputs.endpoints.values() if e.pace_expected_ms), None)
+    return (
+        {name: e.model_copy(update={"pace_expected_ms": pace}) for name, e in calibrated.items()}
+        if pace
+        else calibrated
+    )
 
 
 def transferred(calibrated: dict[str, EndpointCalibration], got: CellResult, users: int, split) -> float:
-    """The prediction of `got`'s server at `users`, from another cell's calibration, at the pace
-    of the cores `got` expected before its load: a fact of the machine at that moment, not of
-    the app, that its own calibration read."""
-    expected = next(iter(got.model.inputs.endpoints.values()), None)
-    pace = {"pace_expected_ms": expected.pace_expected_ms} if expected else {}
-    at_its_pace = {name: e.model_copy(update=pace) for name, e in calibrated.items()}
-    return model.predict(at_its_pace, users, model.server_of(got.model.inputs), split).predicted_rps
+    """The prediction of `got`'s server at `users`, from another cell's calibration."""
+    return model.predict(
+        at_pace_of(calibrated, got), users, model.server_of(got.model.inputs), split
+    ).predicted_rps
 
 
 def _row(got: CellResult, calibrated: dict[str, EndpointCalibration]) -> dict:
@@ -93,7 +103,7 @@ def _row(got: CellResult, calibrated: dict[str, EndpointCalibration]) -> dict:
         "ratio": ratio(got.rps, predicted),
         "own_rps": got.predicted_rps,
         "own_ratio": got.measured_over_predicted,
-        "cpu_ms_home": cpu_ms(calibrated),
+        "cpu_ms_home": cpu_ms(at_pace_of(calibrated, got)),
         "cpu_ms_own": cpu_ms(got.model.inputs.endpoints),
     }
 
@@ -110,7 +120,7 @@ def _level_rows(sweep: CellResult, calibrated: dict[str, EndpointCalibration]) -
             "ratio": ratio(level.rps, predicted),
             "own_rps": level.predicted_rps,
             "own_ratio": level.measured_over_predicted,
-            "cpu_ms_home": cpu_ms(calibrated),
+            "cpu_ms_home": cpu_ms(at_pace_of(calibrated, sweep)),
             "cpu_ms_own": cpu_ms(sweep.model.inputs.endpoints),
         }
         for level in sweep.levels

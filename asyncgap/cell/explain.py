@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from asyncgap.cell.model import (
     Knee,
+    alone_cpu_ms,
+    assumed_pace_ms,
     backlog,
     cycle_s,
     db_cpu_s,
-    measured_pace_ms,
     mix_of,
     predicted_cpu_ms,
     think_s,
@@ -178,9 +179,7 @@ def expected_pace_ms(model: Model) -> float | None:
     """The cores' pace the model's CPU figures are at: the minute's before the load, or in records
     made before it was, each burst's, weighted by its share of that CPU (None without the run's
     timer); a burst of no weight (an on_start's sign-in, which no task sends) has none here either."""
-    return _weighted(
-        model, lambda e: e.pace_expected_ms or measured_pace_ms(e), lambda e: e.share * e.cpu_ms_busy
-    )
+    return _weighted(model, assumed_pace_ms, lambda e: e.share * e.cpu_ms_busy)
 
 
 def _pace_facts(model: Model, figures: Figures) -> list[str]:
@@ -211,7 +210,7 @@ def _cpu_facts(model: Model, figures: Figures, mix: dict[str, float] | None) -> 
         return []
     if not _drifted(at_pace / expected) and not _explains_the_miss(model, figures, at_pace / expected):
         return []
-    alone = _weighted(model, lambda e: e.cpu_ms_alone)
+    alone = _weighted(model, alone_cpu_ms)
     return [
         f"each request cost {at_pace / expected:.1f}x the CPU calibrated hot "
         f"({loaded:.2f} ms under load{_paced(loaded, at_pace)}, "

@@ -30,7 +30,11 @@ during calibration from its own processes (hot, as c_e below), which share the s
 
 where c_e is the endpoint's CPU per request measured hot, in a closed burst that keeps the
 server busy (asyncgap/cell/calibration.py): alone, a server pays wakes from idle that a loaded
-one does not, and misses the GIL hand-offs that a loaded one pays.
+one does not, and misses the GIL hand-offs that a loaded one pays. Every CPU figure is taken at
+the pace the cores ran at over the minute before the load, scaled from the pace of its burst
+(`pace_scale`: a burst's second catches one phase of a virtual machine's speed). The stations'
+service times are not: a station that holds the CPU (a blocked loop, a thread pool of CPU work)
+keeps the batch's.
 
 Some costs grow with the backlog: the requests a worker holds past their wait, queued for its
 CPU or its thread tokens. An httpx AsyncClient polls every idle pooled connection on each pool
@@ -174,26 +178,44 @@ def db_cpu_s(
     """The database server's CPU seconds per request on a busy database, or `alone` (0 without
     one), in calibration's mix or in `mix` (each endpoint's share of the requests)."""
     shares = mix_of(endpoints) if mix is None else mix
-    per_request = (lambda e: e.db_cpu_ms) if alone else db_busy_ms
+    per_request = db_alone_ms if alone else db_busy_ms
     return sum(shares.get(name, 0.0) * per_request(e) / 1000 for name, e in endpoints.items())
 
 
 def db_busy_ms(e: EndpointCalibration) -> float:
-    """An endpoint's database CPU on a busy database (on the server's cores, at the load's expected
-    pace); as alone in records made before it was measured."""
-    return (e.db_cpu_ms if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy) * pace_scale(e)
+    """An endpoint's database CPU on a busy database (on the server's cores, at the pace the load is
+    expected to run at); as alone in records made before it was measured."""
+    return db_alone_ms(e) if e.db_cpu_ms_busy is None else e.db_cpu_ms_busy * pace_scale(e)
+
+
+def db_alone_ms(e: EndpointCalibration) -> float:
+    """An endpoint's database CPU one request at a time, at the pace the load is expected to run at."""
+    return e.db_cpu_ms * pace_scale(e, e.pace_alone_ms)
+
+
+def alone_cpu_ms(e: EndpointCalibration) -> float:
+    """An endpoint's CPU one request at a time, at the pace the load is expected to run at."""
+    return e.cpu_ms_alone * pace_scale(e, e.pace_alone_ms)
 
 
 def measured_pace_ms(e: EndpointCalibration) -> float | None:
-    """The cores' pace while its CPU figures were measured: its burst's, or its batch's without one."""
+    """The cores' pace while its hot CPU figures were measured: its burst's, or without one its
+    batch's, whose figures stand for them."""
     return e.pace_busy_ms or e.pace_alone_ms
 
 
-def pace_scale(e: EndpointCalibration) -> float:
-    """What its CPU figures are multiplied by to read at the pace the load is expected to run at
-    (the minute's before it) rather than its burst's: a burst of a second catches one phase of the
-    machine's speed, and a load of twenty averages several (asyncgap.engines.pace); 1 without both."""
-    measured = measured_pace_ms(e)
+def assumed_pace_ms(e: EndpointCalibration) -> float | None:
+    """The cores' pace its CPU figures are taken at: the minute's before the load when it and the
+    pace they were measured at are known, else the one they were measured at."""
+    return e.pace_expected_ms if e.pace_expected_ms and measured_pace_ms(e) else measured_pace_ms(e)
+
+
+def pace_scale(e: EndpointCalibration, measured: float | None = None) -> float:
+    """What a CPU figure measured at pace `measured` (by default its burst's) is multiplied by to
+    read at the pace the load is expected to run at (the minute's before it): a burst of a second
+    catches one phase of the machine's speed, and a load of twenty averages several
+    (asyncgap.engines.pace); 1 without both paces."""
+    measured = measured or measured_pace_ms(e)
     return e.pace_expected_ms / measured if e.pace_expected_ms and measured else 1.0
 
 

@@ -72,5 +72,11 @@ def test_a_transferred_prediction_takes_the_pace_its_own_cell_expected_of_the_ma
     )
     at_home = predict(home, 8, Server(1, cores=1)).predicted_rps
     assert at_home == pytest.approx(100.0)  # 10 ms of CPU a request on one core
+    assert elsewhere.predicted_rps > 1.9 * at_home
     got = SimpleNamespace(model=elsewhere)
-    assert transfer.transferred(home, got, 8, None) == pytest.approx(2 * at_home, rel=0.01)
+    assert transfer.transferred(home, got, 8, None) == elsewhere.predicted_rps
+    assert transfer.cpu_ms(transfer.at_pace_of(home, got)) == pytest.approx(5.0)
+    unpaced = predict(
+        {"/sync/cpu": work.model_copy(update={"pace_expected_ms": None})}, 8, Server(1, cores=1)
+    )
+    assert transfer.transferred(home, SimpleNamespace(model=unpaced), 8, None) == at_home  # home's own

@@ -407,6 +407,40 @@ def test_cpu_is_predicted_at_the_pace_expected_of_the_load_not_its_bursts():
     assert predict(unpaced, 100, Server(workers=1, cores=1)).predicted_rps == at_bursts.predicted_rps
 
 
+def test_a_backlog_slope_is_predicted_at_the_pace_expected_too():
+    sloped = {
+        n: e.model_copy(update={"cpu_ms_busy": 2.0, "cpu_ms_per_backlog": 0.01, "backlog_busy": 50.0})
+        for n, e in sleep_mix("async").items()
+    }
+    paced = {
+        n: e.model_copy(update={"pace_busy_ms": 0.8, "pace_expected_ms": 0.4}) for n, e in sloped.items()
+    }
+    for backlog in (0.0, 50.0, 90.0):
+        assert model.cpu_ms(paced["/fast"], backlog) == pytest.approx(
+            model.cpu_ms(sloped["/fast"], backlog) / 2
+        )
+    at_half = predict(paced, 100, Server(workers=1, cores=1))
+    assert at_half.predicted_rps > 1.5 * predict(sloped, 100, Server(workers=1, cores=1)).predicted_rps
+
+
+def test_a_load_at_the_pace_expected_names_neither_the_pace_nor_the_cpu():
+    """The burst ran in a slow second (0.8 ms a unit) and the minute before the load at 0.6: a load
+    at 0.6 paying what the model expected there (1.5 ms, not 2.0) is no news, and one that ran at
+    0.8 after all is named for its pace."""
+    burst = {
+        n: e.model_copy(update={"cpu_ms_busy": 2.0, "pace_busy_ms": 0.8, "pace_expected_ms": 0.6})
+        for n, e in sleep_mix("async").items()
+    }
+    prediction = predict(burst, 100, Server(workers=1, cores=1))
+    short = measured(rps=prediction.predicted_rps * 0.85, cpu_ms=1.5, split=[100])
+    as_expected = record(prediction, short.model_copy(update={"pace_ms": 0.6})).model.reason
+    assert "cores ran" not in as_expected and "the CPU calibrated hot" not in as_expected
+    slow = measured(rps=prediction.predicted_rps * 0.75, cpu_ms=2.0, split=[100])
+    slowed = record(prediction, slow.model_copy(update={"pace_ms": 0.8})).model.reason
+    assert "the server's cores ran 1.33x slower under load than the prediction assumed" in slowed
+    assert "the CPU calibrated hot" not in slowed
+
+
 def test_the_expected_pace_without_a_minute_before_the_load_weighs_each_burst_by_its_share_of_the_cpu():
     endpoints = sleep_mix("async")  # 0.9 of the requests at 0.3 ms, 0.1 at 0.3 ms
     endpoints["/async/sleep"] = endpoints["/async/sleep"].model_copy(update={"pace_busy_ms": 0.5})
