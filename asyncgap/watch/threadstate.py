@@ -15,7 +15,11 @@ the wall seconds between them. With the innermost frame, a sample is in one of f
   does not sleep: such a thread is waiting for the GIL that another thread holds.
 A thread's first reading, or one that cannot be read, gives no state: that time is counted at
 its call site as before, and left out of the states. (A thread that returns from a C call and
-waits for the GIL to go on still shows the call: it reads `io` or `waiting`, not `gil`. A lock a
+waits for the GIL to go on still shows the call: it reads `io` or `waiting`, not `gil`, but for
+the event loop's own poll: a loop late for its heartbeat, with no application frame on its
+stack, asleep in its selector or in the frame that runs uvloop's C loop, is back from a poll
+whose timeout was its next beat, and waits for the GIL that another thread holds; it reads
+`gil`. A lock a
 library takes in its own frame, `with self._lock:`, reads `io`: a library frame's call is not
 resolved, so that nothing of another thread's objects is touched, and only the lock modules'
 own frames are known by name.)
@@ -26,14 +30,15 @@ starved of a core on a busy machine as asleep. Without it, the thread's CPU cloc
 `pthread_getcpuclockid` names, opened by the kernel's thread id) gives the run time alone.
 """
 
+import inspect
 import os
 import sys
 import threading
 import time
-from types import FrameType
+from types import CodeType, FrameType
 from typing import NamedTuple
 
-from asyncgap.watch.callsite import OWN_CODE, CallSite, Namer, calls, python_name
+from asyncgap.watch.callsite import NO_APP_FRAME, OWN_CODE, CallSite, Namer, calls, python_name
 
 WORKING = 0.5  # a thread running or ready to run at least this share of the wall time is working
 CPU, CORE, WAITING, IO, GIL = "cpu", "core", "waiting", "io", "gil"
@@ -45,6 +50,9 @@ _LOCK_MODULES = (
     "thread",
     "concurrent.futures",
     "multiprocessing.synchronize",
+)
+_COROUTINE_FLAGS = (
+    inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_GENERATOR
 )
 _LINUX = sys.platform == "linux"
 _NO_FILE = -1
@@ -125,9 +133,16 @@ def _is_lock(name: str) -> bool:
     return name.startswith(tuple(f"{module}." for module in _LOCK_MODULES))
 
 
-def doing(namer: Namer, frame: FrameType, site: CallSite, working: Shares | None) -> str | None:
+def doing(
+    namer: Namer,
+    frame: FrameType,
+    site: CallSite,
+    working: Shares | None,
+    loop_frames: frozenset[CodeType] = frozenset(),
+) -> str | None:
     """`"<state> <innermost>"` for a stack whose innermost frame is `frame` and whose call site is
-    `site`, e.g. `waiting threading.Condition.wait`; None when the working share is unknown."""
+    `site`, e.g. `waiting threading.Condition.wait`; None when the working share is unknown. A
+    stalled loop's stack gives the code of the frames that run the loop (`loop_frames`)."""
     if working is None:
         return None
     if namer.is_app(frame.f_code):  # the application frame is innermost: the site's callee is its call
@@ -137,10 +152,41 @@ def doing(namer: Namer, frame: FrameType, site: CallSite, working: Shares | None
         calling, innermost = calls(frame), namer.name(frame.f_code, frame.f_globals)
     if sum(working) >= WORKING:
         state = CPU if working.ran >= working.queued else CORE
-    elif not calling:
+    elif not calling or (site.site == NO_APP_FRAME and _in_own_poll(frame, loop_frames)):
         state = GIL
     elif _is_lock(innermost):
         state = WAITING
     else:
         state = IO
     return f"{state} {innermost}"
+
+
+def loop_frames(frame: FrameType | None) -> frozenset[CodeType]:
+    """The code of the frames that run the event loop, beneath its tasks, from the stack of a
+    coroutine the loop runs (`frame`): those past its outermost coroutine frame, but asyncio's
+    Handle._run, which runs any callback (`loop.call_soon(time.sleep, 1)` blocks in it). uvloop's
+    C loop runs under one of them (asyncio's Runner.run, or whatever runs the loop), asyncio's
+    own under its run_forever and _run_once."""
+    outermost = None
+    while frame is not None:
+        if frame.f_code.co_flags & _COROUTINE_FLAGS:
+            outermost = frame
+        frame = frame.f_back
+    frame, codes = outermost and outermost.f_back, set()
+    while frame is not None:
+        if frame.f_globals.get("__name__") != "asyncio.events":
+            codes.add(frame.f_code)
+        frame = frame.f_back
+    return frozenset(codes)
+
+
+def _in_own_poll(frame: FrameType, loop_frames: frozenset[CodeType]) -> bool:
+    """The event loop's own poll is the innermost frame: a frame that runs the loop (uvloop's C loop
+    polls under it), or asyncio's selector called from one (a selector a library's call waits in,
+    `subprocess.run`'s, is no poll of the loop's)."""
+    if frame.f_code in loop_frames:
+        return True
+    caller = frame.f_back
+    return (
+        frame.f_globals.get("__name__") == "selectors" and caller is not None and caller.f_code in loop_frames
+    )

@@ -65,6 +65,7 @@ class Watchdog:
         self._limiter = to_thread.current_default_thread_limiter()
         self._loop_thread = threading.get_ident()
         self._loop_native = threading.get_native_id()
+        self._loop_frames = threadstate.loop_frames(sys._getframe())
         self.clocks = threadstate.CpuClocks()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="asyncgap-watchdog", daemon=True)
@@ -142,7 +143,8 @@ class Watchdog:
         site = self.namer.site_of(frame)
         if site is None:  # blocked in a library's own code (a JSON encoder, say): name its innermost frame
             site = CallSite(python_name(frame.f_code, frame.f_globals), NO_APP_FRAME)
-        return site, threadstate.doing(self.namer, frame, site, working), self.namer.callers(frame)
+        doing = threadstate.doing(self.namer, frame, site, working, self._loop_frames)
+        return site, doing, self.namer.callers(frame)
 
     def _sample_threads(self, dt: float) -> None:
         """Thread-seconds of every thread running application code, outside the loop's thread: the

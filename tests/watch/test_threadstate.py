@@ -3,6 +3,8 @@ by the watchdog with their own CPU clocks; the loop's default executor counted a
 
 import asyncio
 import hashlib
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,6 +12,7 @@ import anyio
 import pytest
 
 from asyncgap.watch import watchfile
+from asyncgap.watch.callsite import NO_APP_FRAME
 from asyncgap.watch.threadstate import CpuClocks, native_ids
 from asyncgap.watch.watchdog import watching
 
@@ -126,6 +129,65 @@ async def test_a_loop_blocked_in_a_hash_reads_cpu_and_one_blocked_in_a_sleep_rea
     assert top(states(dog.watch, "loop_states", "hash_for")) == "cpu hashlib.scrypt"
     slept = [by for key, by in dog.watch.loop_states.items() if key.startswith("time.sleep <- ")]
     assert slept and top(slept[0]) == "io time.sleep"
+
+
+LOOPS = [  # the frames that run the loop: asyncio's own and its selector, or the one under uvloop's C loop
+    pytest.param(("asyncio", {}), ("selectors.", "asyncio.base_events."), id="asyncio"),
+    pytest.param(("asyncio", {"use_uvloop": True}), ("anyio.TestRunner.run_test",), id="uvloop"),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("anyio_backend", "poll"), LOOPS)
+async def test_a_loop_that_threads_keep_from_the_gil_reads_gil_in_its_own_poll(poll):
+    """Two threads spin in Python, each holding the GIL for 50 ms at a time: the loop, back from
+    its poll, waits for it past its heartbeat, asleep in the poll's frame (uvloop's C loop, in
+    the call of the frame that runs it: that read `io`)."""
+    start = threading.Barrier(2)
+    stop = threading.Event()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.05)
+    try:
+        async with watching(threshold_s=0.02) as dog, anyio.create_task_group() as tg:
+            for _ in range(2):
+                tg.start_soon(anyio.to_thread.run_sync, spin_until, stop, start)
+            try:
+                with anyio.move_on_after(10):
+                    await anyio.sleep(1.0)
+                    while not any(doing.startswith("gil ") for doing in polled(dog.watch, poll)):
+                        await anyio.sleep(0.1)
+            finally:
+                stop.set()
+    finally:
+        sys.setswitchinterval(interval)
+    in_own_poll = polled(dog.watch, poll)
+    assert any(doing.startswith(tuple(f"gil {frame}" for frame in poll)) for doing in in_own_poll), (
+        dog.watch.loop_states
+    )
+    assert not any(doing.startswith("io ") for doing in in_own_poll), in_own_poll
+
+
+@pytest.mark.anyio
+async def test_a_loop_asleep_in_a_selector_the_application_called_waits_on_io():
+    async with watching(threshold_s=0.02) as dog:
+        await asyncio.sleep(0.05)
+        run_a_child()
+        await asyncio.sleep(0.05)
+    assert top(states(dog.watch, "loop_states", "run_a_child")).startswith("io selectors.")
+
+
+def run_a_child() -> None:
+    subprocess.run(["sleep", "0.4"], capture_output=True, check=True)  # it waits in a selector
+
+
+def polled(watch: watchfile.Watch, poll: tuple[str, ...]) -> dict[str, float]:
+    """What the loop's stalls outside any application frame did, in its own poll -> seconds."""
+    return {
+        doing: seconds
+        for site_key, by_doing in watch.loop_states.items()
+        if site_key.startswith(poll) and site_key.endswith(f"<- {NO_APP_FRAME}")
+        for doing, seconds in by_doing.items()
+    }
 
 
 @pytest.mark.anyio
