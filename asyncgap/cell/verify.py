@@ -101,10 +101,13 @@ WATCH_FRESH_S = WRITE_EVERY_S + MAX_SLEEP_S  # a changed total is in its worker'
 
 # A hot burst: 0.3 s unmeasured, or more, until as many calls ended as users started; then its
 # window measured (1 s, or a client pool's keep-alive cycle for a task that opens one:
-# burst_window_s), or more, until as many ended again. Users whose calls share a core end them in waves
-# (40 sign-ins of 160 ms CPU: all 40 after 6.4 s), and a window of part of a wave counts too few
-# (a window of 1 s read 330 ms a sign-in). Each phase ends within DRAIN_S.
+# burst_window_s), and on until as many more ended. Users whose calls share a core end them in
+# waves (40 sign-ins of 160 ms CPU: all 40 after 6.4 s; 20 calls of 30 ms, all 20 every 0.6 s),
+# and a window must end as a wave does: one that ran on after a wave it counted charged the next
+# wave's CPU to it (1 s after the first wave, then until 20 had ended, read 48 ms a call of 28).
+# Each phase ends within DRAIN_S.
 BURST_WARM_S = 0.3
+ENDED_POLL_S = 0.01
 
 
 def verify(
@@ -385,11 +388,11 @@ class _Calls:
         self.made.clear()
         running = [gevent.spawn(loop, user, random.uniform(0, call_s)) for user in users]
         gevent.sleep(BURST_WARM_S)  # the server's threads started
-        self._until_each_user_ended_a_call(at_once)  # its connections opened, the app's pool's too
+        self._until_ended(at_once)  # its connections opened, the app's pool's too; a wave ended
         self.made.clear()
         before, started = self.meter.read(), time.monotonic()
         gevent.sleep(window_s)
-        self._until_each_user_ended_a_call(at_once)  # a whole wave, when they end in waves
+        self._until_ended(sum(self.made.values()) + at_once)  # and as many again: a wave's end
         requests, elapsed = sum(self.made.values()), time.monotonic() - started
         hot = self.meter.per_request(before, elapsed, requests) if requests else None
         stop.set()
@@ -397,11 +400,12 @@ class _Calls:
         gevent.killall(running)
         return _Burst(hot, at_once, requests / elapsed) if hot else None
 
-    def _until_each_user_ended_a_call(self, users: int) -> None:
-        """Until as many calls ended since `made` was cleared as `users` run, at most DRAIN_S."""
+    def _until_ended(self, calls: int) -> None:
+        """Until `calls` calls ended since `made` was cleared, at most DRAIN_S; seen within
+        ENDED_POLL_S, a small part of a window."""
         by = time.monotonic() + DRAIN_S
-        while sum(self.made.values()) < users and time.monotonic() < by:
-            gevent.sleep(0.05)
+        while sum(self.made.values()) < calls and time.monotonic() < by:
+            gevent.sleep(ENDED_POLL_S)
 
     def _step(self, line: str) -> None:
         """A line as each step of a task begins, to the steps file: the harness bounds each step,
