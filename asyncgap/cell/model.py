@@ -247,11 +247,10 @@ def cpu_ms(e: EndpointCalibration, backlog_requests: float | None = None) -> flo
     """c_e(B): an endpoint's CPU per request with B requests in its worker's backlog, along the
     slope its two bursts measured; without one (or a B), its hot burst's figure whatever the
     backlog. At the pace the load is expected to run at (`pace_scale`)."""
-    if not e.cpu_ms_per_backlog or e.backlog_busy is None or backlog_requests is None:
-        return e.cpu_ms_busy * pace_scale(e)
-    return max(e.cpu_ms_busy + e.cpu_ms_per_backlog * (backlog_requests - e.backlog_busy), 0.0) * pace_scale(
-        e
-    )
+    measured = e.cpu_ms_busy
+    if e.cpu_ms_per_backlog and e.backlog_busy is not None and backlog_requests is not None:
+        measured = max(measured + e.cpu_ms_per_backlog * (backlog_requests - e.backlog_busy), 0.0)
+    return measured * pace_scale(e)
 
 
 def predicted_cpu_ms(model: Model, mix: Mapping[str, float] | None = None) -> float:

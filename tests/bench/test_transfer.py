@@ -63,9 +63,16 @@ def test_a_transferred_prediction_takes_the_pace_its_own_cell_expected_of_the_ma
     """The calibration is the home cell's; the pace of the cores before a load is the machine's at
     that moment, which the other cell read before its own: twice as fast, half the CPU a request."""
     work = EndpointCalibration(
-        method="GET", station="threads", share=1.0, round_trip_ms=20.0, service_ms=20.0,
-        cpu_ms_alone=10.0, cpu_ms_busy=10.0, pace_busy_ms=0.8, pace_expected_ms=0.8,
-    )  # fmt: skip
+        method="GET",
+        station="threads",
+        share=1.0,
+        round_trip_ms=20.0,
+        service_ms=20.0,
+        cpu_ms_alone=10.0,
+        cpu_ms_busy=10.0,
+        pace_busy_ms=0.8,
+        pace_expected_ms=0.8,
+    )
     home = {"/sync/cpu": work}
     elsewhere = predict(
         {"/sync/cpu": work.model_copy(update={"pace_expected_ms": 0.4})}, 8, Server(1, cores=1)
