@@ -31,12 +31,13 @@ def sleep_mix(variant: str) -> dict[str, EndpointCalibration]:
 
 CYCLE_S = (0.9 * SLEEP_MS + 0.1 * FAST_MS + OUTSIDE_MS) / 1000  # a user's mean round trip
 QUEUED = 2e-3  # users' bound lowered by their queue for a core a third busy (0.3 ms a 91 ms cycle)
+HELD = 2e-3  # tokens' bound lowered by the loop's wait for that core as a thread's result comes back
 
 
 def test_sync_is_capped_by_thread_tokens():
     got = predict(sleep_mix("sync"), 100, Server(workers=1))
     assert got.bound == "threads"
-    assert got.predicted_rps == pytest.approx(40 / 0.09, abs=0.01)  # 40 tokens / 90 ms of token time
+    assert got.predicted_rps == pytest.approx(40 / 0.09, rel=HELD)  # 40 tokens / 90 ms of token time
     assert got.bounds_rps["connections"] == pytest.approx(100 / CYCLE_S, rel=QUEUED)
 
 
@@ -89,6 +90,31 @@ def test_users_queue_for_the_core_where_their_bound_and_the_cores_meet():
     assert got.predicted_rps < 0.95 * got.bounds_rps["cpu"]
 
 
+def test_thread_tokens_are_held_while_the_loop_waits_for_a_busy_core():
+    """A thread's result reaches its request through the loop: on a core 80% busy the loop is
+    late by an M/M/1 queue's wait, and each token is held that much longer."""
+    plain = 2 * 40 / 0.09  # two workers' tokens over the sleep's 90 ms of token time a request
+    busy = {n: e.model_copy(update={"cpu_ms_busy": 0.9}) for n, e in sleep_mix("sync").items()}
+    got = predict(busy, 100, Server(workers=2, cores=1))
+    rps, cpu_rps = got.predicted_rps, got.bounds_rps["cpu"]  # 1,111: a core of 0.9 ms requests
+    wait_s = (rps / cpu_rps) / (1 - rps / cpu_rps) / cpu_rps
+    assert got.bound == "threads"
+    assert rps == pytest.approx(80 / (0.9 * (SLEEP_MS / 1000 + wait_s)), rel=1e-4)
+    assert 0.9 * plain < rps < 0.97 * plain
+    idle = {n: e.model_copy(update={"cpu_ms_busy": 0.001}) for n, e in sleep_mix("sync").items()}
+    assert predict(idle, 100, Server(workers=2, cores=1)).predicted_rps == pytest.approx(plain, rel=1e-4)
+    few = predict(busy, 60, Server(workers=2, cores=1))  # 30 users a worker never run out of 40 tokens
+    assert few.bounds_rps["threads"] == pytest.approx(60 / CYCLE_S, abs=0.01)  # what the users send
+
+
+def test_where_the_core_binds_before_the_tokens_the_loops_wait_keeps_the_cpu_bound_named():
+    costly = {n: e.model_copy(update={"cpu_ms_busy": 3.0}) for n, e in sleep_mix("sync").items()}
+    got = predict(costly, 100, Server(workers=1, cores=1))
+    assert got.bound == "cpu"
+    assert 0.9 * 1000 / 3 < got.predicted_rps < 1000 / 3  # below a core of 3 ms requests: tokens wait
+    assert got.bounds_rps["threads"] == pytest.approx(40 / 0.09, abs=0.01)  # the tokens alone
+
+
 def test_a_database_sharing_the_core_queues_users_at_the_cpu_bound():
     database = {
         n: e.model_copy(update={"cpu_ms_busy": 0.5, "db_cpu_ms_busy": 0.6 if "sleep" in n else 0.0})
@@ -114,8 +140,8 @@ def test_uneven_connection_split_lowers_the_sync_ceiling():
     # 88 connections on one worker saturate its 40 tokens; 12 on the other cannot.
     even = predict(sleep_mix("sync"), 100, Server(workers=2))
     uneven = predict(sleep_mix("sync"), 100, Server(workers=2), connections=[88, 12])
-    assert even.predicted_rps == pytest.approx(2 * 40 / 0.09, abs=0.01)
-    assert uneven.predicted_rps == pytest.approx(40 / 0.09 + 12 / CYCLE_S, abs=0.01)
+    assert even.predicted_rps == pytest.approx(2 * 40 / 0.09, rel=HELD)
+    assert uneven.predicted_rps == pytest.approx(40 / 0.09 + 12 / CYCLE_S, rel=HELD)
     assert uneven.predicted_rps < even.predicted_rps
 
 

@@ -26,7 +26,9 @@ def test_an_async_handler_behind_def_dependencies_holds_tokens_on_its_hops():
     hopping = {"/a": call("delay", 20.0, 2, share=1.0)}
     assert "threads" not in predict(unknown, 100, Server(workers=1)).bounds_rps
     got = predict(hopping, 100, Server(workers=1, thread_tokens=10))
-    assert got.bounds_rps["threads"] == pytest.approx(10 / 0.020, abs=0.01)
+    assert got.bounds_rps["threads"] == pytest.approx(
+        10 / 0.020, rel=1e-3
+    )  # a hair: tokens wait for the core
     assert got.bound == "threads"
 
 
@@ -34,7 +36,7 @@ def test_a_def_handler_with_several_hops_holds_one_token_at_a_time_for_its_servi
     """Four hops in turn are not four tokens at once: the token time is the service time."""
     one, four = ({"/p": call("threads", 20.0, hops, share=1.0)} for hops in (1, 4))
     bounds = [predict(e, 100, Server(workers=1)).bounds_rps["threads"] for e in (one, four)]
-    assert bounds[0] == bounds[1] == pytest.approx(40 / 0.020, abs=0.01)
+    assert bounds[0] == bounds[1] == pytest.approx(40 / 0.020, rel=2e-3)  # a hair: tokens wait for the core
 
 
 def ten_users(endpoints: dict[str, EndpointCalibration], workers: int) -> ModelInputs:
