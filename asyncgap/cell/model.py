@@ -57,12 +57,14 @@ the cycle (a delay), by exact mean-value analysis (`queued_for_cores`; Seidmann'
 several cores). One worker's db-pg-wait async at 100 users (the full record of fca8561): users
 1,322, core 1,287 a second, measured 1,158, and the analysis 1,216.
 
-The thread tokens meet the core too. A `def` request's token is released only when the loop takes
-its thread's result back, and a busy core keeps the loop waiting, by an M/M/1 queue's wait
-C U / (1 - U) at utilisation U. So the lower of the threads and cpu bounds is the throughput at
-which the tokens, each held that much past its service, are just enough
-(`tokens_held_past_the_core`): two workers of sleep sync on one core at 1.46 ms a unit of
-reference work, 0.91 of the plain bound, read 0.96 of this one (the full record of a95f1b2).
+Where the thread tokens bind before the core, they bind lower than T / D_threads. A `def`
+request's token goes back only when the loop takes its thread's result, and a busy core keeps the
+loop waiting, by a queue's wait for it, U / (1 - U) / cpu at utilisation U = X / cpu (per core,
+Seidmann's split as above). So the threads bound is the throughput at which the tokens, each
+held that much past its service, are just enough (`tokens_held_past_the_core`): two workers of
+sleep sync on one core at a slow hour, 0.91 of the plain bound, read 0.96 of this one (the full
+record of a95f1b2). Where the core binds first, the bounds are the plain ones. The knee below
+keeps the plain bound; a curve bound by tokens on a busy core flattens a little under it.
 
 Over N, the curve is the throughput-concurrency curve of the closed network: X grows as N / R
 while users are what limit it, and flattens at the lowest station's bound past its knee,
@@ -319,11 +321,10 @@ def bounds_rps(
             with_database = _cpu_bound(endpoints, users, workers, server.cores, database)
             if with_database < bounds["cpu"]:
                 bounds["cpu"], cores = with_database, server.cores
-        if "threads" in bounds:
-            met = min(("threads", "cpu"), key=lambda b: bounds[b])
-            tokens = server.servers("threads") or 0
-            held = tokens_held_past_the_core(endpoints, connections, tokens, bounds["cpu"], cores)
-            bounds[met] = min(bounds[met], held)
+        if bounds.get("threads", float("inf")) < bounds["cpu"]:
+            bounds["threads"] = tokens_held_past_the_core(
+                endpoints, connections, server.thread_tokens, demand["threads"], cycle, bounds["cpu"]
+            )
         met = min(("connections", "cpu"), key=lambda b: bounds[b])
         bounds[met] = min(bounds[met], queued_for_cores(users, cycle, bounds["cpu"], cores))
     return bounds
@@ -333,34 +334,31 @@ def tokens_held_past_the_core(
     endpoints: Mapping[str, EndpointCalibration],
     connections: Sequence[int],
     tokens: int,
+    demand_s: float,
+    cycle: float,
     cpu_rps: float,
-    cores: int,
 ) -> float:
-    """The threads bound where a token is held until the loop takes its request back: the X with
-    X = sum_i min(c_i / R, T / (D_threads + f w(X))) over the workers with more connections than
-    tokens (one with fewer never runs out of them), f the share of requests that hold a token and
-    w(X) = C U / (1 - U) the wait of an M/M/1 queue for the core, C = cores / cpu_rps a request's
-    CPU seconds and U = X / cpu_rps. A thread's result reaches its request through the loop, and a
-    busy core keeps the loop waiting: two workers of sleep sync on one core 81% busy served 722
-    sleeps a second with 74 of their 80 threads busy, so their 80 tokens were held 9 ms a sleep
-    past it (the full record of a95f1b2). The plain threads bound on an idle core; always below
-    the cpu bound."""
+    """The threads bound with each token held past its service while the loop waits for the core:
+    the X with X = sum_i x_i(X), x_i = c_i / R for a worker with no more connections than tokens
+    (it never runs out of them) and else min(c_i / R, T / (D_threads + h w(X))), where
+    w(X) = U / (1 - U) / cpu is a queue's wait for the core at U = X / cpu and h the hand-backs a
+    request makes (a token-holding endpoint's share, once per hop). A thread's result reaches its
+    request through the loop: two workers of sleep sync on one core 81% busy served 722 sleeps a
+    second with 74 of their 80 threads busy, so their 80 tokens were held 9 ms a sleep past it
+    (the full record of a95f1b2). The plain threads bound on an idle core."""
     shares = mix_of(endpoints)
-    holding = sum(shares.get(name, 0.0) for name, e in endpoints.items() if token_hold_ms(e))
-    demand = demands_s(endpoints).get("threads", 0.0)
-    cycle = cycle_s(endpoints)
-    if not holding or tokens <= 0 or cycle <= 0 or not math.isfinite(cpu_rps) or cpu_rps <= 0:
-        return float("inf")
+    handbacks = sum(
+        shares.get(n, 0.0) * max(e.hops or 1, 1) for n, e in endpoints.items() if token_hold_ms(e)
+    )
+    if not any(c > tokens for c in connections) or not math.isfinite(cpu_rps) or cpu_rps <= 0:
+        return sum(min(c / cycle, tokens / demand_s) for c in connections)
 
     def served(rps: float) -> float:
         busy = min(rps / cpu_rps, 1 - SATURATED)
-        wait = cores / cpu_rps * busy / (1 - busy)
-        return sum(
-            c / cycle if c <= tokens else min(c / cycle, tokens / (demand + holding * wait))
-            for c in connections
-        )
+        held_s = demand_s + handbacks * busy / (1 - busy) / cpu_rps
+        return sum(c / cycle if c <= tokens else min(c / cycle, tokens / held_s) for c in connections)
 
-    low, high = 0.0, min(served(0.0), cpu_rps)  # served(X) - X falls as X grows: bisect its root
+    low, high = 0.0, served(0.0)  # served(X) - X falls as X grows: bisect its root
     while high - low > high * SATURATED:
         middle = (low + high) / 2
         low, high = (middle, high) if served(middle) > middle else (low, middle)

@@ -91,28 +91,33 @@ def test_users_queue_for_the_core_where_their_bound_and_the_cores_meet():
 
 
 def test_thread_tokens_are_held_while_the_loop_waits_for_a_busy_core():
-    """A thread's result reaches its request through the loop: on a core 80% busy the loop is
-    late by an M/M/1 queue's wait, and each token is held that much longer."""
+    """A thread's result reaches its request through the loop: on a busy core the loop is late
+    by a queue's wait for it, and each token is held that much longer."""
     plain = 2 * 40 / 0.09  # two workers' tokens over the sleep's 90 ms of token time a request
     busy = {n: e.model_copy(update={"cpu_ms_busy": 0.9}) for n, e in sleep_mix("sync").items()}
     got = predict(busy, 100, Server(workers=2, cores=1))
-    rps, cpu_rps = got.predicted_rps, got.bounds_rps["cpu"]  # 1,111: a core of 0.9 ms requests
-    wait_s = (rps / cpu_rps) / (1 - rps / cpu_rps) / cpu_rps
+    cpu_rps = got.bounds_rps["cpu"]  # 1,111: a core of 0.9 ms requests
+
+    def held_s(rps: float) -> float:  # a request's token time and the loop's wait, of a token holder
+        return SLEEP_MS / 1000 + (rps / cpu_rps) / (1 - rps / cpu_rps) / cpu_rps
+
     assert got.bound == "threads"
-    assert rps == pytest.approx(80 / (0.9 * (SLEEP_MS / 1000 + wait_s)), rel=1e-4)
-    assert 0.9 * plain < rps < 0.97 * plain
+    assert got.predicted_rps == pytest.approx(80 / (0.9 * held_s(got.predicted_rps)), rel=1e-4)
+    assert 0.9 * plain < got.predicted_rps < 0.97 * plain
     idle = {n: e.model_copy(update={"cpu_ms_busy": 0.001}) for n, e in sleep_mix("sync").items()}
     assert predict(idle, 100, Server(workers=2, cores=1)).predicted_rps == pytest.approx(plain, rel=1e-4)
-    few = predict(busy, 60, Server(workers=2, cores=1))  # 30 users a worker never run out of 40 tokens
-    assert few.bounds_rps["threads"] == pytest.approx(60 / CYCLE_S, abs=0.01)  # what the users send
+    # 12 users on a worker of 40 tokens never run out of them: only the other worker's are held longer
+    split = predict(busy, 100, Server(workers=2, cores=1), connections=[88, 12])
+    rps = split.bounds_rps["threads"]
+    assert rps == pytest.approx(12 / CYCLE_S + 40 / (0.9 * held_s(rps)), rel=1e-4)
 
 
-def test_where_the_core_binds_before_the_tokens_the_loops_wait_keeps_the_cpu_bound_named():
+def test_where_the_core_binds_before_the_tokens_the_bounds_are_the_plain_ones():
     costly = {n: e.model_copy(update={"cpu_ms_busy": 3.0}) for n, e in sleep_mix("sync").items()}
     got = predict(costly, 100, Server(workers=1, cores=1))
     assert got.bound == "cpu"
-    assert 0.9 * 1000 / 3 < got.predicted_rps < 1000 / 3  # below a core of 3 ms requests: tokens wait
     assert got.bounds_rps["threads"] == pytest.approx(40 / 0.09, abs=0.01)  # the tokens alone
+    assert got.bounds_rps["cpu"] == pytest.approx(1000 / 3, abs=0.01)  # the core alone: 3 ms a request
 
 
 def test_a_database_sharing_the_core_queues_users_at_the_cpu_bound():

@@ -33,10 +33,12 @@ def test_an_async_handler_behind_def_dependencies_holds_tokens_on_its_hops():
 
 
 def test_a_def_handler_with_several_hops_holds_one_token_at_a_time_for_its_service():
-    """Four hops in turn are not four tokens at once: the token time is the service time."""
+    """Four hops in turn are not four tokens at once: the token time is the service time. Each
+    hop's token goes back through the loop, so four wait for a busy core four times."""
     one, four = ({"/p": call("threads", 20.0, hops, share=1.0)} for hops in (1, 4))
     bounds = [predict(e, 100, Server(workers=1)).bounds_rps["threads"] for e in (one, four)]
-    assert bounds[0] == bounds[1] == pytest.approx(40 / 0.020, rel=2e-3)  # a hair: tokens wait for the core
+    assert bounds[1] < bounds[0] == pytest.approx(40 / 0.020, rel=2e-3)  # a hair: tokens wait for the core
+    assert bounds[1] == pytest.approx(40 / 0.020, rel=1e-2)
 
 
 def ten_users(endpoints: dict[str, EndpointCalibration], workers: int) -> ModelInputs:
