@@ -24,7 +24,7 @@ def thread_tokens(cell: CellResult) -> int | None:
 
 
 def busy(cell: CellResult) -> str:
-    """'39.6 of 40' thread tokens busy (without 'of' when the cell has no model)."""
+    """'39.6 of 40' pool threads busy (without 'of' when the cell has no model)."""
     return _count(cell.threads_busy_mean or 0.0, thread_tokens(cell))
 
 
@@ -44,9 +44,10 @@ def loop_words(cell: CellResult) -> str:
 
 def _pools(cell: CellResult) -> list[tuple[str, str, float, int | None, list[BlockingSite]]]:
     """The thread pools that were busy: (label, what their threads are, busy on average, of how
-    many, sites): anyio's tokens, then the loop's default executor."""
+    many, sites): anyio's pool, as many threads as tokens, then the loop's default executor. A
+    thread runs its call; its token is held a little longer, until the loop takes the result."""
     pools = [
-        ("threads", "thread tokens", cell.threads_busy_mean, thread_tokens(cell), cell.threads),
+        ("threads", "pool threads", cell.threads_busy_mean, thread_tokens(cell), cell.threads),
         (
             "executor",
             "default-executor threads",
@@ -63,7 +64,7 @@ def _busy(busy: float, of: int | None, noun: str) -> str:
 
 
 def thread_words(cell: CellResult) -> str:
-    """'39.6 of 40 thread tokens busy, 100% of it in time.sleep called from ...', and the same for
+    """'39.6 of 40 pool threads busy, 100% of it in time.sleep called from ...', and the same for
     the loop's default executor; empty when no pool was busy."""
     return "; ".join(
         f"{_busy(busy, of, noun)}, {pct(sites[0].share)} of it in {sites[0].in_words()}"

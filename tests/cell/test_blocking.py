@@ -175,7 +175,7 @@ def test_a_sites_state_is_what_most_of_its_samples_did_in_the_window():
     assert got.executor_busy_mean == pytest.approx(8.0 / 4.0) and got.executor_workers == 6
     words = view.thread_words(cell(**dict(got)))
     assert words.startswith(
-        "9.2 thread tokens busy, 100% of it in threading.Semaphore.acquire called from "
+        "9.2 pool threads busy, 100% of it in threading.Semaphore.acquire called from "
         "tests/apps/capped.py:40 (connection), waiting for a lock in threading.Condition.wait; "
         "2.0 of 6 default-executor threads busy, 100% of it in time.sleep called from"
     )
