@@ -344,8 +344,8 @@ def tokens_held_past_the_core(
     w(X) = U / (1 - U) / cpu is a queue's wait for the core at U = X / cpu and h the hand-backs a
     request makes (a token-holding endpoint's share, once per hop). A thread's result reaches its
     request through the loop: two workers of sleep sync on one core 81% busy served 722 sleeps a
-    second with 74 of their 80 threads busy, so their 80 tokens were held 9 ms a sleep past it
-    (the full record of a95f1b2). The plain threads bound on an idle core."""
+    second with 74 of their 80 threads busy, 102 ms a sleep; held throughout, 80 tokens at that
+    rate are 111 ms, 9 ms past it (the full record of a95f1b2). The plain bound on an idle core."""
     shares = mix_of(endpoints)
     handbacks = sum(
         shares.get(n, 0.0) * max(e.hops or 1, 1) for n, e in endpoints.items() if token_hold_ms(e)
