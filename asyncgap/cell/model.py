@@ -322,9 +322,10 @@ def bounds_rps(
             if with_database < bounds["cpu"]:
                 bounds["cpu"], cores = with_database, server.cores
         if bounds.get("threads", float("inf")) < bounds["cpu"]:
-            bounds["threads"] = tokens_held_past_the_core(
+            held = tokens_held_past_the_core(
                 endpoints, connections, server.thread_tokens, demand["threads"], cycle, bounds["cpu"]
             )
+            bounds["threads"] = min(bounds["threads"], held)
         met = min(("connections", "cpu"), key=lambda b: bounds[b])
         bounds[met] = min(bounds[met], queued_for_cores(users, cycle, bounds["cpu"], cores))
     return bounds
@@ -345,13 +346,14 @@ def tokens_held_past_the_core(
     request makes (a token-holding endpoint's share, once per hop). A thread's result reaches its
     request through the loop: two workers of sleep sync on one core 81% busy served 722 sleeps a
     second with 74 of their 80 threads busy, 102 ms a sleep; held throughout, 80 tokens at that
-    rate are 111 ms, 9 ms past it (the full record of a95f1b2). The plain bound on an idle core."""
+    rate are 111 ms, 9 ms past it (the full record of a95f1b2). The plain bound on an idle core;
+    infinite where no worker can run out of tokens, whose plain bound the caller keeps."""
     shares = mix_of(endpoints)
     handbacks = sum(
         shares.get(n, 0.0) * max(e.hops or 1, 1) for n, e in endpoints.items() if token_hold_ms(e)
     )
     if not any(c > tokens for c in connections) or not math.isfinite(cpu_rps) or cpu_rps <= 0:
-        return sum(min(c / cycle, tokens / demand_s) for c in connections)
+        return float("inf")  # no worker can run out of tokens, or no core to wait for: the plain bound
 
     def served(rps: float) -> float:
         busy = min(rps / cpu_rps, 1 - SATURATED)
